@@ -1,0 +1,58 @@
+"""Join requests: a user asks to join a group that requires owner approval."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from portal.models import TenantOwned
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    DENIED = "denied", "Denied"
+    CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "Expired"
+
+
+class JoinRequest(TenantOwned):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    group = models.ForeignKey("groups.Group", on_delete=models.CASCADE, related_name="join_requests")
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="join_requests"
+    )
+    justification = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING)
+    created_date_time = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_date_time = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_date_time"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "requester"],
+                condition=Q(status="pending"),
+                name="join_request_one_pending_per_group_and_requester",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending") | Q(decided_date_time__isnull=False),
+                name="join_request_decided_has_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "status", "-created_date_time"])]
+
+    def __str__(self) -> str:
+        return f"{self.requester_id} → {self.group_id} ({self.status})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == RequestStatus.PENDING

@@ -1,0 +1,297 @@
+"""Groups, their members and owners.
+
+Invariants the database holds: a membership names exactly one kind of member, once per group; a group
+never contains itself; a role-assignable group is never dynamic; mail nicknames are unique per tenant.
+Invariants that need a graph walk (no cycles through nesting, owner limits) live in groups.services.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from portal.models import Source, TenantOwned, TenantQuerySet
+
+MAX_OWNERS = 100
+
+
+class GroupKind(models.TextChoices):
+    SECURITY = "security", "Security"
+    MICROSOFT_365 = "microsoft365", "Microsoft 365"
+    MAIL_ENABLED_SECURITY = "mailEnabledSecurity", "Mail-enabled security"
+    DISTRIBUTION = "distribution", "Distribution"
+
+
+class MembershipType(models.TextChoices):
+    ASSIGNED = "assigned", "Assigned"
+    DYNAMIC = "dynamic", "Dynamic"
+
+
+class ProcessingState(models.TextChoices):
+    ON = "On", "On"
+    PAUSED = "Paused", "Paused"
+
+
+class ProcessingStatus(models.TextChoices):
+    NOT_STARTED = "NotStarted", "Not started"
+    RUNNING = "Running", "Running"
+    SUCCEEDED = "Succeeded", "Succeeded"
+    FAILED = "Failed", "Failed"
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "Public", "Public"
+    PRIVATE = "Private", "Private"
+    HIDDEN_MEMBERSHIP = "HiddenMembership", "Hidden membership"
+
+
+class JoinPolicy(models.TextChoices):
+    OPEN = "open", "Open: anyone can join"
+    OWNER_APPROVAL = "approval", "Owner approval"
+    CLOSED = "closed", "Closed: only owners add members"
+
+
+class CreatedIn(models.TextChoices):
+    """Where a group was made: seed 002's table of default join behaviour keys off it."""
+
+    MY_GROUPS = "myGroups", "My Groups"
+    ADMIN = "admin", "Admin portal"
+    API = "api", "API"
+    SYNC = "sync", "Directory synchronization"
+
+
+class GroupQuerySet(TenantQuerySet):
+    def alive(self) -> GroupQuerySet:
+        return self.filter(deleted_date_time__isnull=True)
+
+    def deleted(self) -> GroupQuerySet:
+        return self.filter(deleted_date_time__isnull=False)
+
+    def owned_by(self, user) -> GroupQuerySet:
+        return self.filter(ownerships__user=user)
+
+
+class Group(TenantOwned):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    display_name = models.CharField(max_length=256)
+    description = models.TextField(blank=True)
+    mail_nickname = models.CharField(max_length=64)
+    kind = models.CharField(max_length=24, choices=GroupKind.choices, default=GroupKind.SECURITY)
+    membership_type = models.CharField(
+        max_length=8, choices=MembershipType.choices, default=MembershipType.ASSIGNED
+    )
+    membership_rule = models.TextField(blank=True)
+    membership_rule_processing_state = models.CharField(
+        max_length=8, choices=ProcessingState.choices, default=ProcessingState.ON
+    )
+    # Last (re)computation of a dynamic group: background work reports here.
+    processing_status = models.CharField(
+        max_length=12, choices=ProcessingStatus.choices, default=ProcessingStatus.NOT_STARTED
+    )
+    processing_progress = models.PositiveSmallIntegerField(default=0)  # percent
+    processing_added = models.PositiveIntegerField(default=0)
+    processing_removed = models.PositiveIntegerField(default=0)
+    processing_started = models.DateTimeField(null=True, blank=True)
+    processing_finished = models.DateTimeField(null=True, blank=True)
+    processing_error = models.TextField(blank=True)
+    visibility = models.CharField(max_length=16, choices=Visibility.choices, default=Visibility.PUBLIC)
+    join_policy = models.CharField(max_length=8, choices=JoinPolicy.choices, default=JoinPolicy.CLOSED)
+    is_assignable_to_role = models.BooleanField(default=False)
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.CLOUD)
+    created_in = models.CharField(max_length=8, choices=CreatedIn.choices, default=CreatedIn.ADMIN)
+    has_team = models.BooleanField("Create a team", default=False)
+    classification = models.CharField(max_length=64, blank=True)
+    expiration_date_time = models.DateTimeField(null=True, blank=True)
+    renewed_date_time = models.DateTimeField(null=True, blank=True)
+    deleted_date_time = models.DateTimeField(null=True, blank=True, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_date_time = models.DateTimeField(default=timezone.now)
+
+    objects = GroupQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["display_name"]
+        constraints = [
+            models.UniqueConstraint(Lower("mail_nickname"), "tenant", name="group_mail_nickname_unique"),
+            models.CheckConstraint(
+                condition=~(Q(is_assignable_to_role=True) & Q(membership_type=MembershipType.DYNAMIC)),
+                name="role_assignable_group_not_dynamic",
+            ),
+            models.CheckConstraint(
+                condition=~(Q(kind=GroupKind.DISTRIBUTION) & Q(membership_type=MembershipType.DYNAMIC)),
+                name="distribution_group_not_dynamic",
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "display_name"])]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    # Graph's flags are derived from kind and membership type, never stored.
+    @property
+    def mail_enabled(self) -> bool:
+        return self.kind != GroupKind.SECURITY
+
+    @property
+    def security_enabled(self) -> bool:
+        return self.kind in (GroupKind.SECURITY, GroupKind.MAIL_ENABLED_SECURITY)
+
+    @property
+    def group_types(self) -> list[str]:
+        types = []
+        if self.kind == GroupKind.MICROSOFT_365:
+            types.append("Unified")
+        if self.membership_type == MembershipType.DYNAMIC:
+            types.append("DynamicMembership")
+        return types
+
+    @property
+    def mail(self) -> str | None:
+        if not self.mail_enabled:
+            return None
+        return f"{self.mail_nickname}@{self.tenant.default_domain}"
+
+    @property
+    def is_dynamic(self) -> bool:
+        return self.membership_type == MembershipType.DYNAMIC
+
+    @property
+    def is_synced(self) -> bool:
+        return self.source == Source.SYNCED
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_date_time is not None
+
+    @property
+    def self_service_available(self) -> bool:
+        """Seeds 002/004: no self-service for mail-enabled security, distribution, synced, dynamic or
+        role-assignable groups."""
+        return (
+            self.kind in (GroupKind.SECURITY, GroupKind.MICROSOFT_365)
+            and not self.is_synced
+            and not self.is_dynamic
+            and not self.is_assignable_to_role
+            and not self.is_deleted
+        )
+
+
+class MembershipSource(models.TextChoices):
+    DIRECT = "direct", "Added directly"
+    RULE = "rule", "Dynamic rule"
+    REQUEST = "request", "Approved request"
+
+
+class MembershipQuerySet(models.QuerySet):
+    def for_tenant(self, tenant) -> MembershipQuerySet:
+        return self.filter(group__tenant=tenant) if tenant is not None else self.none()
+
+
+class Membership(models.Model):
+    """One direct member of a group: exactly one of a user, a group, a device or a service principal."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
+    member_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
+    )
+    member_group = models.ForeignKey(
+        Group, on_delete=models.CASCADE, null=True, blank=True, related_name="member_of"
+    )
+    member_device = models.ForeignKey(
+        "portal.Device", on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
+    )
+    member_service_principal = models.ForeignKey(
+        "portal.ServicePrincipal", on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
+    )
+    source = models.CharField(max_length=8, choices=MembershipSource.choices, default=MembershipSource.DIRECT)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_date_time = models.DateTimeField(default=timezone.now)
+
+    objects = MembershipQuerySet.as_manager()
+
+    MEMBER_FIELDS = ("member_user", "member_group", "member_device", "member_service_principal")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        member_user__isnull=False,
+                        member_group__isnull=True,
+                        member_device__isnull=True,
+                        member_service_principal__isnull=True,
+                    )
+                    | Q(
+                        member_user__isnull=True,
+                        member_group__isnull=False,
+                        member_device__isnull=True,
+                        member_service_principal__isnull=True,
+                    )
+                    | Q(
+                        member_user__isnull=True,
+                        member_group__isnull=True,
+                        member_device__isnull=False,
+                        member_service_principal__isnull=True,
+                    )
+                    | Q(
+                        member_user__isnull=True,
+                        member_group__isnull=True,
+                        member_device__isnull=True,
+                        member_service_principal__isnull=False,
+                    )
+                ),
+                name="membership_exactly_one_member",
+            ),
+            models.CheckConstraint(condition=~Q(member_group=F("group")), name="membership_not_self"),
+            *[
+                models.UniqueConstraint(
+                    fields=["group", field],
+                    condition=Q(**{f"{field}__isnull": False}),
+                    name=f"membership_unique_{field}",
+                )
+                for field in ("member_user", "member_group", "member_device", "member_service_principal")
+            ],
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} in {self.group_id}"
+
+    @property
+    def member(self):
+        return self.member_user or self.member_group or self.member_device or self.member_service_principal
+
+    @property
+    def member_kind(self) -> str:
+        for field in self.MEMBER_FIELDS:
+            if getattr(self, f"{field}_id") is not None:
+                return {
+                    "member_user": "user",
+                    "member_group": "group",
+                    "member_device": "device",
+                    "member_service_principal": "servicePrincipal",
+                }[field]
+        raise ValueError("membership without a member")
+
+
+class Ownership(models.Model):
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="ownerships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ownerships")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_date_time = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["group", "user"], name="ownership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} owns {self.group_id}"

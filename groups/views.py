@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from groups.models import Group
+from portal.authz import actor_context, authorize
+
+
+def get_group_for(actor, group_id: UUID, action: str) -> Group:
+    """The one way a view reaches a group: scoped to the actor's tenant (404 for outsiders),
+    then authorized (403 for insiders without the right)."""
+    group = get_object_or_404(Group.objects.for_tenant(actor.tenant).select_related("tenant"), pk=group_id)
+    authorize(actor, action, group)
+    return group
+
+
+@login_required
+def group_list(request: HttpRequest) -> HttpResponse:
+    ctx = actor_context(request.user)
+    if not (ctx.is_group_admin or ctx.is_privileged):
+        raise PermissionDenied("Only administrators see every group of the organization.")
+    return render(
+        request,
+        "portal/empty_state.html",
+        {"title": "Groups", "text": "Every group of your organization will be listed here."},
+    )
+
+
+@login_required
+def group_new(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/empty_state.html", {"title": "New group", "text": "Create a group here."})
+
+
+@login_required
+def group_detail(request: HttpRequest, group_id: UUID) -> HttpResponse:
+    group = get_group_for(request.user, group_id, "standard/read")
+    return render(request, "groups/group_detail.html", {"group": group})

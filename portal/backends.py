@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.contrib.auth.backends import ModelBackend
+
+from portal.models import User
+
+
+class UserPrincipalNameBackend(ModelBackend):
+    """Sign-in by userPrincipalName (case-insensitive); the tenant comes with the user in one query."""
+
+    def get_user(self, user_id):
+        try:
+            user = User.objects.select_related("tenant", "tenant__group_settings").get(pk=user_id)
+        except (User.DoesNotExist, ValueError):
+            return None
+        return user if self.user_can_authenticate(user) else None

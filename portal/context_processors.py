@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from portal import roles
+from portal.authz import MY_GROUPS_ACCESS, actor_context, can
+
+
+def navigation(request: HttpRequest) -> dict:
+    """The navigation each person sees: only what their rights open."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or user.tenant_id is None:
+        return {"nav_items": []}
+    ctx = actor_context(user)
+    items = []
+    if can(user, MY_GROUPS_ACCESS):
+        items += [
+            ("My groups", reverse("my_groups")),
+            ("Discover", reverse("discover")),
+            ("My requests", reverse("my_requests")),
+        ]
+    items.append(("Approvals", reverse("approvals")))
+    if ctx.is_group_admin or ctx.is_privileged:
+        items.append(("Groups", reverse("group_list")))
+    if can(user, roles.SETTINGS_READ):
+        items.append(("Settings", reverse("group_settings")))
+    if can(user, roles.USERS_UPDATE) or ctx.is_group_admin:
+        items.append(("Users", reverse("user_list")))
+    if can(user, roles.ROLES_READ):
+        items.append(("Roles", reverse("role_list")))
+    if can(user, roles.AUDIT_READ):
+        items.append(("Audit", reverse("audit_log")))
+    current = request.path
+    return {
+        "nav_items": [
+            {
+                "label": label,
+                "url": url,
+                "current": current == url or (url != "/" and current.startswith(url)),
+            }
+            for label, url in items
+        ]
+    }

@@ -1,0 +1,73 @@
+"""Graph property names of directory objects and how they map to model fields.
+
+One table, used by import_users, the user pages, the JSON API and the rule engine, so a property has
+one name everywhere.
+"""
+
+from __future__ import annotations
+
+from portal.models import EXTENSION_ATTRIBUTE_COUNT
+
+# Graph property → User field, for the single-valued string properties.
+USER_STRING_PROPERTIES: dict[str, str] = {
+    "displayName": "display_name",
+    "givenName": "given_name",
+    "surname": "surname",
+    "mail": "mail",
+    "mailNickname": "mail_nickname",
+    "department": "department",
+    "jobTitle": "job_title",
+    "companyName": "company_name",
+    "country": "country",
+    "city": "city",
+    "state": "state",
+    "streetAddress": "street_address",
+    "postalCode": "postal_code",
+    "officeLocation": "office_location",
+    "usageLocation": "usage_location",
+    "preferredLanguage": "preferred_language",
+    "employeeId": "employee_id",
+    "employeeType": "employee_type",
+    "mobilePhone": "mobile_phone",
+    "businessPhones": "business_phone",
+    "faxNumber": "fax_number",
+    "passwordPolicies": "password_policies",
+    "onPremisesDistinguishedName": "on_premises_distinguished_name",
+    "onPremisesSecurityIdentifier": "on_premises_security_identifier",
+    **{f"extensionAttribute{i}": f"extension_attribute_{i}" for i in range(1, EXTENSION_ATTRIBUTE_COUNT + 1)},
+}
+USER_BOOLEAN_PROPERTIES: dict[str, str] = {"accountEnabled": "account_enabled"}
+USER_DATETIME_PROPERTIES: dict[str, str] = {"employeeHireDate": "employee_hire_date"}
+USER_CHOICE_PROPERTIES: dict[str, str] = {"userType": "user_type", "source": "source"}
+USER_COLLECTION_PROPERTIES: tuple[str, ...] = ("otherMails", "proxyAddresses")
+
+# Other names the rule language and Entra's CSV templates use for the same attributes.
+USER_PROPERTY_ALIASES: dict[str, str] = {
+    "physicalDeliveryOfficeName": "officeLocation",
+    "mobile": "mobilePhone",
+    "telephoneNumber": "businessPhones",
+    "facsimileTelephoneNumber": "faxNumber",
+}
+
+USER_EDITABLE_FIELDS: tuple[str, ...] = (
+    *USER_STRING_PROPERTIES.values(),
+    *USER_BOOLEAN_PROPERTIES.values(),
+    *USER_DATETIME_PROPERTIES.values(),
+    "user_type",
+    "manager",
+)
+
+DEVICE_PROPERTIES: dict[str, str] = {
+    "displayName": "display_name",
+    "accountEnabled": "account_enabled",
+    "deviceId": "device_id",
+    "deviceOSType": "operating_system",
+    "deviceOSVersion": "operating_system_version",
+    "deviceCategory": "device_category",
+    "deviceManufacturer": "manufacturer",
+    "deviceModel": "model",
+    "deviceOwnership": "device_ownership",
+    "enrollmentProfileName": "enrollment_profile_name",
+    "isRooted": "is_rooted",
+    "managementType": "management_type",
+}

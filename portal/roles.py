@@ -1,0 +1,137 @@
+"""Seed 003's permission catalog and the built-in directory roles, as data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PREFIX = "microsoft.directory/"
+
+SUBTYPES: dict[str, str] = {
+    "groups": "Security groups and Microsoft 365 groups, excluding role-assignable groups",
+    "groups.unified": "Microsoft 365 groups of both dynamic and assigned membership type, excluding role-assignable groups",
+    "groups.unified.assignedMembership": "Microsoft 365 groups of only assigned membership type, excluding role-assignable groups",
+    "groups.security": "Security groups of both dynamic and assigned membership type, excluding role-assignable groups",
+    "groups.security.assignedMembership": "Security groups of only assigned membership type, excluding role-assignable groups",
+}
+
+# Group actions in catalog order, with seed 003's wording.
+GROUP_ACTIONS: dict[str, str] = {
+    "create": "Create",
+    "createAsOwner": "Create; the creator is added as the first owner",
+    "delete": "Delete",
+    "allProperties/read": "Read all properties (including privileged properties)",
+    "standard/read": "Read standard properties",
+    "members/read": "Read members",
+    "memberOf/read": "Read the memberOf property",
+    "owners/read": "Read owners",
+    "allProperties/update": "Update all properties (including privileged properties)",
+    "basic/update": "Update basic properties",
+    "classification/update": "Update the classification property",
+    "dynamicMembershipRule/update": "Update the rule for dynamic membership groups",
+    "members/update": "Update members",
+    "owners/update": "Update owners",
+}
+READ_ACTIONS = frozenset(
+    {"allProperties/read", "standard/read", "members/read", "memberOf/read", "owners/read"}
+)
+# Seed 003 defines reads on `groups` only (they include role-assignable groups), and no rule
+# permission for assigned-only subtypes (they have no dynamic groups).
+_ASSIGNED_ONLY = ("groups.unified.assignedMembership", "groups.security.assignedMembership")
+
+
+def _catalog() -> dict[str, str]:
+    catalog: dict[str, str] = {}
+    for subtype, scope in SUBTYPES.items():
+        for action, wording in GROUP_ACTIONS.items():
+            if action in READ_ACTIONS and subtype != "groups":
+                continue
+            if action == "dynamicMembershipRule/update" and subtype in _ASSIGNED_ONLY:
+                continue
+            if action in READ_ACTIONS:
+                scope_text = "Security groups and Microsoft 365 groups, including role-assignable groups"
+            else:
+                scope_text = scope
+            catalog[f"{PREFIX}{subtype}/{action}"] = f"{wording} on {scope_text}"
+    return catalog
+
+
+AUDIT_READ = f"{PREFIX}auditLogs/allProperties/read"
+SETTINGS_READ = f"{PREFIX}groupSettings/standard/read"
+SETTINGS_UPDATE = f"{PREFIX}groupSettings/allProperties/update"
+USERS_READ = f"{PREFIX}users/standard/read"
+USERS_UPDATE = f"{PREFIX}users/basic/update"
+ROLES_READ = f"{PREFIX}roleDefinitions/standard/read"
+ROLES_UPDATE = f"{PREFIX}roleAssignments/allProperties/update"
+# Not in seed 003's catalog: managing role-assignable groups is reserved to the privileged roles.
+ROLE_ASSIGNABLE_GROUPS_MANAGE = f"{PREFIX}groups.roleAssignable/allProperties/update"
+
+GROUP_PERMISSIONS: dict[str, str] = _catalog()
+TENANT_PERMISSIONS: dict[str, str] = {
+    AUDIT_READ: "Read all properties in audit logs",
+    SETTINGS_READ: "Read tenant-wide group settings",
+    SETTINGS_UPDATE: "Update tenant-wide group settings",
+    USERS_READ: "Read standard properties of users",
+    USERS_UPDATE: "Update basic properties of users",
+    ROLES_READ: "Read role definitions and assignments",
+    ROLES_UPDATE: "Create, update and delete custom roles and role assignments",
+}
+CATALOG: dict[str, str] = {**GROUP_PERMISSIONS, **TENANT_PERMISSIONS}
+# Permissions a custom role may hold (seed 003): the group catalog plus audit-log read.
+CUSTOM_ROLE_PERMISSIONS: tuple[str, ...] = (*GROUP_PERMISSIONS, AUDIT_READ)
+
+_ALL_GROUPS = [p for p in GROUP_PERMISSIONS if p.startswith(f"{PREFIX}groups/")]
+_GROUP_READS = [f"{PREFIX}groups/{a}" for a in sorted(READ_ACTIONS)]
+
+
+@dataclass(frozen=True)
+class BuiltinRole:
+    key: str
+    display_name: str
+    description: str
+    permissions: frozenset[str]
+    privileged: bool = False  # may manage role-assignable groups and role assignments
+
+
+BUILTIN_ROLES: dict[str, BuiltinRole] = {
+    role.key: role
+    for role in [
+        BuiltinRole(
+            "globalAdministrator",
+            "Global Administrator",
+            "Can manage all aspects of the tenant.",
+            frozenset([*CATALOG, ROLE_ASSIGNABLE_GROUPS_MANAGE]),
+            privileged=True,
+        ),
+        BuiltinRole(
+            "privilegedRoleAdministrator",
+            "Privileged Role Administrator",
+            "Can manage role assignments and role-assignable groups.",
+            frozenset([*_GROUP_READS, ROLES_READ, ROLES_UPDATE, USERS_READ, ROLE_ASSIGNABLE_GROUPS_MANAGE]),
+            privileged=True,
+        ),
+        BuiltinRole(
+            "groupsAdministrator",
+            "Groups Administrator",
+            "Can manage all aspects of groups and group settings, excluding role-assignable groups.",
+            frozenset([*_ALL_GROUPS, SETTINGS_READ, SETTINGS_UPDATE, USERS_READ, ROLES_READ]),
+        ),
+        BuiltinRole(
+            "userAdministrator",
+            "User Administrator",
+            "Can manage users and groups, excluding role-assignable groups.",
+            frozenset([*_ALL_GROUPS, USERS_READ, USERS_UPDATE, SETTINGS_READ]),
+        ),
+        BuiltinRole(
+            "directoryReaders",
+            "Directory Readers",
+            "Can read basic directory information.",
+            frozenset([*_GROUP_READS, USERS_READ, SETTINGS_READ, ROLES_READ]),
+        ),
+        BuiltinRole(
+            "reportsReader",
+            "Reports Reader",
+            "Can read sign-in and audit reports.",
+            frozenset([AUDIT_READ]),
+        ),
+    ]
+}

@@ -1,0 +1,12 @@
+// Groupdesk's small behaviours. No inline scripts anywhere (strict CSP): everything lives here.
+(function () {
+  "use strict";
+  // Confirm destructive actions: <button data-confirm="Delete this group?">.
+  document.addEventListener("click", function (event) {
+    var el = event.target.closest("[data-confirm]");
+    if (el && !window.confirm(el.getAttribute("data-confirm"))) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+})();
