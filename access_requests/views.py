@@ -58,3 +58,11 @@ def approvals(request: HttpRequest) -> HttpResponse:
         "portal/empty_state.html",
         {"title": "Approvals", "text": "Requests to join the groups you own will be listed here."},
     )
+
+
+@login_required
+def group_requests(request: HttpRequest, group_id) -> HttpResponse:
+    from groups.views.common import get_group_for, render_tab
+
+    group = get_group_for(request.user, group_id, "requests/decide")
+    return render_tab(request, group, "group_requests", "groups/tab_placeholder.html")

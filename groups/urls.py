@@ -1,9 +1,15 @@
 from django.urls import path
 
-from groups import views
+from access_requests.views import group_requests
+from groups.views import members, overview, rule, settings
 
 urlpatterns = [
-    path("", views.group_list, name="group_list"),
-    path("new/", views.group_new, name="group_new"),
-    path("<uuid:group_id>/", views.group_detail, name="group_detail"),
+    path("", overview.group_list, name="group_list"),
+    path("new/", overview.group_new, name="group_new"),
+    path("<uuid:group_id>/", overview.group_detail, name="group_detail"),
+    path("<uuid:group_id>/members/", members.group_members, name="group_members"),
+    path("<uuid:group_id>/owners/", members.group_owners, name="group_owners"),
+    path("<uuid:group_id>/requests/", group_requests, name="group_requests"),
+    path("<uuid:group_id>/settings/", settings.group_edit, name="group_edit"),
+    path("<uuid:group_id>/rule/", rule.group_rule, name="group_rule"),
 ]

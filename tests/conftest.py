@@ -39,13 +39,20 @@ def _flush_lifting_audit_guard(self, **options):
 flush.Command.handle = _flush_lifting_audit_guard
 
 
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
 def pytest_collection_modifyitems(config, items):
     on_postgres = connections["default"].vendor == "postgresql"
+    # CI sets GROUPDESK_REQUIRE_BROWSER=1 (and installs Chromium): there a missing browser is a failure.
+    no_browser = not os.path.exists(CHROMIUM) and os.environ.get("GROUPDESK_REQUIRE_BROWSER") != "1"
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(
                 pytest.mark.skip(reason="needs PostgreSQL (select_for_update is a no-op on SQLite)")
             )
+        if "browser" in item.keywords and no_browser:
+            item.add_marker(pytest.mark.skip(reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"))
 
 
 @pytest.fixture(scope="session")

@@ -5,18 +5,10 @@ from uuid import UUID
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 
-from groups.models import Group
-from portal.authz import actor_context, authorize
-
-
-def get_group_for(actor, group_id: UUID, action: str) -> Group:
-    """The one way a view reaches a group: scoped to the actor's tenant (404 for outsiders),
-    then authorized (403 for insiders without the right)."""
-    group = get_object_or_404(Group.objects.for_tenant(actor.tenant).select_related("tenant"), pk=group_id)
-    authorize(actor, action, group)
-    return group
+from groups.views.common import get_group_for, render_tab
+from portal.authz import actor_context
 
 
 @login_required
@@ -39,4 +31,4 @@ def group_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def group_detail(request: HttpRequest, group_id: UUID) -> HttpResponse:
     group = get_group_for(request.user, group_id, "standard/read")
-    return render(request, "groups/group_detail.html", {"group": group})
+    return render_tab(request, group, "group_detail", "groups/overview.html")
