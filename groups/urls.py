@@ -1,11 +1,11 @@
 from django.urls import path
 
 from access_requests.views import group_requests
-from groups.views import members, overview, rule, settings
+from groups.views import create, listing, members, overview, rule, settings
 
 urlpatterns = [
-    path("", overview.group_list, name="group_list"),
-    path("new/", overview.group_new, name="group_new"),
+    path("", listing.group_list, name="group_list"),
+    path("new/", create.group_new, name="group_new"),
     path("<uuid:group_id>/", overview.group_detail, name="group_detail"),
     path("<uuid:group_id>/members/", members.group_members, name="group_members"),
     path("<uuid:group_id>/owners/", members.group_owners, name="group_owners"),

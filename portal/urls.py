@@ -4,24 +4,24 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from portal import views
 from portal.forms import LoginForm
+from portal.views import audit, basic, directory, roles, settings, users
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
+    path("", basic.home, name="home"),
+    path("healthz", basic.healthz, name="healthz"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(template_name="portal/login.html", authentication_form=LoginForm),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("users/", views.user_list, name="user_list"),
-    path("roles/", views.role_list, name="role_list"),
-    path("audit/", views.audit_log, name="audit_log"),
-    path("settings/groups/", views.group_settings, name="group_settings"),
-    path("licenses/", views.license_list, name="license_list"),
-    path("connections/", views.connection_list, name="connection_list"),
+    path("users/", users.user_list, name="user_list"),
+    path("roles/", roles.role_list, name="role_list"),
+    path("audit/", audit.audit_log, name="audit_log"),
+    path("settings/groups/", settings.group_settings, name="group_settings"),
+    path("licenses/", directory.license_list, name="license_list"),
+    path("connections/", directory.connection_list, name="connection_list"),
     path("groups/", include("groups.urls")),
     path("my/", include("access_requests.urls")),
     path("admin/", admin.site.urls),

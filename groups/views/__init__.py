@@ -1,7 +1,9 @@
 """The group pages, one module per tab of ``/groups/<uuid>/``.
 
 common.py     the scoped getter and the tab frame every tab renders into
-overview.py   the group list, the create form, the overview tab (what everyone sees)
+listing.py    /groups/: the admin list of groups
+create.py     /groups/new/ and /my/groups/new/
+overview.py   the overview tab (what everyone sees: the end-user group page)
 members.py    members and owners tabs
 settings.py   the settings tab (rename, description, classification, join policy, delete/restore)
 rule.py       the dynamic membership rule tab
