@@ -295,3 +295,6 @@ class Ownership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} owns {self.group_id}"
+
+
+from groups.licensing.models import AssignmentState, GroupLicense, LicenseAssignment, SubscribedSku  # noqa: E402,F401

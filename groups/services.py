@@ -12,6 +12,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from groups.licensing.services import licenses_after_membership_change
 from groups.models import (
     MAX_OWNERS,
     CreatedIn,
@@ -170,6 +171,7 @@ def membership_add(
     if group.is_dynamic:
         raise ServiceError("Membership of a dynamic group is set by its rule.")
     membership = _add(group, member, actor=actor, source=source)
+    licenses_after_membership_change(group)
     audit_record(
         tenant=group.tenant,
         actor=actor,
@@ -189,6 +191,7 @@ def membership_remove(*, actor: User, group: Group, member: Any, reason: str = "
     deleted, _ = Membership.objects.filter(group=group, **{_member_field(member): member}).delete()
     if not deleted:
         raise ServiceError(f"{member.display_name} is not a direct member of {group.display_name}.")
+    licenses_after_membership_change(group)
     audit_record(
         tenant=group.tenant,
         actor=actor,

@@ -25,6 +25,7 @@ def navigation(request: HttpRequest) -> dict:
         items.append(("Groups", reverse("group_list")))
     if can(user, roles.SETTINGS_READ):
         items.append(("Settings", reverse("group_settings")))
+        items.append(("Licenses", reverse("license_list")))
     if can(user, roles.USERS_UPDATE) or ctx.is_group_admin:
         items.append(("Users", reverse("user_list")))
     if can(user, roles.ROLES_READ):

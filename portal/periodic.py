@@ -16,6 +16,7 @@ JOBS: dict[str, str] = {
     "expire_requests": "access_requests.periodic.expire_requests",
     "expire_groups": "groups.periodic.expire_groups",
     "purge_deleted_groups": "groups.periodic.purge_deleted_groups",
+    "process_license_queue": "groups.licensing.services.process_license_queue",
 }
 
 

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from groups.views import licenses
 from portal.forms import LoginForm
 from portal.views import audit, basic, directory, roles, settings, users
 
@@ -20,7 +21,10 @@ urlpatterns = [
     path("roles/", roles.role_list, name="role_list"),
     path("audit/", audit.audit_log, name="audit_log"),
     path("settings/groups/", settings.group_settings, name="group_settings"),
-    path("licenses/", directory.license_list, name="license_list"),
+    path("licenses/", licenses.license_list, name="license_list"),
+    path("licenses/subscriptions/", licenses.subscription_add, name="subscription_add"),
+    path("licenses/assign/", licenses.group_license_add, name="group_license_add"),
+    path("licenses/<int:license_id>/remove/", licenses.group_license_remove, name="group_license_remove"),
     path("connections/", directory.connection_list, name="connection_list"),
     path("groups/", include("groups.urls")),
     path("my/", include("access_requests.urls")),

@@ -13,12 +13,6 @@ def _empty_state(request: HttpRequest, title: str, text: str) -> HttpResponse:
 
 
 @login_required
-def license_list(request: HttpRequest) -> HttpResponse:
-    authorize(request.user, roles.SETTINGS_READ)
-    return _empty_state(request, "Licenses", "Group-based licensing will be managed here.")
-
-
-@login_required
 def connection_list(request: HttpRequest) -> HttpResponse:
     authorize(request.user, roles.SETTINGS_READ)
     return _empty_state(

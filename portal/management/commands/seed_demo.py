@@ -15,6 +15,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from access_requests.models import JoinRequest, RequestStatus
+from groups.licensing.models import GroupLicense, SubscribedSku
+from groups.licensing.services import licenses_reconcile
 from groups.models import CreatedIn, Group, GroupKind, JoinPolicy, Membership, MembershipSource, Ownership
 from groups.services import group_create
 from portal.audit import audit_record
@@ -330,6 +332,7 @@ class Command(BaseCommand):
         self.synced_group(tenant, colleagues)
         self.pending_requests(tenant, colleagues, people)
         self.devices(tenant, rng)
+        self.licenses(tenant)
         return tenant
 
     def colleagues(self, tenant: Tenant, password: str, rng: random.Random) -> list[User]:
@@ -437,6 +440,26 @@ class Command(BaseCommand):
                 justification=f"I work with {group.display_name} on {requester.department or 'a project'}.",
             )
             audit_record(tenant=tenant, actor=requester, activity="Request to join group", target=group)
+
+    def licenses(self, tenant: Tenant) -> None:
+        """Office 365 E3 carried by Sales Team, with fewer units than members: the queue shows."""
+        sku, created = SubscribedSku.objects.get_or_create(
+            tenant=tenant,
+            sku_part_number="ENTERPRISEPACK",
+            defaults={"display_name": "Office 365 E3", "prepaid_units": 5},
+        )
+        if created:
+            sales = Group.objects.for_tenant(tenant).get(mail_nickname="sales-team")
+            GroupLicense.objects.create(group=sales, sku=sku)
+            audit_record(
+                tenant=tenant,
+                actor=SYSTEM,
+                activity="Assign license to group",
+                target=sales,
+                after={"sku": sku.sku_part_number},
+                category="Licensing",
+            )
+        licenses_reconcile(tenant=tenant)
 
     def devices(self, tenant: Tenant, rng: random.Random) -> None:
         if Device.objects.for_tenant(tenant).exists():
