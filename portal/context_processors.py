@@ -32,14 +32,7 @@ def navigation(request: HttpRequest) -> dict:
         items.append(("Roles", reverse("role_list")))
     if can(user, roles.AUDIT_READ):
         items.append(("Audit", reverse("audit_log")))
-    current = request.path
-    return {
-        "nav_items": [
-            {
-                "label": label,
-                "url": url,
-                "current": current == url or (url != "/" and current.startswith(url)),
-            }
-            for label, url in items
-        ]
-    }
+    # The current item is the longest URL the path starts with (/my/groups/discover/ is "Discover").
+    matches = [url for _, url in items if request.path.startswith(url)]
+    current = max(matches, key=len, default=None)
+    return {"nav_items": [{"label": label, "url": url, "current": url == current} for label, url in items]}

@@ -32,3 +32,10 @@ def test_it_hides_admin_navigation_from_ordinary_users(client, member, admin_use
     client.force_login(admin_user)
     page = client.get(reverse("my_groups")).content.decode()
     assert ">Audit<" in page and ">Settings<" in page and ">Groups<" in page
+
+
+def test_it_marks_only_the_most_specific_navigation_item_current(client, member):
+    client.force_login(member)
+    page = client.get(reverse("discover")).content.decode()
+    assert page.count('aria-current="page"') == 1
+    assert 'href="/my/groups/discover/" aria-current="page"' in page
