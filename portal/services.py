@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -305,3 +306,169 @@ def _replace_collections(user: User, collections: dict[str, list[str]]) -> None:
             UserMultiValue(user=user, attribute=MultiValueAttribute(attribute), value=value, position=i)
             for i, value in enumerate(dict.fromkeys(items))
         )
+
+
+# --- tenant group settings ----------------------------------------------------------------------
+
+SETTINGS_FIELDS: tuple[str, ...] = (
+    "owners_can_manage_requests",
+    "restrict_my_groups",
+    "users_can_create_security_groups",
+    "users_can_create_m365_groups",
+    "group_creation_allowed_group",
+    "owners_who_can_assign_owners",
+    "owner_assigners_group",
+    "allow_guests_to_be_group_owner",
+    "allow_to_add_guests",
+    "allow_guests_to_access_groups",
+    "usage_guidelines_url",
+    "classification_list",
+    "default_classification",
+    "prefix_suffix_naming_requirement",
+    "custom_blocked_words",
+    "group_lifetime_days",
+    "expiration_scope",
+    "request_expiry_days",
+    "dynamic_failsafe_percent",
+)
+_SETTINGS_GROUP_FIELDS = ("group_creation_allowed_group", "owner_assigners_group")
+
+
+def settings_snapshot(
+    settings: TenantGroupSettings, fields: Iterable[str] = SETTINGS_FIELDS
+) -> dict[str, Any]:
+    """The settings as the audit log keeps them: groups by name, so the log reads without lookups."""
+    data: dict[str, Any] = {}
+    for name in fields:
+        if name in _SETTINGS_GROUP_FIELDS:
+            group = getattr(settings, name)
+            data[name] = group.display_name if group is not None else None
+        else:
+            data[name] = getattr(settings, name)
+    return data
+
+
+class SettingsError(ValueError):
+    """A settings change refused for a reason the administrator can fix; ``field`` names the setting."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _check_settings(settings: TenantGroupSettings, tenant: Tenant) -> None:
+    from portal.models import ExpirationScope, OwnerAssigners
+
+    for name in _SETTINGS_GROUP_FIELDS:
+        group = getattr(settings, name)
+        if group is not None and (group.tenant_id != tenant.id or group.is_deleted):
+            raise SettingsError("Choose a group of this organization.", name)
+    if settings.group_lifetime_days is not None and settings.group_lifetime_days < 30:
+        raise SettingsError("A group lifetime is at least 30 days.", "group_lifetime_days")
+    if settings.expiration_scope != ExpirationScope.NONE and settings.group_lifetime_days is None:
+        raise SettingsError("Set a group lifetime to turn expiration on.", "group_lifetime_days")
+    if not 0 <= settings.dynamic_failsafe_percent <= 100:
+        raise SettingsError("The failsafe is a percentage from 0 to 100.", "dynamic_failsafe_percent")
+    if settings.request_expiry_days < 1:
+        raise SettingsError("Requests expire after at least one day.", "request_expiry_days")
+    if settings.default_classification and settings.default_classification not in settings.classifications:
+        raise SettingsError(
+            "The default classification must be one of the classification list.", "default_classification"
+        )
+    if (
+        settings.owners_who_can_assign_owners == OwnerAssigners.SELECTED
+        and settings.owner_assigners_group_id is None
+    ):
+        raise SettingsError(
+            "Choose the group whose members may make members owners.", "owner_assigners_group"
+        )
+
+
+@transaction.atomic
+def tenant_settings_update(*, actor: User, tenant: Tenant, changes: dict[str, Any]) -> TenantGroupSettings:
+    """Change some tenant-wide group settings; they apply from the very next request."""
+    from portal import roles
+    from portal.authz import authorize
+
+    authorize(actor, roles.SETTINGS_UPDATE)
+    if actor.tenant_id != tenant.id:
+        raise PermissionDenied("Not found.")
+    unknown = set(changes) - set(SETTINGS_FIELDS)
+    if unknown:
+        raise SettingsError(f"Unknown setting {', '.join(sorted(unknown))}.")
+    settings, _ = TenantGroupSettings.objects.select_for_update().get_or_create(tenant=tenant)
+    before = settings_snapshot(settings, changes)
+    for name, value in changes.items():
+        setattr(settings, name, value)
+    _check_settings(settings, tenant)
+    after = settings_snapshot(settings, changes)
+    changed = [name for name in changes if before[name] != after[name]]
+    if not changed:
+        return settings
+    settings.save()
+    tenant.group_settings = settings
+    if actor.tenant is not tenant:
+        actor.tenant.group_settings = settings
+    from portal.authz import forget
+
+    forget(actor)
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        activity="Update group settings",
+        target=tenant,
+        before={k: before[k] for k in changed},
+        after={k: after[k] for k in changed},
+        category="GroupSettings",
+    )
+    return settings
+
+
+# --- sign-ins -----------------------------------------------------------------------------------
+
+
+class UnknownUser:
+    """A userPrincipalName that matched no account: the audit log keeps its name (type "unknownUser")."""
+
+    pk = ""
+
+    def __init__(self, user_principal_name: str) -> None:
+        self.user_principal_name = user_principal_name
+
+
+def sign_in_record(
+    *, upn: str, user: User | None, succeeded: bool, ip: str = "", user_agent: str = ""
+) -> None:
+    """Record a sign-in attempt in the tenant's audit log.
+
+    Failures for a userPrincipalName of no tenant (no such user and no verified domain) are not recorded:
+    an audit event needs a tenant, and such noise tells no tenant anything.
+    """
+    upn = upn.strip().lower()[:256]
+    if user is None:
+        user = User.objects.filter(user_principal_name__iexact=upn).select_related("tenant").first()
+    tenant = user.tenant if user is not None else None
+    if tenant is None and not succeeded and "@" in upn:
+        domain = upn.rsplit("@", 1)[1]
+        tenant = Tenant.objects.filter(verified_domains__icontains=f'"{domain}"').first()
+        tenant = tenant if tenant is not None and domain in tenant.verified_domains else None
+    if tenant is None:
+        return
+    if succeeded:
+        reason = ""
+    elif user is None:
+        reason = "No account with this userPrincipalName."
+    elif not user.is_active:
+        reason = "The account is disabled or deleted."
+    else:
+        reason = "Wrong password."
+    audit_record(
+        tenant=tenant,
+        actor=user if user is not None else UnknownUser(upn),
+        activity="Sign-in",
+        target=user if user is not None else UnknownUser(upn),
+        after={"ipAddress": ip, "userAgent": user_agent[:256]},
+        reason=reason,
+        result="success" if succeeded else "failure",
+        category="SignInLogs",
+    )

@@ -5,22 +5,19 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from groups.views import licenses
-from portal.forms import LoginForm
-from portal.views import audit, basic, directory, roles, settings, users
+from portal.views import audit, basic, directory, roles, settings, signin, users
 
 urlpatterns = [
     path("", basic.home, name="home"),
     path("healthz", basic.healthz, name="healthz"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(template_name="portal/login.html", authentication_form=LoginForm),
-        name="login",
-    ),
+    path("accounts/login/", signin.SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("users/", users.user_list, name="user_list"),
     path("roles/", roles.role_list, name="role_list"),
     path("audit/", audit.audit_log, name="audit_log"),
+    path("audit/export.csv", audit.audit_export, name="audit_export"),
     path("settings/groups/", settings.group_settings, name="group_settings"),
+    path("settings/groups/naming-preview/", settings.naming_preview, name="settings_naming_preview"),
     path("licenses/", licenses.license_list, name="license_list"),
     path("licenses/subscriptions/", licenses.subscription_add, name="subscription_add"),
     path("licenses/assign/", licenses.group_license_add, name="group_license_add"),

@@ -1,0 +1,139 @@
+"""Tenant-scoped reads of the portal: users, their groups and requests, and the audit log."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from portal.filters import AuditEventFilter, UserFilter
+from portal.models import AuditEvent, Tenant, User
+
+TYPEAHEAD_LIMIT = 10
+
+
+def users_filtered(tenant: Tenant, params) -> UserFilter:
+    queryset = User.objects.for_tenant(tenant).order_by("display_name", "user_principal_name")
+    return UserFilter(params, queryset=queryset)
+
+
+def user_for(tenant: Tenant, user_id, *, include_deleted: bool = True) -> QuerySet[User]:
+    queryset = User.objects.for_tenant(tenant).select_related("manager")
+    if not include_deleted:
+        queryset = queryset.filter(deleted_date_time__isnull=True)
+    return queryset.filter(pk=user_id)
+
+
+def users_search(
+    tenant: Tenant, text: str, *, limit: int = TYPEAHEAD_LIMIT, include_guests: bool = True
+) -> list[User]:
+    """The typeahead: enabled, not deleted users whose name, UPN or mail starts with or contains ``text``."""
+    text = text.strip()
+    if not text:
+        return []
+    queryset = User.objects.for_tenant(tenant).filter(account_enabled=True, deleted_date_time__isnull=True)
+    if not include_guests:
+        queryset = queryset.exclude(user_type="Guest")
+    return list(
+        queryset.filter(
+            Q(display_name__icontains=text) | Q(user_principal_name__icontains=text) | Q(mail__icontains=text)
+        ).order_by("display_name")[:limit]
+    )
+
+
+def user_groups(user: User) -> list:
+    """Groups the user is in, directly or through nesting (alive only), each marked ``direct``."""
+    from django.db.models import Count
+
+    from groups.models import Group
+    from groups.selectors import transitive_group_ids
+
+    all_ids = transitive_group_ids(user)
+    groups = list(
+        Group.objects.for_tenant(user.tenant)
+        .alive()
+        .filter(id__in=all_ids)
+        .annotate(member_count=Count("memberships", distinct=True))
+        .order_by("display_name")
+    )
+    direct = set(user.memberships.values_list("group_id", flat=True))
+    for group in groups:
+        group.direct = group.id in direct
+    return groups
+
+
+def user_owned_groups(user: User) -> QuerySet:
+    from groups.models import Group
+
+    return Group.objects.for_tenant(user.tenant).alive().owned_by(user).order_by("display_name")
+
+
+def user_requests(user: User, limit: int = 50) -> QuerySet:
+    from access_requests.models import JoinRequest
+
+    return (
+        JoinRequest.objects.for_tenant(user.tenant)
+        .filter(requester=user)
+        .select_related("group", "decided_by")
+        .order_by("-created_date_time")[:limit]
+    )
+
+
+# --- audit --------------------------------------------------------------------------------------
+
+
+def audit_events(tenant: Tenant, params) -> AuditEventFilter:
+    return AuditEventFilter(params, queryset=AuditEvent.objects.for_tenant(tenant))
+
+
+def audit_activities(tenant: Tenant) -> list[str]:
+    return list(
+        AuditEvent.objects.for_tenant(tenant)
+        .order_by("activity")
+        .values_list("activity", flat=True)
+        .distinct()
+    )
+
+
+@dataclass
+class DiffRow:
+    key: str
+    before: str
+    after: str
+    changed: bool
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def audit_diff(event: AuditEvent) -> list[DiffRow]:
+    """Before and after side by side, one row per property, changed ones marked."""
+    before = (
+        event.before
+        if isinstance(event.before, dict)
+        else ({} if event.before is None else {"value": event.before})
+    )
+    after = (
+        event.after
+        if isinstance(event.after, dict)
+        else ({} if event.after is None else {"value": event.after})
+    )
+    keys = list(dict.fromkeys([*before, *after]))
+    return [
+        DiffRow(
+            key=key,
+            before=_show(before.get(key)) if key in before else "",
+            after=_show(after.get(key)) if key in after else "",
+            changed=before.get(key) != after.get(key) and key in before and key in after,
+        )
+        for key in keys
+    ]
