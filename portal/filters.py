@@ -46,15 +46,11 @@ class UserFilter(django_filters.FilterSet):
     country = django_filters.CharFilter(label="Country or region", lookup_expr="iexact")
     user_type = django_filters.ChoiceFilter(label="User type", choices=UserType.choices, empty_label="Any")
     source = django_filters.ChoiceFilter(label="Source", choices=Source.choices, empty_label="Any")
-    account_enabled = django_filters.TypedChoiceFilter(
-        label="Account enabled", choices=_YES_NO, coerce=lambda v: v == "true", empty_label="Any"
+    account_enabled = django_filters.ChoiceFilter(
+        label="Account enabled", choices=_YES_NO, empty_label="Any", method="filter_enabled"
     )
-    deleted = django_filters.TypedChoiceFilter(
-        label="Deleted",
-        choices=_YES_NO,
-        coerce=lambda v: v == "true",
-        empty_label="No",
-        method="filter_deleted",
+    deleted = django_filters.ChoiceFilter(
+        label="Deleted", choices=_YES_NO, empty_label="No", method="filter_deleted"
     )
 
     class Meta:
@@ -70,13 +66,16 @@ class UserFilter(django_filters.FilterSet):
             | Q(job_title__icontains=value)
         )
 
+    def filter_enabled(self, queryset, name, value):
+        return queryset.filter(account_enabled=value == "true")
+
     def filter_deleted(self, queryset, name, value):
-        return queryset.filter(deleted_date_time__isnull=not value)
+        return queryset.filter(deleted_date_time__isnull=value != "true")
 
     @property
     def qs(self):
         queryset = super().qs
         # Deleted users stay out of the list unless asked for, as in Entra's "Deleted users".
-        if not (self.form.is_valid() and self.form.cleaned_data.get("deleted") in (True, False)):
+        if not (self.form.is_valid() and self.form.cleaned_data.get("deleted") in ("true", "false")):
             queryset = queryset.filter(deleted_date_time__isnull=True)
         return queryset

@@ -137,3 +137,112 @@ def audit_diff(event: AuditEvent) -> list[DiffRow]:
         )
         for key in keys
     ]
+
+
+# --- typeahead over directory objects ------------------------------------------------------------
+
+
+@dataclass
+class DirectoryHit:
+    kind: str  # user, group, device, servicePrincipal
+    id: Any
+    name: str
+    detail: str
+
+    @property
+    def value(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+    @property
+    def label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+
+KIND_LABELS = {"user": "User", "group": "Group", "device": "Device", "servicePrincipal": "Service principal"}
+
+
+def directory_search(
+    tenant: Tenant,
+    text: str,
+    kinds: tuple[str, ...] = ("user",),
+    *,
+    limit: int = TYPEAHEAD_LIMIT,
+    exclude_group=None,
+) -> list[DirectoryHit]:
+    """Objects of the tenant matching ``text``, at most ``limit`` of each kind asked for."""
+    from groups.models import Group
+    from portal.models import Device, ServicePrincipal
+
+    text = text.strip()[:100]
+    if not text:
+        return []
+    hits: list[DirectoryHit] = []
+    if "user" in kinds:
+        hits += [
+            DirectoryHit(
+                "user", u.pk, u.display_name, u.user_principal_name + (" · Guest" if u.is_guest else "")
+            )
+            for u in users_search(tenant, text, limit=limit)
+        ]
+    if "group" in kinds:
+        groups = (
+            Group.objects.for_tenant(tenant)
+            .alive()
+            .filter(Q(display_name__icontains=text) | Q(mail_nickname__icontains=text))
+        )
+        if exclude_group is not None:
+            groups = groups.exclude(pk=exclude_group.pk)
+        hits += [
+            DirectoryHit("group", g.pk, g.display_name, g.get_kind_display() + " group")
+            for g in groups.order_by("display_name")[:limit]
+        ]
+    if "device" in kinds:
+        devices = (
+            Device.objects.for_tenant(tenant).filter(display_name__icontains=text).order_by("display_name")
+        )
+        hits += [
+            DirectoryHit("device", d.pk, d.display_name, d.operating_system or "Device")
+            for d in devices[:limit]
+        ]
+    if "servicePrincipal" in kinds:
+        sps = (
+            ServicePrincipal.objects.for_tenant(tenant)
+            .filter(display_name__icontains=text)
+            .order_by("display_name")
+        )
+        hits += [
+            DirectoryHit("servicePrincipal", s.pk, s.display_name, "Service principal") for s in sps[:limit]
+        ]
+    return hits
+
+
+def directory_object(tenant: Tenant, value: str):
+    """The object named by a typeahead value ``kind:id`` (or a bare userPrincipalName), or None."""
+    import uuid
+
+    from groups.models import Group
+    from portal.models import Device, ServicePrincipal
+
+    value = (value or "").strip()
+    if ":" not in value:
+        if "@" in value:
+            return (
+                User.objects.for_tenant(tenant)
+                .filter(user_principal_name__iexact=value, deleted_date_time__isnull=True)
+                .first()
+            )
+        return None
+    kind, _, raw_id = value.partition(":")
+    try:
+        pk = uuid.UUID(raw_id)
+    except ValueError:
+        return None
+    model = {"user": User, "group": Group, "device": Device, "servicePrincipal": ServicePrincipal}.get(kind)
+    if model is None:
+        return None
+    queryset = model.objects.for_tenant(tenant)
+    if model is Group:
+        queryset = queryset.alive()
+    if model is User:
+        queryset = queryset.filter(deleted_date_time__isnull=True)
+    return queryset.filter(pk=pk).first()

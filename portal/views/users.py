@@ -1,18 +1,138 @@
+"""/users/: the people of the tenant, a user page, attribute edits, leavers, and the typeahead."""
+
 from __future__ import annotations
 
+from uuid import UUID
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
 
-from portal import roles
-from portal.authz import authorize
+from portal import roles, selectors
+from portal.authz import actor_context, authorize, can
+from portal.forms import UserEditForm
+from portal.models import User
+from portal.services import UserError, user_delete, user_restore, user_update
+
+PAGE_SIZE = 50
 
 
-def _empty_state(request: HttpRequest, title: str, text: str) -> HttpResponse:
-    return render(request, "portal/empty_state.html", {"title": title, "text": text})
+def _authorize_directory(actor: User) -> None:
+    """The directory pages are for role holders: every member may look people up (the typeahead), but
+    browsing and reading every attribute of every user is an administrator's job."""
+    authorize(actor, roles.USERS_READ)
+    if not actor_context(actor).has_tenant_permission(roles.USERS_READ):
+        raise PermissionDenied("Only administrators browse the users of the organization.")
+
+
+def get_user_for(actor: User, user_id: UUID) -> User:
+    """A user of the actor's tenant (404 otherwise), for an actor allowed to browse the directory."""
+    _authorize_directory(actor)
+    return get_object_or_404(selectors.user_for(actor.tenant, user_id))
 
 
 @login_required
+@require_GET
 def user_list(request: HttpRequest) -> HttpResponse:
+    _authorize_directory(request.user)
+    users = selectors.users_filtered(request.user.tenant, request.GET)
+    page = Paginator(users.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"filter": users, "page": page, "query": query.urlencode()}
+    return render(request, "portal/users.html#results" if request.htmx else "portal/users.html", context)
+
+
+@login_required
+@require_GET
+def user_detail(request: HttpRequest, user_id: UUID) -> HttpResponse:
+    person = get_user_for(request.user, user_id)
+    context = {
+        "person": person,
+        "groups": selectors.user_groups(person),
+        "owned": selectors.user_owned_groups(person),
+        "requests": selectors.user_requests(person),
+        "can_edit": can(request.user, roles.USERS_UPDATE),
+    }
+    return render(request, "portal/user_detail.html", context)
+
+
+@login_required
+def user_edit(request: HttpRequest, user_id: UUID) -> HttpResponse:
+    person = get_user_for(request.user, user_id)
+    authorize(request.user, roles.USERS_UPDATE)
+    form = UserEditForm(request.POST or None, instance=person)
+    if request.method == "POST" and form.is_valid():
+        try:
+            updated = user_update(actor=request.user, user=person, changes=form.changes())
+        except UserError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+        else:
+            _report_offboarding(request, getattr(updated, "offboard_report", None))
+            messages.success(request, f"{updated.display_name}: saved.")
+            return redirect("user_detail", person.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "portal/user_edit.html", {"person": person, "form": form}, status=status)
+
+
+@login_required
+@require_POST
+def user_delete_view(request: HttpRequest, user_id: UUID) -> HttpResponse:
+    person = get_user_for(request.user, user_id)
+    try:
+        report = user_delete(actor=request.user, user=person)
+    except UserError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{person.display_name} was deleted. You can restore them for 30 days.")
+        _report_offboarding(request, report)
+    return redirect("user_detail", person.pk)
+
+
+@login_required
+@require_POST
+def user_restore_view(request: HttpRequest, user_id: UUID) -> HttpResponse:
+    person = get_user_for(request.user, user_id)
+    try:
+        user_restore(actor=request.user, user=person)
+    except UserError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{person.display_name} was restored with their groups.")
+    return redirect("user_detail", person.pk)
+
+
+def _report_offboarding(request: HttpRequest, report) -> None:
+    if report is None:
+        return
+    if report.memberships or report.ownerships or report.cancelled_requests:
+        messages.info(
+            request,
+            f"Removed from {len(report.memberships)} group(s) and {len(report.ownerships)} ownership(s); "
+            f"{len(report.cancelled_requests)} pending request(s) cancelled.",
+        )
+    if report.ownerless_groups:
+        names = ", ".join(g.display_name for g in report.ownerless_groups)
+        messages.warning(request, f"These groups now have no owner: {names}. Assign an owner.")
+
+
+@login_required
+@require_GET
+def user_search(request: HttpRequest) -> HttpResponse:
+    """The typeahead of the members and owners tabs: a few matches, as buttons of the caller's form."""
     authorize(request.user, roles.USERS_READ)
-    return _empty_state(request, "Users", "The people of your organization will be listed here.")
+    allowed = {"user", "group", "device", "servicePrincipal"}
+    kinds = tuple(k for k in request.GET.get("kinds", "user").split(",") if k in allowed) or ("user",)
+    name = request.GET.get("name", "member")
+    if name not in ("member", "owner", "user"):
+        name = "member"
+    hits = selectors.directory_search(request.user.tenant, request.GET.get("q", ""), kinds)
+    return render(
+        request,
+        "portal/_typeahead.html",
+        {"hits": hits, "name": name, "q": request.GET.get("q", "")},
+    )
