@@ -523,7 +523,7 @@ def user_update(*, actor: User, user: User, changes: dict[str, Any]) -> User:
     from portal.directory import USER_EDITABLE_FIELDS
 
     _authorize_user_change(actor, user)
-    user = User.objects.select_for_update().select_related("manager").get(pk=user.pk)
+    user = User.objects.select_for_update(of=("self",)).select_related("manager", "tenant").get(pk=user.pk)
     if user.deleted_date_time is not None:
         raise UserError("This user is deleted: restore them first.")
     unknown = set(changes) - set(USER_EDITABLE_FIELDS)
