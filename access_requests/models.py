@@ -34,6 +34,8 @@ class JoinRequest(TenantOwned):
     )
     decided_date_time = models.DateTimeField(null=True, blank=True)
     reason = models.TextField(blank=True)
+    # Set once the group's owners have been emailed about this request (a digest may cover several).
+    owners_notified_date_time = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_date_time"]
@@ -48,7 +50,15 @@ class JoinRequest(TenantOwned):
                 name="join_request_decided_has_time",
             ),
         ]
-        indexes = [models.Index(fields=["tenant", "status", "-created_date_time"])]
+        indexes = [
+            models.Index(fields=["tenant", "status", "-created_date_time"]),
+            models.Index(fields=["requester", "-created_date_time"]),
+            models.Index(
+                fields=["created_date_time"],
+                condition=Q(status="pending", owners_notified_date_time__isnull=True),
+                name="join_request_owners_unnotified",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.requester_id} → {self.group_id} ({self.status})"

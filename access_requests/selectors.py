@@ -1,34 +1,231 @@
-"""Tenant-scoped reads for the My Groups pages."""
+"""Tenant-scoped reads for the My Groups pages.
+
+Every list is a queryset of a fixed number of queries whatever the data size: transitive membership is
+one recursive subquery, counts and "has a pending request" are correlated subqueries, and what each
+person may do with a group is answered in Python by portal.authz from grants loaded once per request.
+"""
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+from dataclasses import dataclass
+from typing import Any
 
-from groups.models import Group
-from groups.selectors import transitive_group_ids
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
+
+from access_requests.models import JoinRequest, RequestStatus
+from groups.models import Group, JoinPolicy, Membership, Ownership, Visibility
+from groups.selectors import _UP_SQL, _db_id, transitive_group_ids
+from portal import roles
+from portal.authz import actor_context, can, decide
+
+
+def _transitive_ids_sql(user) -> RawSQL:
+    """Ids of the groups ``user`` is in (directly or through nesting), as a subquery."""
+    return RawSQL(_UP_SQL.format(column="member_user_id"), [_db_id(user.pk)])
+
+
+def _with_member_count(groups: QuerySet[Group]) -> QuerySet[Group]:
+    counts = (
+        Membership.objects.filter(group=OuterRef("pk"))
+        .order_by()
+        .values("group")
+        .annotate(c=Count("pk"))
+        .values("c")
+    )
+    return groups.annotate(member_count=Coalesce(Subquery(counts, output_field=IntegerField()), Value(0)))
+
+
+def _with_pending_request(groups: QuerySet[Group], user) -> QuerySet[Group]:
+    pending = JoinRequest.objects.filter(group=OuterRef("pk"), requester=user, status=RequestStatus.PENDING)
+    return groups.annotate(pending_request_id=Subquery(pending.values("id")[:1]))
 
 
 def groups_owned_by(user) -> QuerySet[Group]:
+    return _with_member_count(
+        Group.objects.for_tenant(user.tenant).alive().owned_by(user).order_by("display_name", "id")
+    )
+
+
+def groups_member_of(user) -> QuerySet[Group]:
+    """Groups the user is in, directly or through nesting; each annotated ``direct`` (True/False)."""
+    direct = Membership.objects.filter(group=OuterRef("pk"), member_user=user)
+    return _with_member_count(
+        Group.objects.for_tenant(user.tenant)
+        .alive()
+        .filter(id__in=_transitive_ids_sql(user))
+        .annotate(direct=Exists(direct))
+        .order_by("display_name", "id")
+    )
+
+
+def discoverable_groups(user) -> QuerySet[Group]:
+    """Groups the user may see and is neither in (at any depth) nor owns, with their pending request."""
+    if user.is_guest and not actor_context(user).settings.allow_guests_to_access_groups:
+        return Group.objects.none()
+    groups = (
+        Group.objects.for_tenant(user.tenant)
+        .alive()
+        .exclude(id__in=_transitive_ids_sql(user))
+        .exclude(id__in=Ownership.objects.filter(user=user).values("group_id"))
+        .order_by("display_name", "id")
+    )
+    return _with_pending_request(_with_member_count(groups), user)
+
+
+def requests_of(user) -> QuerySet[JoinRequest]:
     return (
-        Group.objects.for_tenant(user.tenant)
-        .alive()
-        .owned_by(user)
-        .annotate(member_count=Count("memberships", distinct=True))
-        .order_by("display_name")
+        JoinRequest.objects.for_tenant(user.tenant)
+        .filter(requester=user)
+        .select_related("group", "decided_by")
+        .order_by("-created_date_time", "id")
     )
 
 
-def groups_member_of(user) -> list[Group]:
-    """Groups the user is in, directly or through nesting; each marked ``direct`` or not."""
-    all_ids = transitive_group_ids(user)
-    groups = list(
-        Group.objects.for_tenant(user.tenant)
-        .alive()
-        .filter(id__in=all_ids)
-        .annotate(member_count=Count("memberships", distinct=True))
-        .order_by("display_name")
+def _admin_scope(user) -> tuple[bool, set]:
+    """(decides for every group of the tenant, ids of the groups a scoped role covers)."""
+    everywhere, group_ids = False, set()
+    for grant in actor_context(user).grants:
+        if not (
+            grant.permission == roles.ROLE_ASSIGNABLE_GROUPS_MANAGE
+            or (
+                grant.permission.startswith(f"{roles.PREFIX}groups")
+                and grant.permission.endswith("/members/update")
+            )
+        ):
+            continue
+        if grant.scope_group_id is None:
+            everywhere = True
+        else:
+            group_ids.add(grant.scope_group_id)
+    return everywhere, group_ids
+
+
+def approvals_scope(user) -> str:
+    """ "admin" (also decides as an administrator), "owner" (decides for owned groups) or "" (none),
+    with the tenant's "owners can manage requests" setting applied."""
+    everywhere, scoped = _admin_scope(user)
+    if everywhere or scoped:
+        return "admin"
+    return "owner" if actor_context(user).settings.owners_can_manage_requests else ""
+
+
+def decidable_requests(user) -> QuerySet[JoinRequest]:
+    """Pending requests the user may decide: for the groups they own and, for administrators, every
+    group in their scope. Newest first."""
+    pending = JoinRequest.objects.for_tenant(user.tenant).filter(
+        status=RequestStatus.PENDING, group__deleted_date_time__isnull=True
     )
-    direct = set(user.memberships.filter(group_id__in=all_ids).values_list("group_id", flat=True))
-    for group in groups:
-        group.direct = group.id in direct
-    return groups
+    if not user.tenant.is_premium:
+        return pending.none()
+    everywhere, scoped = _admin_scope(user)
+    if not everywhere:
+        condition = Q(group_id__in=scoped)
+        if actor_context(user).settings.owners_can_manage_requests:
+            condition |= Q(group__in=Ownership.objects.filter(user=user).values("group_id"))
+        pending = pending.filter(condition)
+    return pending.select_related("group", "group__tenant", "requester").order_by("-created_date_time", "id")
+
+
+def approvals_count(user) -> int:
+    """The navigation badge: one COUNT query, none for people who own nothing and administer nothing."""
+    ctx = actor_context(user)
+    everywhere, scoped = _admin_scope(user)
+    if not (everywhere or scoped or ctx.owned_group_ids) or not user.tenant.is_premium:
+        return 0
+    return decidable_requests(user).count()
+
+
+def group_requests(group: Group) -> QuerySet[JoinRequest]:
+    """A group's requests, pending first then the latest decisions."""
+    return (
+        JoinRequest.objects.for_tenant(group.tenant)
+        .filter(group=group)
+        .select_related("group", "group__tenant", "requester", "decided_by")
+        .annotate(waiting=Case(When(status=RequestStatus.PENDING, then=Value(0)), default=Value(1)))
+        .order_by("waiting", "-created_date_time", "id")
+    )
+
+
+@dataclass(frozen=True)
+class SelfService:
+    """What the viewer can do about their membership of a group, and why not when they can't."""
+
+    action: str  # "join", "request", "pending", "leave" or ""
+    reason: str = ""
+    pending_request_id: Any = None
+
+
+def self_service(user, group: Group, *, pending_request_id: Any = None) -> SelfService:
+    """No query: decided from the group row and the grants loaded once for the request."""
+    if pending_request_id:
+        return SelfService("pending", "Your request is waiting for an owner's decision.", pending_request_id)
+    if group.id in actor_context(user).member_group_ids:
+        leave = decide(user, "leave", group)
+        return SelfService("leave" if leave else "", leave.reason)
+    join = decide(user, "join", group)
+    if join:
+        return SelfService("join")
+    if group.self_service_available and group.join_policy == JoinPolicy.OWNER_APPROVAL:
+        request = decide(user, "request", group)
+        return SelfService("request" if request else "", request.reason)
+    return SelfService("", join.reason)
+
+
+def members_hidden_from(user, group: Group) -> bool:
+    return group.visibility == Visibility.HIDDEN_MEMBERSHIP and not can(user, "members/read", group)
+
+
+@dataclass
+class Overview:
+    owners: list
+    members: list
+    member_count: int
+    members_visible: bool
+    is_owner: bool
+    status: str  # "member", "nested", "pending" or ""
+    self_service: SelfService
+
+
+OVERVIEW_MEMBERS = 20
+
+
+def group_overview(user, group: Group) -> Overview:
+    """What the group page shows an end user: owners, (visible) members, their status and action."""
+    owners = list(
+        Ownership.objects.filter(group=group).select_related("user").order_by("user__display_name", "id")
+    )
+    members_visible = can(user, "members/read", group)
+    members, member_count = [], 0
+    if members_visible:
+        memberships = Membership.objects.filter(group=group)
+        member_count = memberships.count()
+        members = list(
+            memberships.select_related(
+                "member_user", "member_group", "member_device", "member_service_principal"
+            ).order_by("created_date_time", "id")[:OVERVIEW_MEMBERS]
+        )
+    ctx = actor_context(user)
+    pending = (
+        JoinRequest.objects.filter(group=group, requester=user, status=RequestStatus.PENDING)
+        .values_list("id", flat=True)
+        .first()
+    )
+    if group.id in ctx.member_group_ids:
+        status = "member"
+    elif group.id in transitive_group_ids(user):
+        status = "nested"
+    elif pending:
+        status = "pending"
+    else:
+        status = ""
+    return Overview(
+        owners=[o.user for o in owners],
+        members=members,
+        member_count=member_count,
+        members_visible=members_visible,
+        is_owner=group.id in ctx.owned_group_ids,
+        status=status,
+        self_service=self_service(user, group, pending_request_id=pending),
+    )

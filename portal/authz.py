@@ -14,6 +14,7 @@ strings from ``portal.roles`` (``AUDIT_READ``, ``SETTINGS_UPDATE`` ...) or ``"my
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -169,7 +170,9 @@ def actor_context(actor: User) -> ActorContext:
 
 def forget(actor: User) -> None:
     """Drop the cached grants (after the actor's own roles, ownerships or memberships changed)."""
-    actor.__dict__.pop("_groupdesk_authz", None)
+    # delattr, not __dict__.pop: request.user is a SimpleLazyObject, whose __dict__ isn't the user's.
+    with contextlib.suppress(AttributeError):
+        delattr(actor, "_groupdesk_authz")
 
 
 def group_subtypes(group: Group | GroupSpec) -> list[str]:
@@ -379,7 +382,9 @@ def decide(actor: User | None, action: str, target: Any = None) -> Decision:
     if isinstance(target, GroupSpec):
         return _decide_create(actor, ctx, action, target)
     if isinstance(target, JoinRequest):
-        if target.requester_id == actor.id and action == "cancel":
+        if action == "cancel":
+            if target.requester_id != actor.id:
+                return _deny("Only the person who sent a request can cancel it.")
             return (
                 _allow("Requester") if target.is_pending else _deny("Only pending requests can be cancelled.")
             )

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.urls import reverse
 
+from access_requests.selectors import approvals_count
 from portal import roles
 from portal.authz import MY_GROUPS_ACCESS, actor_context, can
 
@@ -21,6 +22,7 @@ def navigation(request: HttpRequest) -> dict:
             ("My requests", reverse("my_requests")),
         ]
     items.append(("Approvals", reverse("approvals")))
+    approvals_url = items[-1][1]
     if ctx.is_group_admin or ctx.is_privileged:
         items.append(("Groups", reverse("group_list")))
     if can(user, roles.SETTINGS_READ):
@@ -35,4 +37,16 @@ def navigation(request: HttpRequest) -> dict:
     # The current item is the longest URL the path starts with (/my/groups/discover/ is "Discover").
     matches = [url for _, url in items if request.path.startswith(url)]
     current = max(matches, key=len, default=None)
-    return {"nav_items": [{"label": label, "url": url, "current": url == current} for label, url in items]}
+    return {
+        "nav_items": [
+            {
+                "label": label,
+                "url": url,
+                "current": url == current,
+                # The approvals count updates in place (htmx) after each decision.
+                "badge_template": "access_requests/_approvals_badge.html" if url == approvals_url else "",
+            }
+            for label, url in items
+        ],
+        "approvals_count": lambda: approvals_count(user),
+    }

@@ -14,6 +14,7 @@ from django.utils.module_loading import import_string
 # name → dotted path of ``job(*, now: datetime) -> int``; apps add theirs here.
 JOBS: dict[str, str] = {
     "expire_requests": "access_requests.periodic.expire_requests",
+    "notify_owners": "access_requests.notifications.notify_owners_job",
     "expire_groups": "groups.periodic.expire_groups",
     "purge_deleted_groups": "groups.periodic.purge_deleted_groups",
     "process_license_queue": "groups.licensing.services.process_license_queue",

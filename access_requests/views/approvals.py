@@ -1,0 +1,124 @@
+"""/my/approvals/: owners (and administrators) decide join requests, one by one or in bulk."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import trigger_client_event
+
+from access_requests import selectors, services
+from access_requests.forms import BulkDecisionForm, DecisionForm
+from access_requests.models import JoinRequest
+from access_requests.views.common import my_groups_closed, next_url, paginate
+from groups.services import ServiceError
+from groups.views.common import get_group_for, render_tab
+
+CHANGED = "approvals-changed"  # htmx event: the navigation badge reloads its count
+
+
+def _inbox_off_reason(request: HttpRequest) -> str:
+    if not request.user.tenant.is_premium:
+        return "Join requests need Microsoft Entra ID P1 or P2: your organization is on the Free plan."
+    if not selectors.approvals_scope(request.user):
+        return "Owners can't manage membership requests in My Groups in your organization."
+    return ""
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def approvals(request: HttpRequest) -> HttpResponse:
+    if closed := my_groups_closed(request):
+        return closed
+    off = _inbox_off_reason(request)
+    page = paginate(request, selectors.decidable_requests(request.user)) if not off else None
+    context = {"page": page, "off_reason": off, "decision_form": DecisionForm()}
+    template = "access_requests/approvals.html"
+    return render(request, f"{template}#results" if request.htmx else template, context)
+
+
+@require_POST
+@login_required
+def approval_decide(request: HttpRequest, request_id: UUID) -> HttpResponse:
+    join_request = get_object_or_404(
+        JoinRequest.objects.for_tenant(request.user.tenant).select_related("group", "requester"),
+        pk=request_id,
+    )
+    form = DecisionForm(request.POST)
+    error = ""
+    if form.is_valid():
+        decide = services.join_request_approve if form.approve else services.join_request_deny
+        try:
+            join_request = decide(
+                actor=request.user, join_request=join_request, reason=form.cleaned_data["reason"]
+            )
+        except ServiceError as exc:
+            error = str(exc)
+            join_request.refresh_from_db()
+    else:
+        error = " ".join(e for errors in form.errors.values() for e in errors)
+    if request.htmx:
+        response = render(
+            request,
+            "access_requests/_request_row.html",
+            {"join_request": join_request, "error": error, "form": form if error else DecisionForm()},
+        )
+        return trigger_client_event(response, CHANGED) if not error else response
+    if error:
+        messages.error(request, error)
+    else:
+        verb = "approved" if join_request.status == "approved" else "denied"
+        messages.success(
+            request,
+            f"{join_request.requester.display_name}'s request to join {join_request.group.display_name} was {verb}.",
+        )
+    return redirect(next_url(request, reverse("approvals")))
+
+
+@require_POST
+@login_required
+def approvals_bulk(request: HttpRequest) -> HttpResponse:
+    form = BulkDecisionForm(request.POST, queryset=JoinRequest.objects.for_tenant(request.user.tenant))
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    else:
+        outcome = services.join_requests_decide(
+            actor=request.user,
+            join_requests=form.cleaned_data["requests"],
+            approve=form.approve,
+            reason=form.cleaned_data["reason"],
+        )
+        verb = "Approved" if form.approve else "Denied"
+        if outcome.decided:
+            n = len(outcome.decided)
+            messages.success(request, f"{verb} {n} request{'s' if n != 1 else ''}.")
+        for join_request, why in outcome.refused:
+            messages.error(
+                request, f"{join_request.requester.display_name} → {join_request.group.display_name}: {why}"
+            )
+    return redirect(next_url(request, reverse("approvals")))
+
+
+@require_GET
+@login_required
+def approvals_badge(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "access_requests/_approvals_badge.html", {"count": selectors.approvals_count(request.user)}
+    )
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def group_requests(request: HttpRequest, group_id: UUID) -> HttpResponse:
+    """The requests tab of the group page: pending requests first, then recent decisions."""
+    group = get_group_for(request.user, group_id, "requests/decide")
+    page = paginate(request, selectors.group_requests(group))
+    context = {"page": page, "decision_form": DecisionForm()}
+    return render_tab(request, group, "group_requests", "access_requests/group_requests.html", context)

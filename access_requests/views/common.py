@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from django.core.paginator import Page, Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from portal.authz import MY_GROUPS_ACCESS, decide
+
+PAGE_SIZE = 25
+
+
+def my_groups_closed(request: HttpRequest) -> HttpResponse | None:
+    """The page saying My Groups is off (tenant setting), or None when the person may use it."""
+    decision = decide(request.user, MY_GROUPS_ACCESS)
+    if decision.allowed:
+        return None
+    return render(request, "access_requests/my_groups_off.html", {"reason": decision.reason}, status=403)
+
+
+def paginate(request: HttpRequest, items, param: str = "page") -> Page:
+    return Paginator(items, PAGE_SIZE).get_page(request.GET.get(param))
+
+
+def next_url(request: HttpRequest, default: str) -> str:
+    """Where to go back after a POST: a same-site ``next`` or the default."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return default
+
+
+def query_without(request: HttpRequest, param: str) -> str:
+    """The current query string minus one parameter (for pagination links that keep the filters)."""
+    params = request.GET.copy()
+    params.pop(param, None)
+    return params.urlencode()

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from access_requests import selectors
+from access_requests.filters import MyGroupsFilter
+from access_requests.views.common import my_groups_closed, paginate, query_without
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def my_groups(request: HttpRequest) -> HttpResponse:
+    if closed := my_groups_closed(request):
+        return closed
+    owned = MyGroupsFilter(request.GET, queryset=selectors.groups_owned_by(request.user))
+    member_of = MyGroupsFilter(request.GET, queryset=selectors.groups_member_of(request.user))
+    context = {
+        "filter": owned,
+        "owned": paginate(request, owned.qs, "owned_page"),
+        "member_of": paginate(request, member_of.qs, "page"),
+        "owned_query": query_without(request, "owned_page"),
+        "member_query": query_without(request, "page"),
+    }
+    template = "access_requests/my_groups.html"
+    return render(request, f"{template}#results" if request.htmx else template, context)
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def discover(request: HttpRequest) -> HttpResponse:
+    if closed := my_groups_closed(request):
+        return closed
+    found = MyGroupsFilter(request.GET, queryset=selectors.discoverable_groups(request.user))
+    page = paginate(request, found.qs)
+    for group in page:
+        group.self_service = selectors.self_service(
+            request.user, group, pending_request_id=group.pending_request_id
+        )
+        group.members_hidden = selectors.members_hidden_from(request.user, group)
+    context = {"filter": found, "page": page, "query": query_without(request, "page")}
+    template = "access_requests/discover.html"
+    return render(request, f"{template}#results" if request.htmx else template, context)

@@ -1,0 +1,55 @@
+"""The My Groups pages issue the same number of queries whatever the amount of data."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from groups.models import JoinPolicy, Membership
+from tests.factories import GroupFactory, JoinRequestFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+# session, user (+tenant, settings), grants (ownerships, memberships, role groups, role assignments),
+# then the page's own queries. The badge adds one COUNT for owners.
+EXPECTED = {"my_groups": 11, "discover": 9, "approvals": 9}
+
+
+def _populate(tenant, user, size: int) -> None:
+    """``size`` groups of each relation to ``user``, with nesting, members and pending requests."""
+    people = [UserFactory(tenant=tenant) for _ in range(max(2, size // 2))]
+    for i in range(size):
+        owned = GroupFactory(
+            tenant=tenant, join_policy=JoinPolicy.OWNER_APPROVAL, owners=[user], members=people[:3]
+        )
+        JoinRequestFactory(group=owned, requester=people[i % len(people)])
+        direct = GroupFactory(tenant=tenant, members=[user, *people[:2]])
+        GroupFactory(tenant=tenant, members=[direct])  # through nesting
+        for policy in JoinPolicy.values:
+            GroupFactory(tenant=tenant, join_policy=policy, members=people[:2])
+    # a pending request of the user's own, shown on discover
+    JoinRequestFactory(
+        group=GroupFactory(tenant=tenant, join_policy=JoinPolicy.OWNER_APPROVAL), requester=user
+    )
+
+
+@pytest.mark.parametrize("size", [1, 12])
+@pytest.mark.parametrize("page", sorted(EXPECTED))
+def test_it_keeps_a_constant_number_of_queries(client, tenant, member, django_assert_num_queries, size, page):
+    _populate(tenant, member, size)
+    client.force_login(member)
+    with django_assert_num_queries(EXPECTED[page]):
+        response = client.get(reverse(page))
+    assert response.status_code == 200
+    # The page really shows the data (a count that didn't grow because nothing rendered proves nothing).
+    assert response.content.decode().count("<tr") >= min(size, 25) + 1
+
+
+@pytest.mark.parametrize("size", [1, 12])
+def test_it_keeps_the_group_page_constant(client, tenant, member, django_assert_num_queries, size):
+    group = GroupFactory(tenant=tenant, owners=[UserFactory(tenant=tenant) for _ in range(size)])
+    for _ in range(size * 3):
+        Membership.objects.create(group=group, member_user=UserFactory(tenant=tenant))
+    client.force_login(member)
+    with django_assert_num_queries(11):
+        assert client.get(reverse("group_detail", args=[group.id])).status_code == 200
