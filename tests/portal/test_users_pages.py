@@ -57,7 +57,7 @@ def test_it_lists_only_this_tenants_users_with_filters(client, tenant, other_ten
 def test_the_list_keeps_a_constant_number_of_queries(client, tenant, groups_admin, django_assert_num_queries):
     client.force_login(groups_admin)
     client.get(URL)
-    with django_assert_num_queries(7) as ctx:
+    with django_assert_num_queries(8) as ctx:
         client.get(URL)
     UserFactory.create_batch(60, tenant=tenant)
     with django_assert_num_queries(len(ctx.captured_queries)):
@@ -74,7 +74,7 @@ def test_the_user_page_shows_groups_direct_and_transitive_owned_and_requests(
     JoinRequestFactory(group=GroupFactory(tenant=tenant, display_name="Asked"), requester=person)
     client.force_login(groups_admin)
     url = reverse("user_detail", args=[person.id])
-    with django_assert_num_queries(12) as ctx:
+    with django_assert_num_queries(13) as ctx:
         page = client.get(url).content.decode()
     assert "Inner" in page and "Outer" in page and "Through nesting" in page
     assert "Owned" in page and "Asked" in page
