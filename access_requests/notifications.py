@@ -41,7 +41,7 @@ def notify_requester(request: JoinRequest) -> None:
 
 
 def _portal_url(path: str) -> str:
-    base = getattr(django_settings, "GROUPDESK_BASE_URL", "").rstrip("/")
+    base = django_settings.GROUPDESK_BASE_URL.rstrip("/")
     return f"{base}{path}"
 
 

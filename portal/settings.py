@@ -223,4 +223,6 @@ LOGGING = {
 
 # Groupdesk's own knobs.
 GROUPDESK_DELETED_GROUP_RETENTION_DAYS = 30
+# Where people reach this portal: links in emails (owners' request digests) start with it.
+GROUPDESK_BASE_URL = os.environ.get("GROUPDESK_BASE_URL", "http://127.0.0.1:8000")
 AUTHENTICATION_BACKENDS = ["portal.backends.UserPrincipalNameBackend"]

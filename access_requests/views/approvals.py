@@ -40,6 +40,8 @@ def approvals(request: HttpRequest) -> HttpResponse:
     off = _inbox_off_reason(request)
     page = paginate(request, selectors.decidable_requests(request.user)) if not off else None
     context = {"page": page, "off_reason": off, "decision_form": DecisionForm()}
+    if page is not None:
+        context["approvals_count"] = page.paginator.count  # the navigation badge: same count, no 2nd query
     template = "access_requests/approvals.html"
     return render(request, f"{template}#results" if request.htmx else template, context)
 

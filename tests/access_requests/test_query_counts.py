@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 # session, user (+tenant, settings), grants (ownerships, memberships, role groups, role assignments),
 # then the page's own queries. The badge adds one COUNT for owners.
-EXPECTED = {"my_groups": 11, "discover": 9, "approvals": 9}
+EXPECTED = {"my_groups": 11, "discover": 9, "approvals": 8}
 
 
 def _populate(tenant, user, size: int) -> None:

@@ -495,3 +495,50 @@ def test_it_shows_the_group_requests_tab_to_owners_only(
     assert "Asking Person" in _text(_as(client, owner).get(url))
     assert _as(client, member).get(url).status_code == 403
     assert _as(client, UserFactory(tenant=other_tenant)).get(url).status_code == 404
+
+
+def test_it_turns_the_inbox_off_on_the_free_plan_naming_the_plan(client, tenant, owner, approval_group):
+    JoinRequestFactory(group=approval_group)
+    tenant.plan = Plan.FREE
+    tenant.save()
+    body = _text(_as(client, owner).get(reverse("approvals")))
+    assert "P1 or P2" in body and "Free plan" in body and 'id="request-' not in body
+
+
+def test_it_shows_a_pending_request_on_discover_and_cancels_it_in_place(client, member, approval_group):
+    pending = JoinRequestFactory(group=approval_group, requester=member)
+    client = _as(client, member)
+    row = _text(client.get(reverse("discover"))).split("Finance Reviewers")[1].split("</tr>")[0]
+    assert "Request pending" in row and "Cancel request" in row and "Send request" not in row
+    response = client.post(reverse("request_cancel", args=[pending.id]), {"answer": "action"}, **HTMX)
+    body = _text(response)
+    assert body.lstrip().startswith('<div class="self-service"') and "Your request was cancelled" in body
+    assert "Request to join" in body  # asking again is allowed
+    pending.refresh_from_db()
+    assert pending.status == RequestStatus.CANCELLED
+
+
+def test_it_shows_decided_requests_under_the_pending_ones_in_the_group_tab(
+    client, tenant, owner, approval_group
+):
+    decided = JoinRequestFactory(
+        group=approval_group, status="approved", decided_by=owner, decided_date_time="2026-01-01T00:00Z"
+    )
+    pending = JoinRequestFactory(group=approval_group, created_date_time="2025-01-01T00:00Z")
+    body = _text(_as(client, owner).get(reverse("group_requests", args=[approval_group.id])))
+    assert body.index(str(pending.id)) < body.index(str(decided.id)) and "by you" in body
+
+
+def test_it_shows_members_of_a_hidden_group_to_its_direct_members_in_my_groups(client, tenant, member):
+    GroupFactory(
+        tenant=tenant, display_name="Secret", visibility=Visibility.HIDDEN_MEMBERSHIP, members=[member]
+    )
+    row = _text(_as(client, member).get(reverse("my_groups"))).split("Secret")[1].split("</tr>")[0]
+    assert "Hidden" not in row and "<td>1</td>" in row
+
+
+def test_it_reuses_the_inbox_count_for_the_badge(client, owner, approval_group):
+    for _ in range(3):
+        JoinRequestFactory(group=approval_group)
+    body = _text(_as(client, owner).get(reverse("approvals")))
+    assert "pending: </span>3</span>" in body

@@ -15,6 +15,7 @@ def test_it_requests_approves_and_shows_the_membership(demo, sign_in, csp_violat
     sign_in("user@contoso.test")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Discover").click()
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name="Finance Reviewers", exact=True))
+    row.get_by_text("Request to join").click()  # opens the justification box
     row.get_by_label("Justification").fill("I review the Q3 marketing budget with Finance.")
     row.get_by_role("button", name="Send request").click()
     # htmx swaps the action box in place: the request is pending and can be cancelled.
