@@ -102,3 +102,48 @@ def nesting_path(*, start: Group, goal: Group) -> list[Group]:
         node = parents[node]
     names = Group.objects.in_bulk(chain)
     return [names[pk] for pk in reversed(chain)]
+
+
+def direct_memberships(group: Group, kind: str | None = None):
+    """The direct members of ``group`` with their objects, users first then by name."""
+    from django.db.models import F
+    from django.db.models.functions import Coalesce
+
+    queryset = Membership.objects.filter(group=group).select_related(
+        "member_user", "member_group", "member_device", "member_service_principal", "added_by"
+    )
+    if kind in ("member_user", "member_group", "member_device", "member_service_principal"):
+        queryset = queryset.filter(**{f"{kind}__isnull": False})
+    return queryset.annotate(
+        sort_name=Coalesce(
+            F("member_user__display_name"),
+            F("member_group__display_name"),
+            F("member_device__display_name"),
+            F("member_service_principal__display_name"),
+        )
+    ).order_by("sort_name", "id")
+
+
+def transitive_member_users(group: Group):
+    """Every user in ``group`` directly or through nested groups (deleted users left out)."""
+    from portal.models import User
+
+    group_ids = nested_group_ids(group) | {group.pk}
+    member_ids = Membership.objects.filter(group_id__in=group_ids, member_user__isnull=False).values(
+        "member_user_id"
+    )
+    return (
+        User.objects.for_tenant(group.tenant)
+        .filter(pk__in=member_ids, deleted_date_time__isnull=True)
+        .order_by("display_name", "user_principal_name")
+    )
+
+
+def group_owners(group: Group):
+    from groups.models import Ownership
+
+    return (
+        Ownership.objects.filter(group=group)
+        .select_related("user", "added_by")
+        .order_by("user__display_name")
+    )

@@ -7,6 +7,7 @@ actor lacks.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -254,3 +255,87 @@ def group_soft_delete(*, actor: User, group: Group) -> Group:
 
 def _name(member: Any) -> str:
     return getattr(member, "user_principal_name", None) or member.display_name
+
+
+# --- bulk membership (CSV of userPrincipalNames) ------------------------------------------------
+
+BULK_MAX_LINES = 10_000
+
+
+@dataclass
+class BulkLine:
+    line: int
+    value: str
+    reason: str
+
+
+@dataclass
+class BulkReport:
+    added: list[str] = field(default_factory=list)
+    refused: list[BulkLine] = field(default_factory=list)
+
+
+def parse_member_csv(text: str) -> list[tuple[int, str]]:
+    """(line number, userPrincipalName) pairs from a CSV whose first column names users; a header line
+    (a first cell without "@", such as ``userPrincipalName``) and blank lines are skipped."""
+    import csv
+    import io
+
+    rows: list[tuple[int, str]] = []
+    for number, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
+        value = (cells[0] if cells else "").strip()
+        if not value or (number == 1 and "@" not in value):
+            continue
+        rows.append((number, value))
+        if len(rows) > BULK_MAX_LINES:
+            raise ServiceError(f"A file can add at most {BULK_MAX_LINES:,} members at once.")
+    return rows
+
+
+def memberships_bulk_add(*, actor: User, group: Group, lines: list[tuple[int, str]]) -> BulkReport:
+    """Add the users named by userPrincipalName, each on its own; report every line that could not be
+    added and why. Lines already added stay added if a later one fails."""
+    authorize(actor, "members/update", group)
+    if group.is_dynamic:
+        raise ServiceError("Membership of a dynamic group is set by its rule.")
+    report = BulkReport()
+    wanted = {value.lower() for _, value in lines}
+    users = {
+        u.user_principal_name.lower(): u
+        for u in User.objects.for_tenant(group.tenant).filter(user_principal_name__in=wanted)
+    }
+    present = set(
+        Membership.objects.filter(group=group, member_user__in=users.values()).values_list(
+            "member_user_id", flat=True
+        )
+    )
+    seen: dict[str, int] = {}
+    for number, value in lines:
+        upn = value.lower()
+        user = users.get(upn)
+        if upn in seen:
+            reason = f"already listed on line {seen[upn]}"
+        elif "@" not in upn:
+            reason = "not a userPrincipalName"
+        elif user is None:
+            reason = "no such user in this organization"
+        elif user.deleted_date_time is not None:
+            reason = "the user is deleted"
+        elif not user.account_enabled:
+            reason = "the account is disabled"
+        elif user.pk in present:
+            reason = "already a member"
+        else:
+            reason = ""
+        seen.setdefault(upn, number)
+        if reason:
+            report.refused.append(BulkLine(number, value, reason))
+            continue
+        try:
+            membership_add(actor=actor, group=group, member=user, reason="Bulk add from a CSV file")
+        except ServiceError as exc:
+            report.refused.append(BulkLine(number, value, str(exc)))
+        else:
+            present.add(user.pk)
+            report.added.append(user.user_principal_name)
+    return report
