@@ -134,7 +134,7 @@ def test_the_members_tab_keeps_a_constant_number_of_queries(
     client.force_login(owner)
     url = _url("group_members", group)
     client.get(url)
-    with django_assert_num_queries(8) as ctx:
+    with django_assert_num_queries(9) as ctx:
         client.get(url)
     direct_count = len(ctx.captured_queries)
     for _ in range(30):
