@@ -22,6 +22,7 @@ from groups.models import (
     JoinPolicy,
     Membership,
     MembershipSource,
+    MembershipType,
     Ownership,
 )
 from groups.selectors import nesting_path
@@ -77,6 +78,8 @@ def group_create(
 ) -> Group:
     spec = GroupSpec(kind=kind, membership_type=membership_type, is_assignable_to_role=is_assignable_to_role)
     authorize(actor, "createAsOwner" if as_owner else "create", spec)
+    if is_assignable_to_role:
+        _check_role_assignable(actor.tenant, membership_type)
     if join_policy is None:
         join_policy = default_join_policy(kind=kind, created_in=created_in)
     if join_policy == JoinPolicy.OWNER_APPROVAL and not actor.tenant.is_premium:
@@ -113,6 +116,20 @@ def group_create(
         )
         forget(actor)
     return group
+
+
+def _check_role_assignable(tenant, membership_type: str) -> None:
+    from portal.roles import MAX_ROLE_ASSIGNABLE_GROUPS
+
+    if membership_type == MembershipType.DYNAMIC:
+        raise ServiceError("Role-assignable groups can't have dynamic membership.")
+    if (
+        Group.objects.for_tenant(tenant).filter(is_assignable_to_role=True).count()
+        >= MAX_ROLE_ASSIGNABLE_GROUPS
+    ):
+        raise ServiceError(
+            f"An organization can have at most {MAX_ROLE_ASSIGNABLE_GROUPS} role-assignable groups."
+        )
 
 
 def _member_field(member: Any) -> str:
@@ -168,7 +185,7 @@ def _add(group: Group, member: Any, *, actor: User | None, source: str) -> Membe
 def membership_add(
     *, actor: User, group: Group, member: Any, source: str = MembershipSource.DIRECT, reason: str = ""
 ) -> Membership:
-    authorize(actor, "members/update", group)
+    authorize(actor, "members/update", group, member=member)
     if group.is_dynamic:
         raise ServiceError("Membership of a dynamic group is set by its rule.")
     membership = _add(group, member, actor=actor, source=source)

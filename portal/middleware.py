@@ -5,6 +5,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 
 from portal.audit import current_request_id, new_request_id
+from portal.refusals import current_request_method, flush_refusals
 
 
 class TenantMiddleware:
@@ -18,9 +19,12 @@ class TenantMiddleware:
         request.tenant = user.tenant if user is not None and user.is_authenticated else None
         request.request_id = new_request_id()
         token = current_request_id.set(request.request_id)
+        method_token = current_request_method.set(request.method or "")
         try:
             response = self.get_response(request)
+            flush_refusals()  # refused attempts of this request, now outside its transactions
         finally:
+            current_request_method.reset(method_token)
             current_request_id.reset(token)
         response["X-Request-Id"] = request.request_id
         return response

@@ -6,36 +6,45 @@ from dataclasses import dataclass
 
 PREFIX = "microsoft.directory/"
 
+# Seed 003's subtypes: what each covers, in its words (used in every permission's description).
 SUBTYPES: dict[str, str] = {
     "groups": "Security groups and Microsoft 365 groups, excluding role-assignable groups",
-    "groups.unified": "Microsoft 365 groups of both dynamic and assigned membership type, excluding role-assignable groups",
-    "groups.unified.assignedMembership": "Microsoft 365 groups of only assigned membership type, excluding role-assignable groups",
-    "groups.security": "Security groups of both dynamic and assigned membership type, excluding role-assignable groups",
-    "groups.security.assignedMembership": "Security groups of only assigned membership type, excluding role-assignable groups",
+    "groups.unified": "Microsoft 365 groups, excluding role-assignable groups",
+    "groups.unified.assignedMembership": "Microsoft 365 groups of assigned membership type, excluding role-assignable groups",
+    "groups.security": "Security groups, excluding role-assignable groups",
+    "groups.security.assignedMembership": "Security groups of assigned membership type, excluding role-assignable groups",
 }
+SUBTYPE_TITLES: dict[str, str] = {
+    "groups": "Security and Microsoft 365 groups",
+    "groups.unified": "Microsoft 365 groups",
+    "groups.unified.assignedMembership": "Microsoft 365 groups of assigned membership",
+    "groups.security": "Security groups",
+    "groups.security.assignedMembership": "Security groups of assigned membership",
+}
+# Seed 003: reads on ``groups`` include role-assignable groups.
+_GROUPS_READ_SCOPE = "Security groups and Microsoft 365 groups, including role-assignable groups"
 
-# Group actions in catalog order, with seed 003's wording.
+# Group actions in catalog order, each as seed 003 words it ("{}" is the subtype's scope).
 GROUP_ACTIONS: dict[str, str] = {
-    "create": "Create",
-    "createAsOwner": "Create; the creator is added as the first owner",
-    "delete": "Delete",
-    "allProperties/read": "Read all properties (including privileged properties)",
-    "standard/read": "Read standard properties",
-    "members/read": "Read members",
-    "memberOf/read": "Read the memberOf property",
-    "owners/read": "Read owners",
-    "allProperties/update": "Update all properties (including privileged properties)",
-    "basic/update": "Update basic properties",
-    "classification/update": "Update the classification property",
-    "dynamicMembershipRule/update": "Update the rule for dynamic membership groups",
-    "members/update": "Update members",
-    "owners/update": "Update owners",
+    "create": "Create {}",
+    "createAsOwner": "Create {}. Creator is added as the first owner.",
+    "delete": "Delete {}",
+    "allProperties/read": "Read all properties (including privileged properties) on {}",
+    "standard/read": "Read standard properties of {}",
+    "members/read": "Read members of {}",
+    "memberOf/read": "Read the memberOf property on {}",
+    "owners/read": "Read owners of {}",
+    "allProperties/update": "Update all properties (including privileged properties) on {}",
+    "basic/update": "Update basic properties on {}",
+    "classification/update": "Update the classification property on {}",
+    "dynamicMembershipRule/update": "Update the rule for dynamic membership groups on {}",
+    "members/update": "Update members of {}",
+    "owners/update": "Update owners of {}",
 }
 READ_ACTIONS = frozenset(
     {"allProperties/read", "standard/read", "members/read", "memberOf/read", "owners/read"}
 )
-# Seed 003 defines reads on `groups` only (they include role-assignable groups), and no rule
-# permission for assigned-only subtypes (they have no dynamic groups).
+# Assigned-only subtypes have no dynamic groups, so no rule permission.
 _ASSIGNED_ONLY = ("groups.unified.assignedMembership", "groups.security.assignedMembership")
 
 
@@ -43,16 +52,20 @@ def _catalog() -> dict[str, str]:
     catalog: dict[str, str] = {}
     for subtype, scope in SUBTYPES.items():
         for action, wording in GROUP_ACTIONS.items():
-            if action in READ_ACTIONS and subtype != "groups":
-                continue
             if action == "dynamicMembershipRule/update" and subtype in _ASSIGNED_ONLY:
                 continue
-            if action in READ_ACTIONS:
-                scope_text = "Security groups and Microsoft 365 groups, including role-assignable groups"
+            if subtype == "groups" and action in READ_ACTIONS:
+                scope = _GROUPS_READ_SCOPE
             else:
-                scope_text = scope
-            catalog[f"{PREFIX}{subtype}/{action}"] = f"{wording} on {scope_text}"
+                scope = SUBTYPES[subtype]
+            catalog[f"{PREFIX}{subtype}/{action}"] = wording.format(scope)
     return catalog
+
+
+def split(permission: str) -> tuple[str, str]:
+    """("groups.security", "members/update") from a group permission string."""
+    subtype, _, action = permission.removeprefix(PREFIX).partition("/")
+    return subtype, action
 
 
 AUDIT_READ = f"{PREFIX}auditLogs/allProperties/read"
@@ -76,11 +89,22 @@ TENANT_PERMISSIONS: dict[str, str] = {
     ROLES_UPDATE: "Create, update and delete custom roles and role assignments",
 }
 CATALOG: dict[str, str] = {**GROUP_PERMISSIONS, **TENANT_PERMISSIONS}
-# Permissions a custom role may hold (seed 003): the group catalog plus audit-log read.
-CUSTOM_ROLE_PERMISSIONS: tuple[str, ...] = (*GROUP_PERMISSIONS, AUDIT_READ)
+# Permissions a custom role may hold: seed 003's group catalog, audit-log read and editing the
+# tenant's group settings (which includes reading them).
+CUSTOM_ROLE_PERMISSIONS: tuple[str, ...] = (*GROUP_PERMISSIONS, AUDIT_READ, SETTINGS_UPDATE)
+# A tenant permission that includes another.
+TENANT_IMPLIED_BY = {SETTINGS_READ: SETTINGS_UPDATE, ROLES_READ: ROLES_UPDATE}
+MAX_CUSTOM_ROLES = 100
+MAX_ROLE_ASSIGNABLE_GROUPS = 500
 
 _ALL_GROUPS = [p for p in GROUP_PERMISSIONS if p.startswith(f"{PREFIX}groups/")]
 _GROUP_READS = [f"{PREFIX}groups/{a}" for a in sorted(READ_ACTIONS)]
+
+
+def describe(permission: str) -> str:
+    return CATALOG.get(permission) or (
+        "Manage role-assignable groups" if permission == ROLE_ASSIGNABLE_GROUPS_MANAGE else permission
+    )
 
 
 @dataclass(frozen=True)

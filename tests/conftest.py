@@ -96,3 +96,13 @@ def admin_user(tenant):
 @pytest.fixture
 def groups_admin(tenant):
     return factories.UserFactory(tenant=tenant, role="groupsAdministrator")
+
+
+@pytest.fixture(autouse=True)
+def _discard_pending_refusals():
+    """A refused attempt recorded inside a test's transaction and not yet written must not be written
+    into the next test (portal.refusals defers the write until its atomic block has ended)."""
+    yield
+    from portal.refusals import discard_pending_refusals
+
+    discard_pending_refusals()

@@ -1,0 +1,145 @@
+"""The audit record of a refused attempt, kept out of the transaction the refusal rolls back.
+
+``authorize()`` refuses from inside a service's ``@transaction.atomic``; the ``PermissionDenied`` it
+raises rolls that transaction (or savepoint) back, and an audit row written in it would go too.
+
+The choice: defer the write until the atomic block the refusal happened in has ended. The record is
+held on the database connection and written
+
+- at once, when the refusal happened outside any atomic block (autocommit: its own transaction);
+- else just before the next statement the connection runs outside that block (an execute wrapper),
+  which also covers a test asserting right after the refused call;
+- and at the end of every HTTP request (``portal.middleware``), so nothing waits past a request.
+
+Why not a second database alias with its own connection: SQLite has one writer at a time, and with
+``transaction_mode = IMMEDIATE`` the transaction about to be rolled back holds the write lock from its
+``BEGIN``; a second connection would wait for it (and fail), on the file database and on the shared
+in-memory test database alike. PostgreSQL could, but one mechanism for both backends is simpler to
+trust, and it doesn't leave committed rows behind in rolled-back test transactions.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, connections
+
+from portal.audit import current_request_id, describe
+from portal.models import AuditEvent
+
+_PENDING = "_groupdesk_pending_refusals"
+# Set per HTTP request by portal.middleware. A refusal while showing a page (GET, HEAD) is a page
+# the person may not see, not an attempted change: only unsafe methods and non-HTTP callers
+# (commands, tasks, tests calling services) are recorded.
+current_request_method: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "groupdesk_request_method", default=""
+)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+# What a refused action would have been, in the audit log's words.
+ACTIVITIES = {
+    "create": "Add group",
+    "createAsOwner": "Add group",
+    "delete": "Delete group",
+    "restore": "Restore group",
+    "members/update": "Update group members",
+    "owners/update": "Update group owners",
+    "dynamicMembershipRule/update": "Update group membership rule",
+    "requests/decide": "Decide join request",
+    "cancel": "Cancel join request",
+    "join": "Join group",
+    "request": "Request to join group",
+    "leave": "Leave group",
+}
+
+
+def activity_for(action: str) -> str:
+    if action in ACTIVITIES:
+        return ACTIVITIES[action]
+    if action.endswith("/update") and "/" not in action.removesuffix("/update").removeprefix(
+        "microsoft.directory/"
+    ):
+        return "Update group"
+    return f"Use {action.removeprefix('microsoft.directory/')}"
+
+
+def record_refusal(*, actor: Any, action: str, target: Any, member: Any = None, reason: str) -> None:
+    """Record that ``actor`` was refused ``action`` on ``target`` (result: failure)."""
+    if current_request_method.get() in SAFE_METHODS:
+        return
+    tenant_id = getattr(actor, "tenant_id", None) or getattr(target, "tenant_id", None)
+    if tenant_id is None:
+        return  # an anonymous attempt on nothing tenant-owned: no tenant log to put it in
+    foreign = getattr(target, "tenant_id", tenant_id) != tenant_id
+    target_id, target_type, target_name = ("", "", "") if foreign else describe(_plain(target))
+    actor_id, actor_type, actor_name = describe(actor if getattr(actor, "is_authenticated", False) else None)
+    details: dict[str, Any] = {"action": action}
+    if member is not None and not foreign:
+        details["member"] = getattr(member, "user_principal_name", None) or getattr(
+            member, "display_name", ""
+        )
+    row = {
+        "tenant_id": tenant_id,
+        "activity": activity_for(action),
+        "category": "GroupManagement"
+        if not action.startswith("microsoft.directory/role")
+        else "RoleManagement",
+        "result": AuditEvent.Result.FAILURE,
+        "actor_id": actor_id,
+        "actor_type": actor_type,
+        "actor_name": actor_name,
+        "target_id": target_id,
+        "target_type": target_type,
+        "target_name": target_name,
+        "after": details,
+        "reason": reason if not foreign else "Not found: an object of another organization.",
+        "request_id": current_request_id.get() or "",
+    }
+    connection = connections[DEFAULT_DB_ALIAS]
+    if not connection.in_atomic_block:
+        AuditEvent.objects.create(**row)
+        return
+    connection.__dict__.setdefault(_PENDING, []).append((len(connection.atomic_blocks), row))
+    if _flush_before not in connection.execute_wrappers:
+        # First in the list: other code's execute_wrapper() context managers pop from the end.
+        connection.execute_wrappers.insert(0, _flush_before)
+
+
+def _plain(target: Any) -> Any:
+    from portal.authz import GroupSpec
+
+    if isinstance(target, GroupSpec):
+        return f"new {target.kind} group"
+    return target
+
+
+def flush_refusals(alias: str = DEFAULT_DB_ALIAS) -> None:
+    """Write the refusals whose atomic block has ended (all of them outside any block)."""
+    connection = connections[alias]
+    pending = connection.__dict__.get(_PENDING)
+    if not pending or connection.needs_rollback:
+        return
+    depth = len(connection.atomic_blocks)
+    ready = [row for recorded_at, row in pending if recorded_at > depth]
+    if not ready:
+        return
+    connection.__dict__[_PENDING] = [(at, row) for at, row in pending if at <= depth]
+    if not connection.__dict__[_PENDING] and _flush_before in connection.execute_wrappers:
+        connection.execute_wrappers.remove(_flush_before)
+    AuditEvent.objects.using(alias).bulk_create([AuditEvent(**row) for row in ready])
+
+
+def discard_pending_refusals(alias: str = DEFAULT_DB_ALIAS) -> None:
+    """Tests only: forget refusals recorded inside a test transaction that is being rolled back."""
+    connection = connections[alias]
+    connection.__dict__.pop(_PENDING, None)
+    if _flush_before in connection.execute_wrappers:
+        connection.execute_wrappers.remove(_flush_before)
+
+
+def _flush_before(execute, sql, params, many, context):
+    connection = context["connection"]
+    if connection.alias == DEFAULT_DB_ALIAS and connection.__dict__.get(_PENDING):
+        flush_refusals(connection.alias)
+    return execute(sql, params, many, context)
