@@ -316,7 +316,7 @@ def _may_decide_requests(actor, ctx, group, member) -> Decision:
 def _may_join(actor, ctx, group, member) -> Decision:
     from groups.models import JoinPolicy
 
-    if refusal := _self_service_refusal(actor, ctx, group):
+    if (refusal := _self_service_refusal(actor, ctx, group)) is not None:
         return refusal
     if group.join_policy == JoinPolicy.OPEN:
         return _allow("Open group")
@@ -328,7 +328,7 @@ def _may_join(actor, ctx, group, member) -> Decision:
 def _may_request(actor, ctx, group, member) -> Decision:
     from groups.models import JoinPolicy
 
-    if refusal := _self_service_refusal(actor, ctx, group):
+    if (refusal := _self_service_refusal(actor, ctx, group)) is not None:
         return refusal
     if group.join_policy == JoinPolicy.OPEN:
         return _deny("This group is open: join it directly.")
@@ -419,8 +419,8 @@ def _decide_group(actor: User, ctx: ActorContext, action: str, group: Group, mem
         decision = _deny("Only administrators restore deleted groups.")
     else:
         decision = _deny("Only the group's owners and administrators can do this.")
-    if decision.allowed and rule.membership:
-        decision = _dominance(ctx, group) or decision
+    if decision.allowed and rule.membership and (refusal := _dominance(ctx, group)) is not None:
+        return refusal
     return decision
 
 
@@ -567,8 +567,12 @@ def authorize(actor: User | None, action: str, target: Any = None, *, member: An
     decision = decide(actor, action, target, member=member)
     if not decision.allowed:
         if is_change(action, target):
+            from access_requests.models import JoinRequest
             from portal.refusals import record_refusal
 
+            if isinstance(target, JoinRequest):  # logged as what it is: a decision on a group's members
+                action = "cancel" if action == "cancel" else "requests/decide"
+                target, member = target.group, target.requester
             record_refusal(actor=actor, action=action, target=target, member=member, reason=decision.reason)
         raise PermissionDenied(decision.reason)
     return decision

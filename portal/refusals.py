@@ -3,12 +3,16 @@
 ``authorize()`` refuses from inside a service's ``@transaction.atomic``; the ``PermissionDenied`` it
 raises rolls that transaction (or savepoint) back, and an audit row written in it would go too.
 
-The choice: defer the write until the atomic block the refusal happened in has ended. The record is
-held on the database connection and written
+The choice: defer the write until no transaction is open, so it runs in autocommit: a transaction of
+its own. The exception may unwind any number of enclosing atomic blocks, and every one of them is
+rolled back with it; only outside all of them is a write safe. The record is held on the database
+connection and written
 
-- at once, when the refusal happened outside any atomic block (autocommit: its own transaction);
-- else just before the next statement the connection runs outside that block (an execute wrapper),
-  which also covers a test asserting right after the refused call;
+- at once, when the refusal happened outside any atomic block;
+- else as soon as the connection is outside every atomic block: right after the rollback that ends
+  the last one, or before the next statement run there (an execute wrapper); this is what a test
+  asserting right after the refused call sees (the block a test case wraps each test in is not
+  counted: it stands for the database as the test left it, not for a transaction of the app);
 - and at the end of every HTTP request (``portal.middleware``), so nothing waits past a request.
 
 Why not a second database alias with its own connection: SQLite has one writer at a time, and with
@@ -97,13 +101,20 @@ def record_refusal(*, actor: Any, action: str, target: Any, member: Any = None, 
         "request_id": current_request_id.get() or "",
     }
     connection = connections[DEFAULT_DB_ALIAS]
-    if not connection.in_atomic_block:
+    depth = _depth(connection)
+    if depth == 0:
         AuditEvent.objects.create(**row)
         return
-    connection.__dict__.setdefault(_PENDING, []).append((len(connection.atomic_blocks), row))
+    connection.__dict__.setdefault(_PENDING, []).append(row)
     if _flush_before not in connection.execute_wrappers:
         # First in the list: other code's execute_wrapper() context managers pop from the end.
         connection.execute_wrappers.insert(0, _flush_before)
+
+
+def _depth(connection) -> int:
+    """How many atomic blocks are open, not counting those a test case wraps each test in (which
+    stand for "the database as the test left it", not for a transaction of the application)."""
+    return sum(1 for block in connection.atomic_blocks if not getattr(block, "_from_testcase", False))
 
 
 def _plain(target: Any) -> Any:
@@ -115,19 +126,15 @@ def _plain(target: Any) -> Any:
 
 
 def flush_refusals(alias: str = DEFAULT_DB_ALIAS) -> None:
-    """Write the refusals whose atomic block has ended (all of them outside any block)."""
+    """Write the pending refusals, once no transaction of the application is open any more."""
     connection = connections[alias]
     pending = connection.__dict__.get(_PENDING)
-    if not pending or connection.needs_rollback:
+    if not pending or _depth(connection) > 0:
         return
-    depth = len(connection.atomic_blocks)
-    ready = [row for recorded_at, row in pending if recorded_at > depth]
-    if not ready:
-        return
-    connection.__dict__[_PENDING] = [(at, row) for at, row in pending if at <= depth]
-    if not connection.__dict__[_PENDING] and _flush_before in connection.execute_wrappers:
+    connection.__dict__[_PENDING] = []
+    if _flush_before in connection.execute_wrappers:
         connection.execute_wrappers.remove(_flush_before)
-    AuditEvent.objects.using(alias).bulk_create([AuditEvent(**row) for row in ready])
+    AuditEvent.objects.using(alias).bulk_create([AuditEvent(**row) for row in pending])
 
 
 def discard_pending_refusals(alias: str = DEFAULT_DB_ALIAS) -> None:
@@ -140,6 +147,12 @@ def discard_pending_refusals(alias: str = DEFAULT_DB_ALIAS) -> None:
 
 def _flush_before(execute, sql, params, many, context):
     connection = context["connection"]
-    if connection.alias == DEFAULT_DB_ALIAS and connection.__dict__.get(_PENDING):
+    if connection.alias != DEFAULT_DB_ALIAS or not connection.__dict__.get(_PENDING):
+        return execute(sql, params, many, context)
+    if isinstance(sql, str) and sql.lstrip()[:8].upper() == "ROLLBACK":
+        # Leaving a block by rolling back its savepoint: write after the rollback, not before it.
+        result = execute(sql, params, many, context)
         flush_refusals(connection.alias)
+        return result
+    flush_refusals(connection.alias)
     return execute(sql, params, many, context)

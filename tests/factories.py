@@ -7,7 +7,16 @@ from django.contrib.auth.hashers import make_password
 
 from access_requests.models import JoinRequest
 from groups.models import Group, GroupKind, Membership, Ownership
-from portal.models import Device, Plan, RoleAssignment, ServicePrincipal, Tenant, TenantGroupSettings, User
+from portal.models import (
+    CustomRole,
+    Device,
+    Plan,
+    RoleAssignment,
+    ServicePrincipal,
+    Tenant,
+    TenantGroupSettings,
+    User,
+)
 
 PASSWORD = "correct-horse-battery"
 _HASH = make_password(PASSWORD)  # hash once: hashing is slow by design
@@ -105,3 +114,21 @@ class JoinRequestFactory(factory.django.DjangoModelFactory):
     tenant = factory.SelfAttribute("group.tenant")
     requester = factory.SubFactory(UserFactory, tenant=factory.SelfAttribute("..tenant"))
     justification = "I need access for my work."
+
+
+class CustomRoleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CustomRole
+
+    tenant = factory.SubFactory(TenantFactory)
+    display_name = factory.Sequence(lambda n: f"Custom role {n}")
+    permissions = factory.LazyFunction(lambda: ["microsoft.directory/groups/members/update"])
+
+
+def assign_role(principal, role, *, scope_group=None) -> RoleAssignment:
+    """Give ``principal`` (a user or a role-assignable group) a built-in role (by key) or a custom role."""
+    fields = {"custom_role": role} if isinstance(role, CustomRole) else {"builtin_role": role}
+    principal_field = "principal_user" if isinstance(principal, User) else "principal_group"
+    return RoleAssignment.objects.create(
+        tenant=principal.tenant, scope_group=scope_group, **{principal_field: principal}, **fields
+    )
