@@ -10,9 +10,9 @@ from tests.factories import GroupFactory, JoinRequestFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-# session, user (+tenant, settings), grants (ownerships, memberships, role groups, role assignments),
+# session, user (+tenant, settings), grants (ownerships, memberships, role assignments),
 # then the page's own queries. The badge adds one COUNT for owners.
-EXPECTED = {"my_groups": 11, "discover": 9, "approvals": 8}
+EXPECTED = {"my_groups": 10, "discover": 8, "approvals": 7}
 
 
 def _populate(tenant, user, size: int) -> None:

@@ -444,8 +444,11 @@ def test_it_refuses_decisions_by_members_outsiders_and_other_tenants(
     )
     join_request.refresh_from_db()
     assert (
-        join_request.is_pending and not AuditEvent.objects.filter(activity__contains="join request").exists()
+        join_request.is_pending
+        and not AuditEvent.objects.filter(activity__contains="join request", result="success").exists()
     )
+    # The two refused attempts of this tenant's users are on record (the other tenant's isn't theirs).
+    assert AuditEvent.objects.filter(tenant=tenant, result="failure").count() == 2
 
 
 def test_it_decides_in_bulk(client, tenant, owner, approval_group):
