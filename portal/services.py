@@ -793,7 +793,11 @@ def user_update(*, actor: User, user: User, changes: dict[str, Any]) -> User:
         category="UserManagement",
     )
     if was_enabled and not user.account_enabled:
-        user.offboard_report = _offboard(actor=actor, user=user, reason="User disabled")
+        # A disabled account stays in the dynamic groups its rule selects (as in Entra: a rule can say
+        # user.accountEnabled -eq true); a deleted one leaves them too.
+        user.offboard_report = _offboard(
+            actor=actor, user=user, reason="User disabled", keep_rule_memberships=True
+        )
     elif not was_enabled and user.account_enabled:
         _restore_groups(actor=actor, user=user)
     on_user_attributes_changed(tenant=user.tenant, users=[user], actor=actor)
@@ -821,7 +825,9 @@ def user_delete(*, actor: User, user: User) -> OffboardReport:
         before=user_snapshot(user),
         category="UserManagement",
     )
-    return _offboard(actor=actor, user=user, reason="User deleted")
+    report = _offboard(actor=actor, user=user, reason="User deleted")
+    on_user_attributes_changed(tenant=user.tenant, users=[user], actor=actor)
+    return report
 
 
 @transaction.atomic
@@ -843,7 +849,7 @@ def user_restore(*, actor: User, user: User) -> User:
     return user
 
 
-def _offboard(*, actor: User, user: User, reason: str) -> OffboardReport:
+def _offboard(*, actor: User, user: User, reason: str, keep_rule_memberships: bool = False) -> OffboardReport:
     """Remove a leaver from every group and ownership and cancel their pending requests, keeping what
     was removed in the audit event's ``before`` so a restore can put it back."""
     from django.db.models import Count
@@ -853,7 +859,12 @@ def _offboard(*, actor: User, user: User, reason: str) -> OffboardReport:
 
     report = OffboardReport()
     tenant = user.tenant
-    memberships = list(Membership.objects.filter(member_user=user).select_related("group"))
+    from groups.models import MembershipSource
+
+    memberships = Membership.objects.filter(member_user=user).select_related("group")
+    if keep_rule_memberships:
+        memberships = memberships.exclude(source=MembershipSource.RULE)
+    memberships = list(memberships)
     ownerships = list(Ownership.objects.filter(user=user).select_related("group"))
     for m in memberships:
         report.memberships.append(

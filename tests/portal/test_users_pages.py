@@ -220,3 +220,17 @@ def test_the_typeahead_finds_groups_devices_and_apps_when_asked(client, tenant, 
     body = client.get(reverse("user_search"), {"q": "falcon", "kinds": "user,group,device,servicePrincipal"})
     body = body.content.decode()
     assert "Falcon team" in body and "FALCON-PC" in body and "Falcon app" in body
+
+
+def test_a_disabled_user_stays_in_the_dynamic_groups_its_rule_selects(tenant, admin_user, member):
+    from groups.models import MembershipSource, MembershipType
+
+    dynamic = GroupFactory(tenant=tenant, membership_type=MembershipType.DYNAMIC)
+    Membership.objects.create(group=dynamic, member_user=member, source=MembershipSource.RULE)
+    assigned = GroupFactory(tenant=tenant, members=[member])
+    user_update(actor=admin_user, user=member, changes={"account_enabled": False})
+    assert dynamic.memberships.filter(member_user=member).exists()
+    assert not assigned.memberships.filter(member_user=member).exists()
+    user_update(actor=admin_user, user=member, changes={"account_enabled": True})
+    user_delete(actor=admin_user, user=member)
+    assert not Membership.objects.filter(member_user=member).exists()
