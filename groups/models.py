@@ -107,6 +107,8 @@ class Group(TenantOwned):
     has_team = models.BooleanField("Create a team", default=False)
     classification = models.CharField(max_length=64, blank=True)
     expiration_date_time = models.DateTimeField(null=True, blank=True)
+    # Expiration scope "selected": the tenant's policy covers only the groups marked here.
+    expiration_selected = models.BooleanField("In the expiration policy", default=False)
     renewed_date_time = models.DateTimeField(null=True, blank=True)
     deleted_date_time = models.DateTimeField(null=True, blank=True, db_index=True)
     created_by = models.ForeignKey(
@@ -295,6 +297,26 @@ class Ownership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} owns {self.group_id}"
+
+
+class ExpirationNotice(models.Model):
+    """One "your group expires in N days" email, sent once per group, lifetime and N.
+
+    Keyed by the expiration time it warned about: a renewal moves the date, and the next cycle's
+    notices are new rows.
+    """
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="expiration_notices")
+    days_before = models.PositiveSmallIntegerField()
+    expiration_date_time = models.DateTimeField()
+    sent_date_time = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "days_before", "expiration_date_time"], name="expiration_notice_once"
+            )
+        ]
 
 
 from groups.licensing.models import AssignmentState, GroupLicense, LicenseAssignment, SubscribedSku  # noqa: E402,F401

@@ -8,6 +8,7 @@ actor lacks.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -33,6 +34,14 @@ from portal.models import Device, ServicePrincipal, User
 
 class ServiceError(Exception):
     """A refusal with a message fit for the person who asked."""
+
+
+class NamingError(ServiceError):
+    """Names the naming policy refuses; ``errors`` maps a field (display_name, mail_nickname) to messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        self.errors = errors
+        super().__init__(" ".join(m for messages in errors.values() for m in messages))
 
 
 def group_snapshot(group: Group) -> dict[str, Any]:
@@ -80,6 +89,7 @@ def group_create(
     authorize(actor, "createAsOwner" if as_owner else "create", spec)
     if is_assignable_to_role:
         _check_role_assignable(actor.tenant, membership_type)
+    display_name, mail_nickname = _names_under_policy(actor, display_name, mail_nickname)
     if join_policy is None:
         join_policy = default_join_policy(kind=kind, created_in=created_in)
     if join_policy == JoinPolicy.OWNER_APPROVAL and not actor.tenant.is_premium:
@@ -101,6 +111,7 @@ def group_create(
         classification=classification,
         has_team=has_team,
         created_by=actor,
+        expiration_date_time=initial_expiration(actor.tenant, kind=kind),
     )
     audit_record(
         tenant=actor.tenant, actor=actor, activity="Add group", target=group, after=group_snapshot(group)
@@ -356,3 +367,274 @@ def memberships_bulk_add(*, actor: User, group: Group, lines: list[tuple[int, st
             present.add(user.pk)
             report.added.append(user.user_principal_name)
     return report
+
+
+# --- Admin portal: naming policy, provisioning, update, delete/restore, expiration --------------
+
+
+def _names_under_policy(actor: User, display_name: str, mail_nickname: str) -> tuple[str, str]:
+    """The final name and alias under the tenant's naming policy (administrators are exempt).
+
+    An alias left blank is made from the name and made unique; a typed alias must be free.
+    """
+    from groups.naming import policy_for, resolve_names
+
+    policy, exempt = policy_for(actor)
+    names = resolve_names(
+        policy=policy, user=actor, display_name=display_name, mail_nickname=mail_nickname, exempt=exempt
+    )
+    if not names.ok:
+        raise NamingError(names.errors)
+    alias = names.mail_nickname
+    if names.alias_derived:
+        alias = _free_alias(actor.tenant, alias)
+    return names.display_name, alias
+
+
+def _free_alias(tenant: Any, alias: str) -> str:
+    """``alias``, or ``alias-2``, ``alias-3`` ... the first one no group of the tenant uses."""
+    from groups.naming import MAX_MAIL_NICKNAME
+
+    taken = {
+        a.lower()
+        for a in Group.objects.for_tenant(tenant)
+        .filter(mail_nickname__istartswith=alias[: MAX_MAIL_NICKNAME - 6])
+        .values_list("mail_nickname", flat=True)
+    }
+    if alias.lower() not in taken:
+        return alias
+    n = 2
+    while True:
+        tail = f"-{n}"
+        candidate = alias[: MAX_MAIL_NICKNAME - len(tail)] + tail
+        if candidate.lower() not in taken:
+            return candidate
+        n += 1
+
+
+def expiration_covers(settings: Any, group: Group) -> bool:
+    """Does the tenant's expiration policy apply to ``group``? Microsoft 365 cloud groups only."""
+    from portal.models import ExpirationScope
+
+    if settings is None or not settings.group_lifetime_days:
+        return False
+    if group.kind != GroupKind.MICROSOFT_365 or group.is_synced:
+        return False
+    if settings.expiration_scope == ExpirationScope.ALL:
+        return True
+    return settings.expiration_scope == ExpirationScope.SELECTED and group.expiration_selected
+
+
+def initial_expiration(tenant: Any, *, kind: str, now: Any = None) -> Any:
+    """When a new group expires: only Microsoft 365 groups, only with the policy on for all of them
+    (with "selected", an administrator picks groups after they exist)."""
+    from portal.authz import group_settings_for
+    from portal.models import ExpirationScope
+
+    settings = group_settings_for(tenant)
+    if (
+        settings is None
+        or not settings.group_lifetime_days
+        or kind != GroupKind.MICROSOFT_365
+        or settings.expiration_scope != ExpirationScope.ALL
+    ):
+        return None
+    return (now or timezone.now()) + timedelta(days=settings.group_lifetime_days)
+
+
+def creator_becomes_owner(*, actor: User, spec: GroupSpec, created_in: str) -> bool:
+    """Seed 002: a group made in My Groups, or by someone who may only createAsOwner, gets its
+    creator as first owner; one an administrator creates (a role's create right) gets none."""
+    from portal.authz import USERS_CAN_CREATE, decide
+
+    if created_in == CreatedIn.MY_GROUPS:
+        return True
+    create = decide(actor, "create", spec)
+    return not (create.allowed and USERS_CAN_CREATE not in create.granted_by)
+
+
+@transaction.atomic
+def group_provision(
+    *,
+    actor: User,
+    display_name: str,
+    mail_nickname: str = "",
+    kind: str = GroupKind.SECURITY,
+    membership_type: str = "assigned",
+    created_in: str = CreatedIn.ADMIN,
+    owners: list[User] | tuple = (),
+    members: list[Any] | tuple = (),
+    **fields: Any,
+) -> Group:
+    """Create a group with its first owners and members, all or nothing (the create forms)."""
+    spec = GroupSpec(
+        kind=kind,
+        membership_type=membership_type,
+        is_assignable_to_role=fields.get("is_assignable_to_role", False),
+    )
+    as_owner = creator_becomes_owner(actor=actor, spec=spec, created_in=created_in)
+    group = group_create(
+        actor=actor,
+        display_name=display_name,
+        mail_nickname=mail_nickname,
+        kind=kind,
+        membership_type=membership_type,
+        created_in=created_in,
+        as_owner=as_owner,
+        **fields,
+    )
+    for user in owners:
+        if as_owner and user.pk == actor.pk:
+            continue
+        ownership_add(actor=actor, group=group, user=user)
+    if members and group.is_dynamic:
+        raise ServiceError("Membership of a dynamic group is set by its rule: add no members.")
+    for member in members:
+        membership_add(actor=actor, group=group, member=member)
+    return group
+
+
+# Which right each editable property needs (seed 003's catalog).
+UPDATE_RIGHTS = {
+    "display_name": "basic/update",
+    "description": "basic/update",
+    "join_policy": "basic/update",
+    "visibility": "basic/update",
+    "classification": "classification/update",
+    "expiration_selected": "allProperties/update",
+}
+
+
+@transaction.atomic
+def group_update(*, actor: User, group: Group, **changes: Any) -> Group:
+    """Change a group's properties; each property needs its right, a rename obeys the naming policy."""
+    from groups.models import JoinPolicy, Visibility
+    from groups.naming import policy_for, resolve_names
+
+    unknown = set(changes) - set(UPDATE_RIGHTS)
+    if unknown:
+        raise TypeError(f"group_update can't change {', '.join(sorted(unknown))}")
+    group = Group.objects.select_for_update().select_related("tenant").get(pk=group.pk)
+    changes = {k: v for k, v in changes.items() if getattr(group, k) != v}
+    for right in sorted({UPDATE_RIGHTS[k] for k in changes}):
+        authorize(actor, right, group)
+    if not changes:
+        return group
+    if "display_name" in changes:
+        policy, exempt = policy_for(actor)
+        names = resolve_names(
+            policy=policy,
+            user=actor,
+            display_name=changes["display_name"],
+            mail_nickname=group.mail_nickname,
+            exempt=exempt,
+            rename=True,
+        )
+        if not names.ok:
+            raise NamingError(names.errors)
+        changes["display_name"] = names.display_name
+    settings = actor.tenant.group_settings
+    classification = changes.get("classification")
+    if classification and classification not in settings.classifications:
+        raise ServiceError("Choose a classification from your organization's list.")
+    if "join_policy" in changes:
+        if changes["join_policy"] not in JoinPolicy.values:
+            raise ServiceError("Choose a join policy.")
+        if changes["join_policy"] == JoinPolicy.OWNER_APPROVAL and not actor.tenant.is_premium:
+            raise ServiceError("Groups that need owner approval need Microsoft Entra ID P1 or P2.")
+    if "visibility" in changes and changes["visibility"] not in Visibility.values:
+        raise ServiceError("Choose a visibility.")
+    before = group_snapshot(group)
+    for key, value in changes.items():
+        setattr(group, key, value)
+    if "expiration_selected" in changes:
+        if expiration_covers(settings, group):
+            group.expiration_date_time = group.expiration_date_time or timezone.now() + timedelta(
+                days=settings.group_lifetime_days
+            )
+        else:
+            group.expiration_date_time = None
+        changes["expiration_date_time"] = group.expiration_date_time
+    group.save(update_fields=list(changes))
+    audit_record(
+        tenant=group.tenant,
+        actor=actor,
+        activity="Update group",
+        target=group,
+        before=before,
+        after=group_snapshot(group),
+    )
+    return group
+
+
+@transaction.atomic
+def group_restore(*, actor: User, group: Group, now: Any = None) -> Group:
+    """Bring a soft-deleted group back with its members, owners and settings (they were never removed).
+
+    A group deleted by the expiration policy comes back renewed for a full lifetime, as in Entra.
+    """
+    now = now or timezone.now()
+    group = Group.objects.select_for_update().select_related("tenant").get(pk=group.pk)
+    authorize(actor, "restore", group)
+    if not group.is_deleted:
+        raise ServiceError("This group isn't deleted.")
+    group.deleted_date_time = None
+    fields = ["deleted_date_time"]
+    if group.expiration_date_time and group.expiration_date_time <= now:
+        settings = group.tenant.group_settings
+        lifetime = settings.group_lifetime_days if expiration_covers(settings, group) else None
+        group.expiration_date_time = now + timedelta(days=lifetime) if lifetime else None
+        group.renewed_date_time = now
+        fields += ["expiration_date_time", "renewed_date_time"]
+    group.save(update_fields=fields)
+    audit_record(
+        tenant=group.tenant, actor=actor, activity="Restore group", target=group, after=group_snapshot(group)
+    )
+    return group
+
+
+@transaction.atomic
+def group_hard_delete(*, actor: User, group: Group) -> None:
+    """Permanently delete a soft-deleted group now, before the 30 days are over (an explicit second step)."""
+    group = Group.objects.select_for_update().select_related("tenant").get(pk=group.pk)
+    authorize(actor, "delete", group)
+    if not group.is_deleted:
+        raise ServiceError("Delete the group first; permanent deletion is for deleted groups.")
+    audit_record(
+        tenant=group.tenant,
+        actor=actor,
+        activity="Hard delete group",
+        target=group,
+        before=group_snapshot(group),
+    )
+    group.delete()
+
+
+@transaction.atomic
+def group_renew(*, actor: Any, group: Group, now: Any = None, reason: str = "") -> Group:
+    """Extend a group's expiration by a full lifetime from now. ``actor`` may be the system (auto-renewal)."""
+    now = now or timezone.now()
+    group = Group.objects.select_for_update().select_related("tenant").get(pk=group.pk)
+    if isinstance(actor, User):
+        authorize(actor, "renew", group)
+    settings = group.tenant.group_settings
+    if not expiration_covers(settings, group):
+        raise ServiceError("No expiration policy applies to this group.")
+    before = {"expirationDateTime": _iso(group.expiration_date_time)}
+    group.expiration_date_time = now + timedelta(days=settings.group_lifetime_days)
+    group.renewed_date_time = now
+    group.save(update_fields=["expiration_date_time", "renewed_date_time"])
+    audit_record(
+        tenant=group.tenant,
+        actor=actor,
+        activity="Renew group",
+        target=group,
+        before=before,
+        after={"expirationDateTime": _iso(group.expiration_date_time)},
+        reason=reason,
+    )
+    return group
+
+
+def _iso(moment: Any) -> str | None:
+    return moment.isoformat() if moment else None

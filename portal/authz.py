@@ -40,6 +40,10 @@ if TYPE_CHECKING:
     from portal.models import User
 
 MY_GROUPS_ACCESS = "myGroups/access"
+# Tenant action: administrators are exempt from the group naming policy (Entra's admin override).
+NAMING_POLICY_EXEMPT = "groups/namingPolicy/exempt"
+# What lets an ordinary user create a group (no role): such a creator becomes its first owner.
+USERS_CAN_CREATE = "Tenant setting: users can create groups"
 # allProperties covers the narrower property rights.
 IMPLIED_BY = {
     "standard/read": "allProperties/read",
@@ -383,6 +387,8 @@ GROUP_RULES: dict[str, Rule] = {
     "join":                          Rule(_,                              _,                    _may_join,        True,  True,  False),
     "request":                       Rule(_,                              _,                    _may_request,     True,  True,  False),
     "leave":                         Rule(_,                              _,                    _may_leave,       True,  False, False),
+    # Expiration policy: owners renew their groups, and so do administrators who may update them.
+    "renew":                         Rule("basic/update",                 _yes,                 _,                True,  False, False),
 }
 # Tenant actions: role grants decide, except these, which every (member) user also has.
 TENANT_RULES: dict[str, Callable[[User, ActorContext], Decision]] = {
@@ -393,6 +399,13 @@ TENANT_RULES: dict[str, Callable[[User, ActorContext], Decision]] = {
     roles.USERS_READ: lambda actor, ctx: (
         _deny("Guests can't list the users of this organization.") if actor.is_guest
         else _allow("Every member of the tenant")),
+    # Administrators (a tenant-wide right to create or change groups) are exempt from the naming policy.
+    NAMING_POLICY_EXEMPT: lambda actor, ctx: (
+        _allow(*writes) if (writes := [
+            g.source for g in ctx.grants
+            if g.scope_group_id is None and g.permission.startswith(f"{roles.PREFIX}groups")
+            and not g.permission.endswith("/read")])
+        else _deny("The naming policy applies to you.")),
 }
 # fmt: on
 PREMIUM_ACTIONS = {"requests/decide": "Join requests need Microsoft Entra ID P1 or P2."}
@@ -502,7 +515,7 @@ def _decide_create(actor: User, ctx: ActorContext, action: str, spec: GroupSpec)
     if actor.is_guest:
         return _deny("Guests can't create groups.")
     if _users_may_create(ctx, spec.kind):
-        return _allow("Tenant setting: users can create groups")
+        return _allow(USERS_CAN_CREATE)
     return _deny(f"Your organization doesn't let users create {GroupKind(spec.kind).label} groups.")
 
 
@@ -587,6 +600,8 @@ __all__ = [
     "forget",
     "actor_context",
     "MY_GROUPS_ACCESS",
+    "NAMING_POLICY_EXEMPT",
+    "USERS_CAN_CREATE",
     "GROUP_RULES",
     "TENANT_RULES",
     "Plan",

@@ -15,6 +15,8 @@ from django.utils.module_loading import import_string
 JOBS: dict[str, str] = {
     "expire_requests": "access_requests.periodic.expire_requests",
     "notify_owners": "access_requests.notifications.notify_owners_job",
+    # Before expire_groups: a group in use is renewed rather than deleted.
+    "group_expiration": "groups.expiration.group_expiration",
     "expire_groups": "groups.periodic.expire_groups",
     "purge_deleted_groups": "groups.periodic.purge_deleted_groups",
     "process_license_queue": "groups.licensing.services.process_license_queue",
