@@ -1,9 +1,11 @@
 from django.urls import path
 
 from access_requests import views
+from groups.views import create
 
 urlpatterns = [
     path("groups/", views.my_groups, name="my_groups"),
+    path("groups/new/", create.my_group_new, name="my_group_new"),
     path("groups/discover/", views.discover, name="discover"),
     path("groups/<uuid:group_id>/join/", views.group_join, name="group_join"),
     path("groups/<uuid:group_id>/request/", views.group_request, name="group_request"),

@@ -73,6 +73,15 @@ class NamingPolicy:
         prefix, suffix = self.affixes(user, for_alias=True)
         return f"{prefix}{alias}{suffix}"
 
+    def strip(self, name: str, user: User | None) -> str:
+        """The part of ``name`` the person typed, when it carries this user's prefix and suffix."""
+        prefix, suffix = self.affixes(user)
+        if (prefix or suffix) and name.startswith(prefix) and name.endswith(suffix):
+            inner = name[len(prefix) : len(name) - len(suffix)]
+            if inner:
+                return inner
+        return name
+
     def blocked_in(self, text: str) -> list[str]:
         return find_blocked_words(text, self.blocked_words)
 

@@ -147,3 +147,36 @@ def group_owners(group: Group):
         .select_related("user", "added_by")
         .order_by("user__display_name")
     )
+
+
+def groups_for_admin_list(actor: Any):
+    """Groups of the actor's tenant for /groups/, with member and owner counts (one subquery each).
+
+    Administrators (a tenant-wide groups right) see every group; others see the groups they own or
+    hold a role on. ``None`` when there is nothing the actor may list.
+    """
+    from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+    from django.db.models.functions import Coalesce
+
+    from groups.models import Ownership
+    from portal.authz import actor_context
+
+    ctx = actor_context(actor)
+    groups = Group.objects.for_tenant(actor.tenant)
+    if not (ctx.is_group_admin or ctx.is_privileged):
+        scoped = {g.scope_group_id for g in ctx.grants if g.scope_group_id is not None}
+        if not ctx.owned_group_ids and not scoped:
+            return None
+        groups = groups.filter(Q(id__in=ctx.owned_group_ids) | Q(id__in=scoped))
+
+    def count_of(model: Any) -> Coalesce:
+        counted = (
+            model.objects.filter(group=OuterRef("pk"))
+            .order_by()
+            .values("group")
+            .annotate(n=Count("*"))
+            .values("n")
+        )
+        return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+    return groups.annotate(member_count=count_of(Membership), owner_count=count_of(Ownership))

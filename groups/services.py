@@ -533,6 +533,10 @@ def group_update(*, actor: User, group: Group, **changes: Any) -> Group:
         if not names.ok:
             raise NamingError(names.errors)
         changes["display_name"] = names.display_name
+        if names.display_name == group.display_name:
+            del changes["display_name"]
+            if not changes:
+                return group
     settings = actor.tenant.group_settings
     classification = changes.get("classification")
     if classification and classification not in settings.classifications:

@@ -6,6 +6,7 @@ from groups.views import create, listing, members, overview, rule, settings
 urlpatterns = [
     path("", listing.group_list, name="group_list"),
     path("new/", create.group_new, name="group_new"),
+    path("new/preview/", create.group_name_preview, name="group_name_preview"),
     path("<uuid:group_id>/", overview.group_detail, name="group_detail"),
     path("<uuid:group_id>/members/", members.group_members, name="group_members"),
     path("<uuid:group_id>/members/add/", members.group_member_add, name="group_member_add"),
@@ -18,4 +19,8 @@ urlpatterns = [
     path("<uuid:group_id>/requests/", group_requests, name="group_requests"),
     path("<uuid:group_id>/settings/", settings.group_edit, name="group_edit"),
     path("<uuid:group_id>/rule/", rule.group_rule, name="group_rule"),
+    path("<uuid:group_id>/delete/", settings.group_delete, name="group_delete"),
+    path("<uuid:group_id>/restore/", settings.group_restore_view, name="group_restore"),
+    path("<uuid:group_id>/purge/", settings.group_purge, name="group_purge"),
+    path("<uuid:group_id>/renew/", settings.group_renew_view, name="group_renew"),
 ]

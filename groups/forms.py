@@ -1,0 +1,444 @@
+"""Forms of the admin group pages: create (adapts to the kind chosen) and the settings tab.
+
+Forms only validate and resolve names to objects; the services decide and change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models.functions import Lower
+from django.urls import reverse
+
+from groups.models import CreatedIn, Group, GroupKind, JoinPolicy, MembershipType, Visibility
+from groups.naming import MAX_MAIL_NICKNAME, policy_for, resolve_names
+from groups.services import default_join_policy
+from portal.authz import GroupSpec, can, decide
+from portal.models import Device, ServicePrincipal, User
+
+MAX_INITIAL_LINES = 500
+# Which kinds hold which members (seed 000's table): Microsoft 365 groups hold users only.
+MEMBER_TYPES = {
+    GroupKind.SECURITY: "users, groups, devices and service principals",
+    GroupKind.MAIL_ENABLED_SECURITY: "users, groups, devices and service principals",
+    GroupKind.MICROSOFT_365: "users only",
+    GroupKind.DISTRIBUTION: "users and groups",
+}
+SELF_SERVICE_KINDS = (GroupKind.SECURITY, GroupKind.MICROSOFT_365)
+
+
+def live_preview(field: forms.Field, *, include: str, rename: bool = False) -> None:
+    """Ask for the naming policy's preview as the person types (debounced); the form works without it."""
+    field.widget.attrs.update(
+        {
+            "hx-get": reverse("group_name_preview"),
+            "hx-trigger": "input changed delay:300ms",
+            "hx-target": "#name-preview",
+            "hx-swap": "outerHTML",
+            "hx-include": include,
+            "aria-describedby": "name-preview",
+            "autocomplete": "off",
+        }
+    )
+    if rename:
+        field.widget.attrs["hx-vals"] = '{"rename": "1"}'
+
+
+def creatable_kinds(actor: User) -> list[tuple[str, str]]:
+    """The kinds the actor may create (asked of portal.authz), in the catalog's order."""
+    kinds = []
+    for kind, label in GroupKind.choices:
+        spec = GroupSpec(kind=kind)
+        if can(actor, "create", spec) or can(actor, "createAsOwner", spec):
+            kinds.append((kind, label))
+    return kinds
+
+
+def validate_membership_rule(text: str) -> str | None:
+    """The rule engine's verdict on a rule, or None when it accepts it (or hasn't landed yet)."""
+    try:
+        from groups.rules.parser import parse
+    except ImportError:
+        return None
+    try:
+        parse(text)
+    except Exception as exc:  # the engine's RuleSyntaxError, with position and reason
+        return str(exc)
+    return None
+
+
+def _lines(text: str) -> list[str]:
+    seen: dict[str, None] = {}
+    for line in text.replace(",", "\n").replace(";", "\n").splitlines():
+        if line.strip():
+            seen.setdefault(line.strip(), None)
+    return list(seen)
+
+
+class GroupCreateForm(forms.Form):
+    kind = forms.ChoiceField(label="Group type")
+    display_name = forms.CharField(label="Group name", max_length=256)
+    mail_nickname = forms.CharField(
+        label="Alias",
+        max_length=MAX_MAIL_NICKNAME,
+        required=False,
+        help_text="Letters, digits, dots, hyphens and underscores. Left empty, one is made from the name.",
+    )
+    description = forms.CharField(
+        label="Description", widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    visibility = forms.ChoiceField(label="Visibility", choices=Visibility.choices)
+    has_team = forms.BooleanField(label="Create a team for this group", required=False)
+    membership_type = forms.ChoiceField(
+        label="Membership type", choices=MembershipType.choices, required=False
+    )
+    membership_rule = forms.CharField(
+        label="Dynamic membership rule",
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+        required=False,
+        help_text='For example: user.department -eq "Marketing"',
+    )
+    join_policy = forms.ChoiceField(label="Who can join", choices=JoinPolicy.choices)
+    classification = forms.ChoiceField(label="Classification", required=False)
+    is_assignable_to_role = forms.BooleanField(
+        label="Microsoft Entra roles can be assigned to the group",
+        required=False,
+        help_text="Set at creation only; it can never be changed later.",
+    )
+    owners = forms.CharField(
+        label="Owners",
+        widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
+        required=False,
+        help_text="One userPrincipalName per line.",
+    )
+    members = forms.CharField(
+        label="Members",
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, actor: User, created_in: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+        self.created_in = created_in
+        self.tenant = actor.tenant
+        self.settings = actor.tenant.group_settings
+        kinds = creatable_kinds(actor)
+        self.fields["kind"].choices = kinds
+        source = self.data if self.is_bound else self.initial
+        chosen = source.get("kind")
+        self.kind = chosen if chosen in dict(kinds) else (kinds[0][0] if kinds else GroupKind.SECURITY)
+        self.fields["kind"].initial = self.kind
+        self.policy, self.exempt = policy_for(actor)
+        self._adapt_to_kind()
+        live_preview(self.fields["display_name"], include="#id_mail_nickname")
+        live_preview(self.fields["mail_nickname"], include="#id_display_name")
+
+    # --- the fields each kind shows -------------------------------------------------------------
+    def _adapt_to_kind(self) -> None:
+        kind, fields = self.kind, self.fields
+        if kind in (GroupKind.MICROSOFT_365, GroupKind.MAIL_ENABLED_SECURITY, GroupKind.DISTRIBUTION):
+            fields["mail_nickname"].label = "Email alias"
+            fields["mail_nickname"].help_text = (
+                f"The group's address: alias@{self.tenant.default_domain}. "
+                "Letters, digits, dots, hyphens and underscores."
+            )
+        if kind == GroupKind.MICROSOFT_365:
+            fields["visibility"].label = "Privacy"
+            fields["visibility"].choices = [(Visibility.PUBLIC, "Public"), (Visibility.PRIVATE, "Private")]
+        else:
+            del fields["has_team"]
+        dynamic_ok = kind in SELF_SERVICE_KINDS and (
+            can(self.actor, "create", GroupSpec(kind=kind, membership_type=MembershipType.DYNAMIC))
+            or can(self.actor, "createAsOwner", GroupSpec(kind=kind, membership_type=MembershipType.DYNAMIC))
+        )
+        if not dynamic_ok:
+            del fields["membership_type"]
+            del fields["membership_rule"]
+        if kind in SELF_SERVICE_KINDS:
+            choices = list(JoinPolicy.choices)
+            if not self.tenant.is_premium:
+                choices = [c for c in choices if c[0] != JoinPolicy.OWNER_APPROVAL]
+            fields["join_policy"].choices = choices
+            fields["join_policy"].initial = default_join_policy(kind=kind, created_in=self.created_in)
+        else:
+            del fields["join_policy"]  # no self-service for mail-enabled security or distribution groups
+        if self.settings.classifications:
+            fields["classification"].choices = [("", "None")] + [
+                (c, c) for c in self.settings.classifications
+            ]
+            fields["classification"].initial = self.settings.default_classification
+        else:
+            del fields["classification"]
+        role_ok = kind in SELF_SERVICE_KINDS and can(
+            self.actor, "create", GroupSpec(kind=kind, is_assignable_to_role=True)
+        )
+        if not role_ok:
+            del fields["is_assignable_to_role"]
+        fields["members"].help_text = (
+            f"{GroupKind(kind).label} groups hold {MEMBER_TYPES[GroupKind(kind)]}. One per line: "
+            + (
+                "a userPrincipalName."
+                if kind == GroupKind.MICROSOFT_365
+                else "a userPrincipalName, a group's alias, a device's name or an app's name."
+            )
+        )
+
+    @property
+    def kind_label(self) -> str:
+        return GroupKind(self.kind).label
+
+    @property
+    def is_m365(self) -> bool:
+        return self.kind == GroupKind.MICROSOFT_365
+
+    def names(self, data: dict | None = None):
+        data = data if data is not None else self.cleaned_data
+        return resolve_names(
+            policy=self.policy,
+            user=self.actor,
+            display_name=data.get("display_name") or "",
+            mail_nickname=data.get("mail_nickname") or "",
+            exempt=self.exempt,
+        )
+
+    # --- validation -------------------------------------------------------------------------------
+    def clean_mail_nickname(self) -> str:
+        alias = self.cleaned_data.get("mail_nickname", "").strip()
+        if not alias and self.kind != GroupKind.SECURITY:
+            raise forms.ValidationError("Enter an email alias.")
+        return alias
+
+    def clean_owners(self) -> list[User]:
+        upns = _lines(self.cleaned_data.get("owners", ""))
+        if len(upns) > 100:
+            raise forms.ValidationError("A group can have at most 100 owners.")
+        found = {
+            u.user_principal_name.lower(): u
+            for u in User.objects.for_tenant(self.tenant)
+            .filter(deleted_date_time__isnull=True)
+            .annotate(upn=Lower("user_principal_name"))
+            .filter(upn__in=[u.lower() for u in upns])
+        }
+        missing = [u for u in upns if u.lower() not in found]
+        if missing:
+            raise forms.ValidationError(f"No user of your organization is called {', '.join(missing)}.")
+        return [found[u.lower()] for u in upns]
+
+    def clean_members(self) -> list[Any]:
+        entries = _lines(self.cleaned_data.get("members", ""))
+        if len(entries) > MAX_INITIAL_LINES:
+            raise forms.ValidationError(
+                f"Add at most {MAX_INITIAL_LINES} members here; add more from the group's members tab."
+            )
+        if not entries:
+            return []
+        lowered = [e.lower() for e in entries]
+        users = {
+            u.upn: u
+            for u in User.objects.for_tenant(self.tenant)
+            .filter(deleted_date_time__isnull=True)
+            .annotate(upn=Lower("user_principal_name"))
+            .filter(upn__in=lowered)
+        }
+        groups: dict = {}
+        devices: dict = {}
+        apps: dict = {}
+        if self.kind != GroupKind.MICROSOFT_365:
+            groups = {
+                g.alias: g
+                for g in Group.objects.for_tenant(self.tenant)
+                .alive()
+                .annotate(alias=Lower("mail_nickname"))
+                .filter(alias__in=lowered)
+            }
+        if self.kind in (GroupKind.SECURITY, GroupKind.MAIL_ENABLED_SECURITY):
+            for d in Device.objects.for_tenant(self.tenant).filter(display_name__in=entries):
+                devices.setdefault(d.display_name, []).append(d)
+            for a in ServicePrincipal.objects.for_tenant(self.tenant).filter(display_name__in=entries):
+                apps.setdefault(a.display_name, []).append(a)
+        members, problems = [], []
+        for entry in entries:
+            key = entry.lower()
+            if key in users:
+                members.append(users[key])
+            elif key in groups:
+                members.append(groups[key])
+            elif len(devices.get(entry, [])) + len(apps.get(entry, [])) == 1:
+                members.append((devices.get(entry) or apps.get(entry))[0])
+            elif devices.get(entry) or apps.get(entry):
+                problems.append(f"several devices or apps are named “{entry}”")
+            else:
+                problems.append(
+                    f"“{entry}” isn't a {MEMBER_TYPES[GroupKind(self.kind)].replace(' and ', ' or ')}"
+                )
+        if problems:
+            raise forms.ValidationError("Can't add: " + "; ".join(problems) + ".")
+        return members
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        membership_type = data.get("membership_type") or MembershipType.ASSIGNED
+        data["membership_type"] = membership_type
+        spec = GroupSpec(
+            kind=self.kind,
+            membership_type=membership_type,
+            is_assignable_to_role=bool(data.get("is_assignable_to_role")),
+        )
+        decision = decide(self.actor, "createAsOwner", spec)
+        if not decision:
+            decision = decide(self.actor, "create", spec)
+        if not decision:
+            raise forms.ValidationError(decision.reason)
+        if membership_type == MembershipType.DYNAMIC:
+            rule = (data.get("membership_rule") or "").strip()
+            if not rule:
+                self.add_error("membership_rule", "A dynamic group needs a membership rule.")
+            elif problem := validate_membership_rule(rule):
+                self.add_error("membership_rule", problem)
+            if data.get("members"):
+                self.add_error("members", "A dynamic group's members come from its rule: leave this empty.")
+            if data.get("is_assignable_to_role"):
+                self.add_error(
+                    "is_assignable_to_role", "Role-assignable groups can't have dynamic membership."
+                )
+        else:
+            data["membership_rule"] = ""
+        if "display_name" in data:
+            names = self.names(data)
+            for field, messages in names.errors.items():
+                for message in messages:
+                    if field in self.fields and field not in self.errors:
+                        self.add_error(field, message)
+            if (
+                names.ok
+                and not names.alias_derived
+                and Group.objects.for_tenant(self.tenant)
+                .filter(mail_nickname__iexact=names.mail_nickname)
+                .exists()
+            ):
+                self.add_error(
+                    "mail_nickname", f"The alias “{names.mail_nickname}” is already used by another group."
+                )
+        return data
+
+    def service_arguments(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        arguments = {
+            "display_name": data["display_name"],
+            "mail_nickname": data.get("mail_nickname", ""),
+            "kind": self.kind,
+            "membership_type": data["membership_type"],
+            "membership_rule": data.get("membership_rule", ""),
+            "description": data.get("description", ""),
+            "visibility": data["visibility"],
+            "join_policy": data.get("join_policy") or JoinPolicy.CLOSED,
+            "is_assignable_to_role": bool(data.get("is_assignable_to_role")),
+            "classification": data.get("classification", "") or "",
+            "has_team": bool(data.get("has_team")),
+            "created_in": self.created_in,
+            "owners": data.get("owners", []),
+            "members": data.get("members", []),
+        }
+        return arguments
+
+
+class GroupSettingsForm(forms.Form):
+    """The settings tab: the properties an owner or administrator edits after creation."""
+
+    display_name = forms.CharField(label="Group name", max_length=256)
+    description = forms.CharField(
+        label="Description", widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    classification = forms.ChoiceField(label="Classification", required=False)
+    join_policy = forms.ChoiceField(label="Who can join", choices=JoinPolicy.choices)
+    visibility = forms.ChoiceField(label="Visibility", choices=Visibility.choices)
+    expiration_selected = forms.BooleanField(
+        label="Include this group in the expiration policy",
+        required=False,
+        help_text="Your organization's expiration policy applies to selected Microsoft 365 groups.",
+    )
+
+    def __init__(self, *args: Any, actor: User, group: Group, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial",
+            {
+                "display_name": group.display_name,
+                "description": group.description,
+                "classification": group.classification,
+                "join_policy": group.join_policy,
+                "visibility": group.visibility,
+                "expiration_selected": group.expiration_selected,
+            },
+        )
+        self.policy, self.exempt = policy_for(actor)
+        self.typed_name = group.display_name if self.exempt else self.policy.strip(group.display_name, actor)
+        kwargs["initial"]["display_name"] = self.typed_name
+        super().__init__(*args, **kwargs)
+        self.actor, self.group = actor, group
+        settings = actor.tenant.group_settings
+        fields = self.fields
+        self.read_only = not can(actor, "basic/update", group)
+        if settings.classifications and can(actor, "classification/update", group):
+            fields["classification"].choices = [("", "None")] + [(c, c) for c in settings.classifications]
+            if group.classification and group.classification not in settings.classifications:
+                # A value the tenant has since dropped from its list stays until someone changes it.
+                fields["classification"].choices.append((group.classification, group.classification))
+        else:
+            del fields["classification"]
+        if group.self_service_available and group.kind in SELF_SERVICE_KINDS:
+            choices = list(JoinPolicy.choices)
+            if not actor.tenant.is_premium and group.join_policy != JoinPolicy.OWNER_APPROVAL:
+                choices = [c for c in choices if c[0] != JoinPolicy.OWNER_APPROVAL]
+            fields["join_policy"].choices = choices
+        else:
+            del fields["join_policy"]
+        if group.visibility == Visibility.HIDDEN_MEMBERSHIP:
+            # Graph: hidden membership is chosen at creation and never changed.
+            del fields["visibility"]
+        else:
+            fields["visibility"].choices = [(Visibility.PUBLIC, "Public"), (Visibility.PRIVATE, "Private")]
+            if group.kind == GroupKind.MICROSOFT_365:
+                fields["visibility"].label = "Privacy"
+        if not (
+            settings.expiration_scope == "selected"
+            and group.kind == GroupKind.MICROSOFT_365
+            and not group.is_synced
+            and can(actor, "allProperties/update", group)
+        ):
+            del fields["expiration_selected"]
+        if self.read_only:
+            for field in fields.values():
+                field.disabled = True
+        else:
+            live_preview(fields["display_name"], include="#id_display_name", rename=True)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if "display_name" in data and data["display_name"].strip() != self.typed_name:
+            names = resolve_names(
+                policy=self.policy,
+                user=self.actor,
+                display_name=data["display_name"],
+                mail_nickname=self.group.mail_nickname,
+                exempt=self.exempt,
+                rename=True,
+            )
+            for message in names.errors.get("display_name", []):
+                self.add_error("display_name", message)
+        return data
+
+    def changes(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        changed = {name: data[name] for name in self.fields if name in data}
+        if "display_name" in changed:
+            # What the person typed: group_update puts the naming policy's prefix and suffix around it.
+            changed["display_name"] = changed["display_name"].strip()
+            if changed["display_name"] == self.typed_name:
+                del changed["display_name"]
+        return changed
+
+
+def created_in_for(path_name: str) -> str:
+    return CreatedIn.MY_GROUPS if path_name == "my_group_new" else CreatedIn.ADMIN
