@@ -216,3 +216,8 @@ def policy_for(actor: User) -> tuple[NamingPolicy, bool]:
     from portal.authz import NAMING_POLICY_EXEMPT, can, group_settings_for
 
     return NamingPolicy.from_settings(group_settings_for(actor.tenant)), can(actor, NAMING_POLICY_EXEMPT)
+
+
+def apply_naming_policy(*, pattern: str, name: str, user: User | None) -> str:
+    """``name`` under the requirement ``pattern`` for ``user`` (the settings page's preview)."""
+    return NamingPolicy(pattern.strip()).apply(name, user)

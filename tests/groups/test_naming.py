@@ -138,3 +138,11 @@ def test_it_exempts_administrators_and_not_users(tenant, member, admin_user, gro
     assert policy_for(member)[1] is False and policy_for(reader)[1] is False
     assert policy_for(admin_user)[1] is True and policy_for(groups_admin)[1] is True
     assert policy_for(member)[0].requirement == "GRP_[GroupName]"
+
+
+def test_it_previews_a_pattern_for_the_settings_page():
+    from groups.naming import apply_naming_policy
+
+    assert apply_naming_policy(pattern="GRP_[Department]_[GroupName]", name="Falcon", user=Person()) == (
+        "GRP_Marketing_Falcon"
+    )
