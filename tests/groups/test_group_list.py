@@ -167,9 +167,9 @@ def test_it_keeps_a_constant_number_of_queries(
 ):
     _populate(tenant, groups, members_each)
     client.force_login(groups_admin)
-    # session, user (with tenant and settings), the actor's grants (3), count, page
-    with django_assert_num_queries(7):
+    # session, user (with tenant and settings), the actor's grants (3), the approvals badge, count, page
+    with django_assert_num_queries(8):
         response = client.get(f"{URL}?o=-members&no_owner=")
     assert response.status_code == 200
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         client.get(f"{URL}?view=deleted")
