@@ -47,6 +47,7 @@ ACTIVITIES = {
     "createAsOwner": "Add group",
     "delete": "Delete group",
     "restore": "Restore group",
+    "renew": "Renew group",
     "members/update": "Update group members",
     "owners/update": "Update group owners",
     "dynamicMembershipRule/update": "Update group membership rule",

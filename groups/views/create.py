@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.views.decorators.vary import vary_on_headers
 
 from groups.forms import GroupCreateForm, creatable_kinds
-from groups.models import CreatedIn
+from groups.models import CreatedIn, GroupKind
 from groups.naming import policy_for, resolve_names
 from groups.services import NamingError, ServiceError, group_provision
-from portal.authz import MY_GROUPS_ACCESS, NAMING_POLICY_EXEMPT, authorize, can
+from portal.authz import MY_GROUPS_ACCESS, NAMING_POLICY_EXEMPT, GroupSpec, authorize, can
 
 
 @login_required
@@ -40,6 +40,7 @@ def _create(request: HttpRequest, *, created_in: str) -> HttpResponse:
     refresh = request.method == "POST" and "refresh" in request.POST
     if request.method == "POST" and not refresh:
         form = GroupCreateForm(request.POST, actor=request.user, created_in=created_in)
+        _record_refused_kind(request, form)
         if form.is_valid():
             try:
                 group = group_provision(actor=request.user, **form.service_arguments())
@@ -69,6 +70,16 @@ def _create(request: HttpRequest, *, created_in: str) -> HttpResponse:
     if request.htmx and request.method == "GET" and not request.htmx.history_restore_request:
         return render(request, "groups/new.html#kind_fields", context)
     return render(request, "groups/new.html", context)
+
+
+def _record_refused_kind(request: HttpRequest, form: GroupCreateForm) -> None:
+    """A kind the person may not create (a crafted POST): refused by the form, audited as a failure."""
+    kind = request.POST.get("kind")
+    if kind in GroupKind.values and kind not in dict(form.fields["kind"].choices):
+        try:
+            authorize(request.user, "create", GroupSpec(kind=kind))
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
 
 
 def _preview(request: HttpRequest, form: GroupCreateForm) -> dict:

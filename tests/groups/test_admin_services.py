@@ -160,7 +160,8 @@ def test_it_restores_a_deleted_group_with_members_owners_and_settings(tenant, gr
     group.refresh_from_db()
     assert not group.is_deleted and group.description == "Keep me"
     assert group.ownerships.get().user == owner and group.memberships.get().member_user == member
-    assert AuditEvent.objects.filter(activity="Restore group").count() == 1
+    assert AuditEvent.objects.filter(activity="Restore group", result="success").count() == 1
+    assert AuditEvent.objects.filter(activity="Restore group", result="failure").count() == 1  # the owner
     with pytest.raises(ServiceError):
         group_restore(actor=admin, group=group)
 

@@ -52,6 +52,8 @@ def test_it_refuses_a_kind_the_user_may_not_create_on_the_server(client, tenant,
         MY_URL, {"kind": "security", "display_name": "Sneaky", "visibility": "Public", "join_policy": "open"}
     )
     assert response.status_code == 200 and not Group.objects.exists()
+    refusal = AuditEvent.objects.get(activity="Add group")
+    assert refusal.result == "failure" and refusal.actor_id == str(member.pk)
     response = client.post(
         MY_URL,
         {
