@@ -945,7 +945,7 @@ def _tell_administrators(*, tenant: Tenant, user: User, groups: list, reason: st
     subject = f"{len(groups)} group{'s' if len(groups) != 1 else ''} left without an owner"
     body = (
         f"{user.display_name} ({user.user_principal_name}) left these groups ({reason.lower()}), "
-        f"and they now have no owner:\n\n{names}\n\nAssign an owner in Groupdesk."
+        f"and they now have no owner:\n\n{names}\n\nAssign an owner in Groupdesk: Groups, filter “Has no owner”."
     )
     transaction.on_commit(lambda: send_mail(subject, body, None, to, fail_silently=True))
 

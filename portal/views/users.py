@@ -117,7 +117,10 @@ def _report_offboarding(request: HttpRequest, report) -> None:
         )
     if report.ownerless_groups:
         names = ", ".join(g.display_name for g in report.ownerless_groups)
-        messages.warning(request, f"These groups now have no owner: {names}. Assign an owner.")
+        messages.warning(
+            request,
+            f"These groups now have no owner: {names}. Assign an owner (Groups, filter “Has no owner”).",
+        )
 
 
 @login_required
