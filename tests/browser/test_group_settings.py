@@ -16,10 +16,20 @@ def _fresh(upn: str) -> User:
 
 
 def test_it_stops_users_creating_security_groups_from_the_next_request(
-    demo, sign_in, csp_violations, live_server
+    demo, sign_in, csp_violations, live_server, browser
 ):
-    security = GroupSpec(kind=GroupKind.SECURITY)
-    assert decide(_fresh("user@contoso.test"), "createAsOwner", security).allowed
+    user_page = browser.new_page()  # user@contoso.test signs in beside the admin, in a separate session
+    user_page.on(
+        "console", lambda m: csp_violations.append(m.text) if "Content Security Policy" in m.text else None
+    )
+    user_page.goto(f"{live_server.url}/accounts/login/")
+    user_page.get_by_label("User principal name").fill("user@contoso.test")
+    user_page.get_by_label("Password").fill("groupdesk-demo")
+    user_page.get_by_role("button", name="Sign in").click()
+    user_page.goto(f"{live_server.url}/my/groups/new/")
+    kinds = user_page.get_by_label("Group type")
+    expect(kinds.get_by_role("option", name="Security", exact=True)).to_have_count(1)
+
     page = sign_in("admin@contoso.test")
     page.goto(f"{live_server.url}/settings/groups/")
     section = page.get_by_role("region", name="Group creation")
@@ -32,14 +42,15 @@ def test_it_stops_users_creating_security_groups_from_the_next_request(
     expect(section.get_by_role("status").filter(has_text="Saved.")).to_be_visible()
     expect(section).to_contain_text("Users can't create security groups or change the ones they own")
     page.screenshot(path="/tmp/groupdesk-group-settings.png", full_page=True)
-    decision = decide(_fresh("user@contoso.test"), "createAsOwner", security)
-    assert not decision.allowed and "doesn't let users create" in decision.reason
-    page.reload()
-    expect(
-        page.get_by_role(
-            "group", name="Users can create security groups in portals, API or PowerShell"
-        ).get_by_label("No")
-    ).to_be_checked()
+
+    # The user's very next request: the option is gone, Microsoft 365 is still offered.
+    user_page.reload()
+    kinds = user_page.get_by_label("Group type")
+    expect(kinds.get_by_role("option", name="Security", exact=True)).to_have_count(0)
+    expect(kinds.get_by_role("option", name="Microsoft 365", exact=True)).to_have_count(1)
+    decision = decide(_fresh("user@contoso.test"), "createAsOwner", GroupSpec(kind=GroupKind.SECURITY))
+    assert not decision.allowed
+    user_page.close()
     assert csp_violations == []
 
 
