@@ -28,7 +28,7 @@ from groups.models import (
 )
 from groups.selectors import nesting_path
 from portal.audit import audit_record
-from portal.authz import GroupSpec, authorize, forget
+from portal.authz import GroupSpec, acting_user, authorize, forget
 from portal.models import Device, ServicePrincipal, User
 
 
@@ -110,7 +110,7 @@ def group_create(
         created_in=created_in,
         classification=classification,
         has_team=has_team,
-        created_by=actor,
+        created_by=acting_user(actor),
         expiration_date_time=initial_expiration(actor.tenant, kind=kind),
     )
     audit_record(
@@ -187,7 +187,9 @@ def _add(group: Group, member: Any, *, actor: User | None, source: str) -> Membe
         raise ServiceError(f"{member.display_name} is already a member of {group.display_name}.")
     try:
         with transaction.atomic():
-            return Membership.objects.create(group=group, source=source, added_by=actor, **{field: member})
+            return Membership.objects.create(
+                group=group, source=source, added_by=acting_user(actor), **{field: member}
+            )
     except IntegrityError:
         raise ServiceError(f"{member.display_name} is already a member of {group.display_name}.") from None
 
@@ -242,7 +244,7 @@ def ownership_add(*, actor: User, group: Group, user: User) -> Ownership:
         raise ServiceError(f"{user.display_name} already owns {group.display_name}.")
     if Ownership.objects.filter(group=group).count() >= MAX_OWNERS:
         raise ServiceError(f"A group can have at most {MAX_OWNERS} owners.")
-    ownership = Ownership.objects.create(group=group, user=user, added_by=actor)
+    ownership = Ownership.objects.create(group=group, user=user, added_by=acting_user(actor))
     audit_record(
         tenant=group.tenant,
         actor=actor,

@@ -92,6 +92,36 @@ class Grant:
     privileged: bool
 
 
+class AppActor:
+    """An application calling the JSON API with an app token: a service principal holding one built-in
+    role. It owns nothing, belongs to nothing and has no self-service rights: only its role's grants
+    allow anything (see ``decide``)."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_guest = False
+
+    def __init__(self, *, service_principal: Any, role: str) -> None:
+        self.service_principal = service_principal
+        self.role = role
+        self.id = self.pk = service_principal.pk
+        self.tenant = service_principal.tenant
+        self.tenant_id = service_principal.tenant_id
+        self.display_name = service_principal.display_name
+
+    @property
+    def is_active(self) -> bool:
+        return self.service_principal.account_enabled and self.role in roles.BUILTIN_ROLES
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+def acting_user(actor: Any) -> User | None:
+    """The user behind an actor, for "created by" and "added by" columns: None for an app."""
+    return None if isinstance(actor, AppActor) else actor
+
+
 class ActorContext:
     """What the actor holds, loaded once (three queries) and kept on the actor object.
 
@@ -107,6 +137,21 @@ class ActorContext:
 
         self.tenant = actor.tenant
         self.settings = group_settings_for(actor.tenant)
+        if isinstance(actor, AppActor):
+            # An app holds its token's built-in role, tenant-wide; it owns and belongs to nothing.
+            role = roles.BUILTIN_ROLES[actor.role]
+            self.owned_group_ids, self.member_group_ids = set(), set()
+            self.grants = [Grant(p, None, role.display_name, role.privileged) for p in role.permissions]
+            self.conferred = {}
+            for assignment in RoleAssignment.objects.filter(
+                tenant=actor.tenant,
+                principal_group__is_assignable_to_role=True,
+                principal_group__deleted_date_time=None,
+            ).select_related("custom_role"):
+                self.conferred.setdefault(assignment.principal_group_id, []).extend(
+                    self._grants_of(assignment)
+                )
+            return
         self.owned_group_ids = set(Ownership.objects.filter(user=actor).values_list("group_id", flat=True))
         self.member_group_ids = set(
             Membership.objects.filter(member_user=actor).values_list("group_id", flat=True)
@@ -530,8 +575,20 @@ def _decide_tenant(actor: User, ctx: ActorContext, action: str) -> Decision:
     return _deny("You don't have permission to do this. Ask an administrator.")
 
 
-def decide(actor: User | None, action: str, target: Any = None, *, member: Any = None) -> Decision:
+def decide(actor: User | AppActor | None, action: str, target: Any = None, *, member: Any = None) -> Decision:
     """Answer "may ``actor`` do ``action`` to ``target``?" with the reason and what grants it."""
+    decision = _decide(actor, action, target, member=member)
+    if isinstance(actor, AppActor) and decision.allowed:
+        # An app has no ownerships, memberships or self-service rights: only its role may allow.
+        role = roles.BUILTIN_ROLES[actor.role].display_name
+        if role not in decision.granted_by:
+            return _deny(f"The app's role ({role}) doesn't grant this.")
+    return decision
+
+
+def _decide(
+    actor: User | AppActor | None, action: str, target: Any = None, *, member: Any = None
+) -> Decision:
     from access_requests.models import JoinRequest
     from groups.models import Group
 
@@ -592,6 +649,8 @@ def authorize(actor: User | None, action: str, target: Any = None, *, member: An
 
 
 __all__ = [
+    "AppActor",
+    "acting_user",
     "GroupSpec",
     "Decision",
     "decide",

@@ -71,3 +71,60 @@ DEVICE_PROPERTIES: dict[str, str] = {
     "isRooted": "is_rooted",
     "managementType": "management_type",
 }
+
+# --- Groups, and the Graph resources the JSON API answers with --------------------------------------
+
+# Graph property → Group field, for the properties stored as Graph names them.
+GROUP_PROPERTIES: dict[str, str] = {
+    "displayName": "display_name",
+    "description": "description",
+    "mailNickname": "mail_nickname",
+    "visibility": "visibility",
+    "classification": "classification",
+    "membershipRule": "membership_rule",
+    "membershipRuleProcessingState": "membership_rule_processing_state",
+    "isAssignableToRole": "is_assignable_to_role",
+    "createdDateTime": "created_date_time",
+    "expirationDateTime": "expiration_date_time",
+    "renewedDateTime": "renewed_date_time",
+    "deletedDateTime": "deleted_date_time",
+}
+# Derived from kind, membership type, source and the tenant's domain (groups.models.Group): never stored.
+GROUP_DERIVED_PROPERTIES: tuple[str, ...] = (
+    "mail",
+    "mailEnabled",
+    "securityEnabled",
+    "groupTypes",
+    "onPremisesSyncEnabled",
+)
+# Stored as "" when empty; Graph says null.
+GROUP_BLANK_IS_NULL: tuple[str, ...] = ("description", "classification", "membershipRule")
+
+# Graph's user resource differs from the flat table above in two places: businessPhones is a
+# collection (we keep one number), and extensionAttribute1..15 sit inside onPremisesExtensionAttributes.
+USER_LIST_VALUED_PROPERTIES: tuple[str, ...] = ("businessPhones",)
+USER_EXTENSION_ATTRIBUTES: tuple[str, ...] = tuple(
+    f"extensionAttribute{i}" for i in range(1, EXTENSION_ATTRIBUTE_COUNT + 1)
+)
+
+# Graph's device resource (DEVICE_PROPERTIES above are the rule language's names for the same fields).
+DEVICE_GRAPH_PROPERTIES: dict[str, str] = {
+    "displayName": "display_name",
+    "accountEnabled": "account_enabled",
+    "deviceId": "device_id",
+    "operatingSystem": "operating_system",
+    "operatingSystemVersion": "operating_system_version",
+    "deviceCategory": "device_category",
+    "manufacturer": "manufacturer",
+    "model": "model",
+    "deviceOwnership": "device_ownership",
+    "enrollmentProfileName": "enrollment_profile_name",
+    "isRooted": "is_rooted",
+    "managementType": "management_type",
+    "registrationDateTime": "created_date_time",
+}
+SERVICE_PRINCIPAL_PROPERTIES: dict[str, str] = {
+    "displayName": "display_name",
+    "appId": "app_id",
+    "accountEnabled": "account_enabled",
+}
