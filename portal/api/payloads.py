@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.dateparse import parse_datetime
 
+from groups.forms import validate_membership_rule
 from groups.models import GroupKind, MembershipType, ProcessingState, Visibility
 from portal.api.errors import bad_request
 from portal.directory import (
@@ -126,6 +127,8 @@ def group_create_args(body: dict[str, Any]) -> dict[str, Any]:
     rule = _string(body, "membershipRule", limit=3072)
     if dynamic and not rule.strip():
         raise bad_request("A dynamic group needs a membershipRule.", code="Request_BadRequest")
+    if dynamic and (problem := validate_membership_rule(rule)):
+        raise bad_request(f"Invalid membershipRule: {problem}", code="Request_BadRequest")
     if rule and not dynamic:
         raise bad_request(
             "membershipRule needs groupTypes to include 'DynamicMembership'.", code="Request_BadRequest"
@@ -147,6 +150,57 @@ def group_create_args(body: dict[str, Any]) -> dict[str, Any]:
         "is_assignable_to_role": _bool(body, "isAssignableToRole"),
         "classification": _string(body, "classification", limit=64),
     }
+
+
+# PATCH /groups/{id}: Graph property → groups.services.group_update argument.
+GROUP_UPDATABLE = {
+    "displayName": "display_name",
+    "description": "description",
+    "visibility": "visibility",
+    "classification": "classification",
+}
+GROUP_READ_ONLY = frozenset(
+    {
+        "id",
+        "createdDateTime",
+        "mail",
+        "mailEnabled",
+        "securityEnabled",
+        "groupTypes",
+        "isAssignableToRole",
+        "deletedDateTime",
+        "onPremisesSyncEnabled",
+        "expirationDateTime",
+        "renewedDateTime",
+    }
+)
+
+
+def group_changes(body: dict[str, Any]) -> dict[str, Any]:
+    """A Graph group PATCH body → ``groups.services.group_update`` keyword arguments."""
+    changes: dict[str, Any] = {}
+    for prop in body:
+        if prop.startswith("@odata."):
+            continue
+        if prop in GROUP_READ_ONLY:
+            raise bad_request(
+                f"The property '{prop}' can't be changed after the group is created.", "Request_BadRequest"
+            )
+        if prop not in GROUP_UPDATABLE:
+            raise bad_request(
+                f"The property '{prop}' can't be changed through the API (it can: "
+                f"{', '.join(GROUP_UPDATABLE)}).",
+                code="Request_BadRequest",
+            )
+    if "displayName" in body:
+        changes["display_name"] = _string(body, "displayName", required=True)
+    if "description" in body:
+        changes["description"] = _string(body, "description", limit=1024)
+    if "classification" in body:
+        changes["classification"] = _string(body, "classification", limit=64)
+    if "visibility" in body:
+        changes["visibility"] = _choice(body, "visibility", Visibility.values, Visibility.PUBLIC)
+    return changes
 
 
 def bound_references(body: dict[str, Any], prop: str) -> list[str]:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
 from groups.models import CreatedIn, Group
-from groups.services import group_create, group_soft_delete, membership_add, ownership_add
+from groups.services import group_provision, group_soft_delete, group_update
 from portal.api import errors
 from portal.api.auth import api_view, read_json
 from portal.api.paging import Source, paginate, parse_options
-from portal.api.payloads import bound_references, group_create_args
+from portal.api.payloads import bound_references, group_changes, group_create_args
 from portal.api.views.common import (
     api_root,
     collection_response,
@@ -19,7 +18,8 @@ from portal.api.views.common import (
     no_content,
     object_from_reference,
 )
-from portal.authz import AppActor, can
+from portal.authz import can
+from portal.models import User
 
 
 @api_view("GET", "POST")
@@ -37,39 +37,36 @@ def group_list(request: HttpRequest) -> HttpResponse:
 def _group_create(request: HttpRequest) -> HttpResponse:
     body = read_json(request)
     args = group_create_args(body)
-    owners = bound_references(body, "owners@odata.bind")
-    members = bound_references(body, "members@odata.bind")
-    actor = request.actor
-    with transaction.atomic():  # the group and its bound owners and members, or nothing
-        # A user creating a group becomes its first owner (seed 003's createAsOwner); an app doesn't.
-        group = group_create(
-            actor=actor, created_in=CreatedIn.API, as_owner=not isinstance(actor, AppActor), **args
-        )
-        for reference in owners:
-            owner = object_from_reference(request, {"@odata.id": reference})
-            if owner.pk != actor.pk:
-                ownership_add(actor=actor, group=group, user=_user_only(owner, "owners"))
-        for reference in members:
-            membership_add(
-                actor=actor, group=group, member=object_from_reference(request, {"@odata.id": reference})
-            )
+    owners = [
+        _user_only(object_from_reference(request, {"@odata.id": r}), "owners")
+        for r in bound_references(body, "owners@odata.bind")
+    ]
+    members = [
+        object_from_reference(request, {"@odata.id": r}) for r in bound_references(body, "members@odata.bind")
+    ]
+    # As the admin pages: the creator owns the group unless a role let them create it (an app never).
+    group = group_provision(
+        actor=request.actor, created_in=CreatedIn.API, owners=owners, members=members, **args
+    )
     response = entity_response(request, group, "groups/$entity", status=201)
     response["Location"] = f"{api_root(request)}/groups/{group.id}"
     return response
 
 
 def _user_only(obj, relation: str):
-    from portal.models import User
-
     if not isinstance(obj, User):
         raise errors.bad_request(f"Only users can be {relation} of a group.", code="Request_BadRequest")
     return obj
 
 
-@api_view("GET", "DELETE")
+@api_view("GET", "PATCH", "DELETE")
 def group_detail(request: HttpRequest, group_id: str) -> HttpResponse:
     if request.method == "DELETE":
         group_soft_delete(actor=request.actor, group=group_for(request, group_id, "delete"))
+        return no_content()
+    if request.method == "PATCH":
+        changes = group_changes(read_json(request))
+        group_update(actor=request.actor, group=group_for(request, group_id, "standard/read"), **changes)
         return no_content()
     options = parse_options(request, "group", collection=False)
     group = group_for(request, group_id, "standard/read")
