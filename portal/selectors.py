@@ -19,6 +19,21 @@ def users_filtered(tenant: Tenant, params) -> UserFilter:
     return UserFilter(params, queryset=queryset)
 
 
+def user_facets(tenant: Tenant) -> dict[str, list[str]]:
+    """The departments and countries in use, for the filter's suggestions (one query each)."""
+    users = User.objects.for_tenant(tenant).filter(deleted_date_time__isnull=True)
+    return {
+        name: list(
+            users.exclude(**{f"{name}__isnull": True})
+            .exclude(**{name: ""})
+            .order_by(name)
+            .values_list(name, flat=True)
+            .distinct()[:500]
+        )
+        for name in ("department", "country")
+    }
+
+
 def user_for(tenant: Tenant, user_id, *, include_deleted: bool = True) -> QuerySet[User]:
     queryset = User.objects.for_tenant(tenant).select_related("manager")
     if not include_deleted:

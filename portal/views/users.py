@@ -44,7 +44,11 @@ def user_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     context = {"filter": users, "page": page, "query": query.urlencode()}
-    return render(request, "portal/users.html#results" if request.htmx else "portal/users.html", context)
+    if request.htmx:
+        return render(request, "portal/users.html#results", context)
+    return render(
+        request, "portal/users.html", {**context, "facets": selectors.user_facets(request.user.tenant)}
+    )
 
 
 @login_required

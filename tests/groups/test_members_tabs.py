@@ -244,3 +244,22 @@ def test_a_group_has_at_most_100_owners(client, tenant, admin_user):
     client.force_login(admin_user)
     response = client.post(_url("group_owner_add", group), {"owner": f"user:{admin_user.id}"}, **HX)
     assert "at most 100 owners" in response.content.decode()
+
+
+def test_owners_still_manage_members_when_users_may_not_create_security_groups(client, tenant, group, owner):
+    """Seed 002: with the setting off, owners can't change their groups but still manage memberships."""
+    tenant.group_settings.users_can_create_security_groups = False
+    tenant.group_settings.save()
+    newcomer = UserFactory(tenant=tenant)
+    client.force_login(owner)
+    response = client.post(_url("group_member_add", group), {"member": f"user:{newcomer.id}"})
+    assert response.status_code == 302 and group.memberships.filter(member_user=newcomer).exists()
+
+
+def test_the_group_page_links_the_usage_guidelines(client, tenant, group, member):
+    client.force_login(member)
+    assert "Group usage guidelines" not in client.get(_url("group_members", group)).content.decode()
+    tenant.group_settings.usage_guidelines_url = "https://example.test/guidelines"
+    tenant.group_settings.save()
+    page = client.get(_url("group_members", group)).content.decode()
+    assert 'href="https://example.test/guidelines"' in page
