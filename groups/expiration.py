@@ -54,7 +54,13 @@ def _covered(settings: TenantGroupSettings) -> Q:
 
 
 @transaction.atomic
-def sync_expiration_dates(settings: TenantGroupSettings, *, now: datetime) -> int:
+def sync_expiration_dates(settings: TenantGroupSettings, *, now: datetime, recompute: bool = False) -> int:
+    """Give covered groups a date and take it from the others; ``recompute`` (the lifetime changed):
+    every covered group's date becomes its last renewal or creation plus the new lifetime.
+
+    Called by the periodic job and by ``portal.services.tenant_settings_update`` when an administrator
+    changes the policy, so a change applies at once.
+    """
     groups = Group.objects.for_tenant(settings.tenant).alive()
     covered = _covered(settings)
     cleared = (
@@ -63,14 +69,16 @@ def sync_expiration_dates(settings: TenantGroupSettings, *, now: datetime) -> in
     dated = 0
     if settings.group_lifetime_days:
         lifetime = timedelta(days=settings.group_lifetime_days)
+        # Never sooner than the first notice: owners always get their 30, 15 and 1 day warnings.
         floor = now + timedelta(days=max(NOTICE_DAYS))
-        for group in groups.filter(covered, expiration_date_time__isnull=True).only(
-            "pk", "created_date_time"
-        ):
-            Group.objects.filter(pk=group.pk).update(
-                expiration_date_time=max(group.created_date_time + lifetime, floor)
-            )
-            dated += 1
+        targets = groups.filter(covered)
+        if not recompute:
+            targets = targets.filter(expiration_date_time__isnull=True)
+        for group in targets.only("pk", "created_date_time", "renewed_date_time", "expiration_date_time"):
+            date = max((group.renewed_date_time or group.created_date_time) + lifetime, floor)
+            if date != group.expiration_date_time:
+                Group.objects.filter(pk=group.pk).update(expiration_date_time=date)
+                dated += 1
     if cleared or dated:
         audit_record(
             tenant=settings.tenant,

@@ -119,6 +119,7 @@ class GroupCreateForm(forms.Form):
     )
 
     def __init__(self, *args: Any, actor: User, created_in: str, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.actor = actor
         self.created_in = created_in
@@ -131,6 +132,7 @@ class GroupCreateForm(forms.Form):
         self.kind = chosen if chosen in dict(kinds) else (kinds[0][0] if kinds else GroupKind.SECURITY)
         self.fields["kind"].initial = self.kind
         self.policy, self.exempt = policy_for(actor)
+        self.dynamic = source.get("membership_type") == MembershipType.DYNAMIC
         self._adapt_to_kind()
         live_preview(self.fields["display_name"], include="#id_mail_nickname")
         live_preview(self.fields["mail_nickname"], include="#id_display_name")
@@ -154,7 +156,24 @@ class GroupCreateForm(forms.Form):
             or can(self.actor, "createAsOwner", GroupSpec(kind=kind, membership_type=MembershipType.DYNAMIC))
         )
         if not dynamic_ok:
+            self.dynamic = False
             del fields["membership_type"]
+        else:
+            # Choosing the membership type swaps the rule box in or the members box out (htmx).
+            fields["membership_type"].widget.attrs.update(
+                {
+                    "hx-get": reverse(
+                        "my_group_new" if self.created_in == CreatedIn.MY_GROUPS else "group_new"
+                    ),
+                    "hx-trigger": "change",
+                    "hx-target": "#kind-fields",
+                    "hx-swap": "outerHTML",
+                    "hx-include": "#kind-fields, #id_kind",
+                }
+            )
+        if self.dynamic:
+            del fields["members"]
+        else:
             del fields["membership_rule"]
         if kind in SELF_SERVICE_KINDS:
             choices = list(JoinPolicy.choices)
@@ -176,14 +195,15 @@ class GroupCreateForm(forms.Form):
         )
         if not role_ok:
             del fields["is_assignable_to_role"]
-        fields["members"].help_text = (
-            f"{GroupKind(kind).label} groups hold {MEMBER_TYPES[GroupKind(kind)]}. One per line: "
-            + (
-                "a userPrincipalName."
-                if kind == GroupKind.MICROSOFT_365
-                else "a userPrincipalName, a group's alias, a device's name or an app's name."
+        if "members" in fields:
+            fields["members"].help_text = (
+                f"{GroupKind(kind).label} groups hold {MEMBER_TYPES[GroupKind(kind)]}. One per line: "
+                + (
+                    "a userPrincipalName."
+                    if kind == GroupKind.MICROSOFT_365
+                    else "a userPrincipalName, a group's alias, a device's name or an app's name."
+                )
             )
-        )
 
     @property
     def kind_label(self) -> str:
@@ -375,6 +395,7 @@ class GroupSettingsForm(forms.Form):
         self.policy, self.exempt = policy_for(actor)
         self.typed_name = group.display_name if self.exempt else self.policy.strip(group.display_name, actor)
         kwargs["initial"]["display_name"] = self.typed_name
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.actor, self.group = actor, group
         settings = actor.tenant.group_settings

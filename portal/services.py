@@ -653,6 +653,10 @@ def tenant_settings_update(*, actor: User, tenant: Tenant, changes: dict[str, An
         after={k: after[k] for k in changed},
         category="GroupSettings",
     )
+    if {"group_lifetime_days", "expiration_scope"} & set(changed):
+        from groups.expiration import sync_expiration_dates
+
+        sync_expiration_dates(settings, now=timezone.now(), recompute="group_lifetime_days" in changed)
     return settings
 
 

@@ -9,8 +9,9 @@ from django.shortcuts import render
 from django.views.decorators.vary import vary_on_headers
 
 from groups.filters import SORTS, GroupFilter
+from groups.forms import creatable_kinds
 from groups.selectors import groups_for_admin_list
-from portal.authz import can
+from portal.authz import NAMING_POLICY_EXEMPT, can
 
 PAGE_SIZE = 25
 
@@ -57,7 +58,7 @@ def group_list(request: HttpRequest) -> HttpResponse:
         "columns": sort_columns(request, request.GET.get("o", "")),
         "query": params.urlencode(),
         "retention_days": settings.GROUPDESK_DELETED_GROUP_RETENTION_DAYS,
-        "may_create": can(request.user, "groups/namingPolicy/exempt"),
+        "may_create": bool(creatable_kinds(request.user)) and can(request.user, NAMING_POLICY_EXEMPT),
     }
     partial = request.htmx and not request.htmx.history_restore_request
     return render(request, "groups/list.html#results" if partial else "groups/list.html", context)

@@ -11,4 +11,19 @@
       event.stopImmediatePropagation();
     }
   }, true);
+  // Filter forms whose state lives in the URL (data-url-state): htmx's history snapshot keeps the
+  // results but not what the controls show, so after Back/Forward they are set from the URL again.
+  document.addEventListener("htmx:historyRestore", function () {
+    var params = new URLSearchParams(window.location.search);
+    document.querySelectorAll("form[data-url-state]").forEach(function (form) {
+      Array.prototype.forEach.call(form.elements, function (el) {
+        if (!el.name || el.type === "submit" || el.type === "button" || el.type === "hidden") return;
+        if (el.type === "checkbox") {
+          el.checked = params.getAll(el.name).some(function (v) { return v !== "" && v !== "false"; });
+        } else {
+          el.value = params.get(el.name) || "";
+        }
+      });
+    });
+  });
 })();

@@ -128,3 +128,23 @@ def test_it_leaves_everything_alone_without_a_policy(tenant, django_capture_on_c
     assert _run(NOW, django_capture_on_commit_callbacks) == 0
     group.refresh_from_db()
     assert group.expiration_date_time is None and mail.outbox == []
+
+
+def test_it_applies_a_policy_change_from_the_settings_page_at_once(tenant, admin_user):
+    from django.utils import timezone
+
+    from portal.services import tenant_settings_update
+
+    group = _m365(tenant, created_date_time=timezone.now() - timedelta(days=10))
+    actor = type(admin_user).objects.select_related("tenant__group_settings").get(pk=admin_user.pk)
+    tenant_settings_update(
+        actor=actor, tenant=actor.tenant, changes={"group_lifetime_days": 365, "expiration_scope": "all"}
+    )
+    group.refresh_from_db()
+    assert group.expiration_date_time == group.created_date_time + timedelta(days=365)
+    tenant_settings_update(actor=actor, tenant=actor.tenant, changes={"group_lifetime_days": 180})
+    group.refresh_from_db()
+    assert group.expiration_date_time == group.created_date_time + timedelta(days=180)
+    tenant_settings_update(actor=actor, tenant=actor.tenant, changes={"expiration_scope": "none"})
+    group.refresh_from_db()
+    assert group.expiration_date_time is None

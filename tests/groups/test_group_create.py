@@ -321,3 +321,11 @@ def test_it_keeps_a_constant_number_of_queries_on_the_form(
     GroupFactory.create_batch(20, tenant=tenant)
     with django_assert_num_queries(6):
         client.get(ADMIN_URL)
+
+
+def test_it_shows_the_rule_box_for_dynamic_groups_and_the_members_box_otherwise(client, groups_admin):
+    client.force_login(groups_admin)
+    assigned = client.get(ADMIN_URL).context["form"].fields
+    assert "members" in assigned and "membership_rule" not in assigned
+    swapped = client.get(f"{ADMIN_URL}?kind=security&membership_type=dynamic", HTTP_HX_REQUEST="true")
+    assert b"Dynamic membership rule" in swapped.content and b'name="members"' not in swapped.content
