@@ -174,7 +174,14 @@ class User(AbstractBaseUser):
 
     class Meta:
         ordering = ["display_name"]
-        indexes = [models.Index(fields=["tenant", "department"]), models.Index(fields=["tenant", "country"])]
+        indexes = [
+            models.Index(fields=["tenant", "department"]),
+            models.Index(fields=["tenant", "country"]),
+            # /users/ pages through a tenant's people in name order.
+            models.Index(
+                fields=["tenant", "display_name", "user_principal_name"], name="user_tenant_name_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.display_name} <{self.user_principal_name}>"

@@ -12,10 +12,27 @@ from portal.filters import AuditEventFilter, UserFilter
 from portal.models import AuditEvent, Tenant, User
 
 TYPEAHEAD_LIMIT = 10
+USER_LIST_FIELDS = (
+    "id",
+    "tenant_id",
+    "display_name",
+    "user_principal_name",
+    "department",
+    "country",
+    "user_type",
+    "source",
+    "account_enabled",
+    "deleted_date_time",
+)
 
 
 def users_filtered(tenant: Tenant, params) -> UserFilter:
-    queryset = User.objects.for_tenant(tenant).order_by("display_name", "user_principal_name")
+    # The list shows a handful of columns: sorting narrow rows is several times faster than whole users.
+    queryset = (
+        User.objects.for_tenant(tenant)
+        .only(*USER_LIST_FIELDS)
+        .order_by("display_name", "user_principal_name")
+    )
     return UserFilter(params, queryset=queryset)
 
 
