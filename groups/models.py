@@ -42,6 +42,7 @@ class ProcessingStatus(models.TextChoices):
     RUNNING = "Running", "Running"
     SUCCEEDED = "Succeeded", "Succeeded"
     FAILED = "Failed", "Failed"
+    HELD = "Held", "Held by the failsafe"
 
 
 class Visibility(models.TextChoices):
@@ -320,3 +321,4 @@ class ExpirationNotice(models.Model):
 
 
 from groups.licensing.models import AssignmentState, GroupLicense, LicenseAssignment, SubscribedSku  # noqa: E402,F401
+from groups.rules.models import RuleChangeHold  # noqa: E402,F401

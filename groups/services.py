@@ -14,6 +14,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from groups import dynamic
 from groups.licensing.services import licenses_after_membership_change
 from groups.models import (
     MAX_OWNERS,
@@ -96,6 +97,8 @@ def group_create(
         raise ServiceError("Groups that need owner approval need Microsoft Entra ID P1 or P2.")
     if Group.objects.for_tenant(actor.tenant).filter(mail_nickname__iexact=mail_nickname).exists():
         raise ServiceError(f"The alias “{mail_nickname}” is already used by another group.")
+    if membership_type == MembershipType.DYNAMIC:
+        _check_rule(membership_rule, kind)
     group = Group.objects.create(
         tenant=actor.tenant,
         display_name=display_name,
@@ -126,6 +129,7 @@ def group_create(
             after={"owner": actor.user_principal_name},
         )
         forget(actor)
+    dynamic.on_group_created(group)
     return group
 
 
@@ -141,6 +145,15 @@ def _check_role_assignable(tenant, membership_type: str) -> None:
         raise ServiceError(
             f"An organization can have at most {MAX_ROLE_ASSIGNABLE_GROUPS} role-assignable groups."
         )
+
+
+def _check_rule(rule: str, kind: str) -> None:
+    if not rule.strip():
+        raise ServiceError("A dynamic group needs a membership rule.")
+    try:
+        dynamic.validate_rule(rule, group_kind=kind)
+    except dynamic.RuleError as exc:
+        raise ServiceError(str(exc)) from None
 
 
 def _member_field(member: Any) -> str:
@@ -211,6 +224,7 @@ def membership_add(
         after={"member": _name(member), "memberType": membership.member_kind, "source": source},
         reason=reason,
     )
+    dynamic.on_membership_changed(group, member)
     return membership
 
 
@@ -231,6 +245,7 @@ def membership_remove(*, actor: User, group: Group, member: Any, reason: str = "
         before={"member": _name(member)},
         reason=reason,
     )
+    dynamic.on_membership_changed(group, member)
 
 
 @transaction.atomic

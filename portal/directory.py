@@ -49,6 +49,20 @@ USER_PROPERTY_ALIASES: dict[str, str] = {
     "facsimileTelephoneNumber": "faxNumber",
 }
 
+# The dynamic rule language's names for user string attributes (groups.rules): Graph's names, except
+# the four Graph spells differently (the rule language uses the aliases above), plus three of its own.
+RULE_USER_STRING_PROPERTIES: dict[str, str] = {
+    **{
+        name: attr
+        for name, attr in USER_STRING_PROPERTIES.items()
+        if name not in USER_PROPERTY_ALIASES.values()
+    },
+    **{alias: USER_STRING_PROPERTIES[graph] for alias, graph in USER_PROPERTY_ALIASES.items()},
+    "userPrincipalName": "user_principal_name",
+    "userType": "user_type",
+    "sipProxyAddress": "sip_proxy_address",
+}
+
 USER_EDITABLE_FIELDS: tuple[str, ...] = (
     *USER_STRING_PROPERTIES.values(),
     *USER_BOOLEAN_PROPERTIES.values(),
@@ -71,6 +85,8 @@ DEVICE_PROPERTIES: dict[str, str] = {
     "isRooted": "is_rooted",
     "managementType": "management_type",
 }
+DEVICE_BOOLEAN_PROPERTIES: tuple[str, ...] = ("accountEnabled", "isRooted")
+DEVICE_COLLECTION_PROPERTIES: tuple[str, ...] = ("devicePhysicalIds", "systemLabels")
 
 # --- Groups, and the Graph resources the JSON API answers with --------------------------------------
 

@@ -88,6 +88,16 @@ def on_user_attributes_changed(*, tenant: Tenant, users: list[User], actor: Any)
     Dynamic membership (groups.rules) hooks in here so every path that edits users (admin page,
     import_users, the API) updates memberships in the same transaction.
     """
+    from groups.dynamic import reevaluate
+
+    reevaluate(tenant=tenant, objects=users)
+
+
+def on_device_attributes_changed(*, tenant: Tenant, devices: list, actor: Any) -> None:
+    """The same for devices (import_devices, device edits)."""
+    from groups.dynamic import reevaluate
+
+    reevaluate(tenant=tenant, objects=devices)
 
 
 # --- import_users -------------------------------------------------------------------------------

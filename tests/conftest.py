@@ -46,7 +46,11 @@ def pytest_collection_modifyitems(config, items):
     on_postgres = connections["default"].vendor == "postgresql"
     # CI sets GROUPDESK_REQUIRE_BROWSER=1 (and installs Chromium): there a missing browser is a failure.
     no_browser = not os.path.exists(CHROMIUM) and os.environ.get("GROUPDESK_REQUIRE_BROWSER") != "1"
+    # Long runs (fuzzing, large data) only when asked for: `pytest -m slow`.
+    run_slow = "slow" in (config.getoption("markexpr") or "")
     for item in items:
+        if "slow" in item.keywords and not run_slow:
+            item.add_marker(pytest.mark.skip(reason="a long run: pytest -m slow"))
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(
                 pytest.mark.skip(reason="needs PostgreSQL (select_for_update is a no-op on SQLite)")

@@ -59,3 +59,16 @@ def test_it_builds_a_generated_population_in_bulk():
     assert Group.objects.for_tenant(tenant).filter(mail_nickname__startswith="gen-").count() == 20
     call_command("seed_demo", users=300, groups=20)
     assert User.objects.for_tenant(tenant).filter(user_principal_name__startswith="gen").count() == 300
+
+
+def test_it_computes_the_dynamic_groups():
+    call_command("seed_demo")
+    tenant = Tenant.objects.get(slug="contoso")
+    marketing = Group.objects.get(tenant=tenant, mail_nickname="marketing-dynamic")
+    everyone = Group.objects.get(tenant=tenant, mail_nickname="all-employees")
+    alex = User.objects.get(user_principal_name="user@contoso.test")
+    guest = User.objects.get(user_principal_name="guest@fabrikam.test")
+    assert marketing.memberships.filter(member_user=alex).exists()
+    assert everyone.memberships.filter(member_user=alex).exists()
+    assert not everyone.memberships.filter(member_user=guest).exists()
+    assert marketing.memberships.count() == User.objects.filter(tenant=tenant, department="Marketing").count()

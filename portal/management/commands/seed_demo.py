@@ -260,6 +260,7 @@ class Command(BaseCommand):
         if users or groups:
             started = time.monotonic()
             bulk_population(tenant, users=users, groups=groups, rng=rng, progress=self.stdout.write)
+            compute_dynamic_groups(tenant)
             self.stdout.write(f"Bulk population ready in {time.monotonic() - started:.1f}s")
         self.stdout.write(self.style.SUCCESS("Demo tenant 'contoso' is ready. Sign in with:"))
         for upn, name, *_ in NAMED_USERS:
@@ -329,6 +330,7 @@ class Command(BaseCommand):
                     **extra,
                 )
                 self.populate(group, admin=admin, owner=owner, colleagues=colleagues, rng=rng)
+        compute_dynamic_groups(tenant)
         self.synced_group(tenant, colleagues)
         self.pending_requests(tenant, colleagues, people)
         self.devices(tenant, rng)
@@ -483,6 +485,19 @@ class Command(BaseCommand):
             )
             for i, (os_type, version, maker, model) in enumerate(kinds * 5)
         )
+
+
+def compute_dynamic_groups(tenant: Tenant) -> None:
+    """Bring every dynamic group up to date with its rule (a no-op when nothing changed)."""
+    from groups.dynamic import recompute_group
+
+    for group_id in (
+        Group.objects.for_tenant(tenant)
+        .alive()
+        .filter(membership_type="dynamic")
+        .values_list("pk", flat=True)
+    ):
+        recompute_group(group_id)
 
 
 def bulk_population(tenant: Tenant, *, users: int, groups: int, rng: random.Random, progress) -> None:

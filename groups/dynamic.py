@@ -1,0 +1,558 @@
+"""Dynamic membership processing: rule changes, recomputation, the per-object path, the failsafe.
+
+Two paths keep a dynamic group's members equal to what its rule selects:
+
+* ``recompute_group`` evaluates the whole rule in the database (one query, the Q compiler) and applies
+  the difference in batches, reporting progress on the group. It runs as background work (groups.tasks)
+  after a rule save, a dynamic group's creation, a resume, or a change in a group that a memberOf
+  rule names.
+* ``reevaluate`` takes users or devices whose attributes just changed and, in the caller's transaction,
+  runs the tenant's compiled Python predicates (cached per process by rule text) against each of them,
+  then adds and removes the differences: milliseconds per object, even with a thousand dynamic groups.
+
+Memberships written here have source "rule" and are audited with the rule as the actor.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from groups.models import (
+    Group,
+    GroupKind,
+    Membership,
+    MembershipSource,
+    MembershipType,
+    ProcessingState,
+    ProcessingStatus,
+    RuleChangeHold,
+)
+from groups.rules import RuleSyntaxError, compiled_predicate, parse, queryset_for, subject_for
+from groups.rules.ast import Rule
+from portal.audit import audit_record
+from portal.authz import authorize
+from portal.models import AuditEvent, Device, Tenant, User
+
+logger = logging.getLogger(__name__)
+
+RULE_ACTOR = "Dynamic membership rule"
+BATCH = 5000
+AUDIT_NAMES_LIMIT = 1000  # names listed in a recompute's summary event; counts are always complete
+MAX_CASCADE_PASSES = 5
+
+
+class RuleError(Exception):
+    """A rule or rule change that can't be accepted, with a message for the person who asked."""
+
+    def __init__(self, message: str, position: int | None = None) -> None:
+        self.position = position
+        super().__init__(message)
+
+
+def _kind_field(kind: str) -> str:
+    return "member_device" if kind == "device" else "member_user"
+
+
+def validate_rule(text: str, *, group_kind: str) -> Rule:
+    """Parse ``text`` for a group of ``group_kind``; raise RuleError with the position on a bad rule."""
+    try:
+        rule = parse(text)
+    except RuleSyntaxError as exc:
+        raise RuleError(str(exc), exc.position) from None
+    if rule.kind == "device" and group_kind != GroupKind.SECURITY:
+        raise RuleError("Only security groups can hold devices: write a user.* rule for this group.", 0)
+    return rule
+
+
+def _rule_reason(group: Group) -> str:
+    return f"Dynamic membership rule of “{group.display_name}”: {group.membership_rule}"
+
+
+def _name_of(obj: Any) -> str:
+    return getattr(obj, "user_principal_name", None) or obj.display_name
+
+
+# --- the rule tab's preview -----------------------------------------------------------------------
+
+
+@dataclass
+class Preview:
+    rule: Rule
+    match_count: int
+    sample: list[Any]
+    adds: list[Any]
+    removes: list[Any]
+    add_count: int
+    remove_count: int
+
+
+def preview(group: Group, rule: Rule, *, limit: int = 20) -> Preview:
+    """What saving ``rule`` would do to ``group``: a constant number of queries at any size."""
+    model = Device if rule.kind == "device" else User
+    matching = queryset_for(rule, group.tenant)
+    field = _kind_field(rule.kind)
+    current = Membership.objects.filter(group=group, **{f"{field}__isnull": False}).values(f"{field}_id")
+    adds = matching.exclude(pk__in=current)
+    removes = model.objects.filter(pk__in=current).exclude(pk__in=matching.values("pk"))
+    order = "display_name"
+    return Preview(
+        rule=rule,
+        match_count=matching.count(),
+        sample=list(matching.order_by(order)[:limit]),
+        adds=list(adds.order_by(order)[:limit]),
+        removes=list(removes.order_by(order)[:limit]),
+        add_count=adds.count(),
+        remove_count=removes.count(),
+    )
+
+
+# --- services ----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def group_rule_update(*, actor: User, group: Group, rule: str) -> RuleChangeHold | None:
+    """Save a new rule and recompute the group; or, past the failsafe, hold the change for a second
+    administrator (returns the hold)."""
+    authorize(actor, "dynamicMembershipRule/update", group)
+    if not group.is_dynamic:
+        raise RuleError("This group's membership is assigned: it has no rule.")
+    parsed = validate_rule(rule, group_kind=group.kind)
+    group = Group.objects.select_for_update().get(pk=group.pk)
+    removals = _failsafe_removals(group, parsed)
+    RuleChangeHold.objects.filter(group=group, status=RuleChangeHold.Status.PENDING).update(
+        status=RuleChangeHold.Status.CANCELLED, decided_by=actor, decided_date_time=timezone.now()
+    )
+    if removals is not None:
+        members = Membership.objects.filter(group=group).count()
+        hold = RuleChangeHold.objects.create(
+            group=group,
+            membership_rule=rule,
+            previous_rule=group.membership_rule,
+            removals=removals,
+            member_count=members,
+            requested_by=actor,
+        )
+        Group.objects.filter(pk=group.pk).update(processing_status=ProcessingStatus.HELD)
+        audit_record(
+            tenant=group.tenant,
+            actor=actor,
+            activity="Hold dynamic rule change",
+            target=group,
+            before={"membershipRule": group.membership_rule},
+            after={"membershipRule": rule, "wouldRemove": len(removals), "members": members},
+            reason=f"Failsafe: more than {_failsafe_percent(group.tenant)}% of members would leave",
+        )
+        return hold
+    _save_rule(actor=actor, group=group, rule=rule)
+    return None
+
+
+def _save_rule(*, actor: User, group: Group, rule: str) -> None:
+    before = group.membership_rule
+    group.membership_rule = rule
+    group.processing_status = ProcessingStatus.NOT_STARTED
+    group.save(update_fields=["membership_rule", "processing_status"])
+    audit_record(
+        tenant=group.tenant,
+        actor=actor,
+        activity="Update dynamic membership rule",
+        target=group,
+        before={"membershipRule": before},
+        after={"membershipRule": rule},
+    )
+    schedule_recompute(group)
+
+
+def _failsafe_percent(tenant: Tenant) -> int:
+    from portal.authz import group_settings_for
+
+    return group_settings_for(tenant).dynamic_failsafe_percent
+
+
+def _failsafe_removals(group: Group, rule: Rule) -> list[dict] | None:
+    """Who would leave, when that is more than the tenant's failsafe share of the members; else None."""
+    field = _kind_field(rule.kind)
+    members = Membership.objects.filter(group=group)
+    total = members.count()
+    if not total:
+        return None
+    percent = _failsafe_percent(group.tenant)
+    model = Device if rule.kind == "device" else User
+    leaving = model.objects.filter(
+        pk__in=members.filter(**{f"{field}__isnull": False}).values(f"{field}_id")
+    ).exclude(pk__in=queryset_for(rule, group.tenant).values("pk"))
+    # Members of the other kind (a user rule replacing a device rule) leave too.
+    other = members.filter(**{f"{field}__isnull": True}).count()
+    count = leaving.count() + other
+    if count * 100 <= percent * total or count == 0:
+        return None
+    names = "user_principal_name" if model is User else "display_name"
+    rows = [{"id": str(pk), "name": name} for pk, name in leaving.order_by(names).values_list("pk", names)]
+    if other:
+        for m in members.filter(**{f"{field}__isnull": True}).select_related("member_user", "member_device"):
+            rows.append({"id": str(m.member.pk), "name": _name_of(m.member)})
+    return rows
+
+
+@transaction.atomic
+def rule_hold_confirm(*, actor: User, hold: RuleChangeHold) -> None:
+    hold = RuleChangeHold.objects.select_for_update().select_related("group__tenant").get(pk=hold.pk)
+    group = hold.group
+    authorize(actor, "dynamicMembershipRule/update", group)
+    if not hold.is_pending:
+        raise RuleError("This change has already been decided.")
+    if hold.requested_by_id == actor.id:
+        raise RuleError("A second administrator must confirm this change: not the one who made it.")
+    validate_rule(hold.membership_rule, group_kind=group.kind)
+    hold.status = RuleChangeHold.Status.CONFIRMED
+    hold.decided_by = actor
+    hold.decided_date_time = timezone.now()
+    hold.save(update_fields=["status", "decided_by", "decided_date_time"])
+    audit_record(
+        tenant=group.tenant,
+        actor=actor,
+        activity="Confirm dynamic rule change",
+        target=group,
+        after={"membershipRule": hold.membership_rule, "removals": len(hold.removals)},
+    )
+    _save_rule(actor=actor, group=group, rule=hold.membership_rule)
+
+
+@transaction.atomic
+def rule_hold_cancel(*, actor: User, hold: RuleChangeHold) -> None:
+    hold = RuleChangeHold.objects.select_for_update().select_related("group__tenant").get(pk=hold.pk)
+    authorize(actor, "dynamicMembershipRule/update", hold.group)
+    if not hold.is_pending:
+        raise RuleError("This change has already been decided.")
+    hold.status = RuleChangeHold.Status.CANCELLED
+    hold.decided_by = actor
+    hold.decided_date_time = timezone.now()
+    hold.save(update_fields=["status", "decided_by", "decided_date_time"])
+    Group.objects.filter(pk=hold.group_id, processing_status=ProcessingStatus.HELD).update(
+        processing_status=ProcessingStatus.SUCCEEDED
+    )
+    audit_record(
+        tenant=hold.group.tenant,
+        actor=actor,
+        activity="Cancel dynamic rule change",
+        target=hold.group,
+        before={"membershipRule": hold.membership_rule},
+    )
+
+
+@transaction.atomic
+def group_rule_processing_set(*, actor: User, group: Group, paused: bool) -> Group:
+    """Pause (members stay as they are) or resume (the group is recomputed) rule processing."""
+    authorize(actor, "dynamicMembershipRule/update", group)
+    if not group.is_dynamic:
+        raise RuleError("Only dynamic groups have rule processing.")
+    state = ProcessingState.PAUSED if paused else ProcessingState.ON
+    if group.membership_rule_processing_state == state:
+        return group
+    before = group.membership_rule_processing_state
+    group.membership_rule_processing_state = state
+    group.save(update_fields=["membership_rule_processing_state"])
+    audit_record(
+        tenant=group.tenant,
+        actor=actor,
+        activity="Pause dynamic membership processing" if paused else "Resume dynamic membership processing",
+        target=group,
+        before={"membershipRuleProcessingState": before},
+        after={"membershipRuleProcessingState": state},
+    )
+    if not paused:
+        schedule_recompute(group)
+    return group
+
+
+# --- recomputation -----------------------------------------------------------------------------------
+
+
+def schedule_recompute(group: Group) -> None:
+    """Queue the recomputation (immediate backend: it runs now, inside the caller's transaction)."""
+    from groups.tasks import recompute_group_task
+
+    Group.objects.filter(pk=group.pk).update(
+        processing_status=ProcessingStatus.NOT_STARTED, processing_progress=0, processing_error=""
+    )
+    recompute_group_task.enqueue(str(group.pk))
+
+
+@dataclass
+class RecomputeResult:
+    added: int = 0
+    removed: int = 0
+    skipped: str = ""
+
+
+def recompute_group(group_id: uuid.UUID | str) -> RecomputeResult:
+    """Make the group's members exactly what its rule selects, reporting progress on the group."""
+    group = Group.objects.select_related("tenant").filter(pk=group_id).first()
+    if group is None or not group.is_dynamic or group.is_deleted:
+        return RecomputeResult(skipped="not a live dynamic group")
+    if group.membership_rule_processing_state == ProcessingState.PAUSED:
+        return RecomputeResult(skipped="paused")
+    started = timezone.now()
+    Group.objects.filter(pk=group.pk).update(
+        processing_status=ProcessingStatus.RUNNING,
+        processing_progress=0,
+        processing_started=started,
+        processing_finished=None,
+        processing_error="",
+    )
+    try:
+        result = _apply(group)
+    except Exception as exc:  # a failure is reported on the group, never lost
+        logger.exception("recomputing group %s failed", group.pk)
+        Group.objects.filter(pk=group.pk).update(
+            processing_status=ProcessingStatus.FAILED,
+            processing_error=str(exc)[:1000],
+            processing_finished=timezone.now(),
+        )
+        raise
+    Group.objects.filter(pk=group.pk).update(
+        processing_status=ProcessingStatus.SUCCEEDED,
+        processing_progress=100,
+        processing_added=result.added,
+        processing_removed=result.removed,
+        processing_finished=timezone.now(),
+    )
+    if result.added or result.removed:
+        _licenses(group)
+        cascade_member_of(group)
+    return result
+
+
+def _licenses(group: Group) -> None:
+    from groups.licensing.services import licenses_after_membership_change
+
+    licenses_after_membership_change(group)
+
+
+def _apply(group: Group) -> RecomputeResult:
+    rule = parse(group.membership_rule)
+    field = _kind_field(rule.kind)
+    target = set(queryset_for(rule, group.tenant).values_list("pk", flat=True))
+    current_rows = list(Membership.objects.filter(group=group).values_list("pk", f"{field}_id"))
+    current = {member for _, member in current_rows if member is not None}
+    # Any member of another kind (left from an older rule) leaves too.
+    stale_rows = [pk for pk, member in current_rows if member is None or member not in target]
+    adds = sorted(target - current, key=str)
+    total = len(stale_rows) + len(adds) or 1
+    done = 0
+    for start in range(0, len(stale_rows), BATCH):
+        with transaction.atomic():
+            Membership.objects.filter(pk__in=stale_rows[start : start + BATCH]).delete()
+            done += len(stale_rows[start : start + BATCH])
+            _progress(group, done, total)
+    now = timezone.now()
+    for start in range(0, len(adds), BATCH):
+        chunk = adds[start : start + BATCH]
+        with transaction.atomic():
+            Membership.objects.bulk_create(
+                [
+                    Membership(
+                        group=group,
+                        source=MembershipSource.RULE,
+                        created_date_time=now,
+                        **{f"{field}_id": pk},
+                    )
+                    for pk in chunk
+                ],
+                ignore_conflicts=True,
+            )
+            done += len(chunk)
+            _progress(group, done, total)
+    if adds or stale_rows:
+        _audit_recompute(group, rule, adds, current - target, len(stale_rows))
+    return RecomputeResult(added=len(adds), removed=len(stale_rows))
+
+
+def _progress(group: Group, done: int, total: int) -> None:
+    Group.objects.filter(pk=group.pk).update(processing_progress=min(99, math.floor(done * 100 / total)))
+
+
+def _audit_recompute(group: Group, rule: Rule, adds: list, removed_ids: set, removed: int) -> None:
+    model = Device if rule.kind == "device" else User
+    names = "user_principal_name" if model is User else "display_name"
+
+    def listed(ids) -> list[str]:
+        ids = list(ids)[:AUDIT_NAMES_LIMIT]
+        return sorted(model.objects.filter(pk__in=ids).values_list(names, flat=True))
+
+    audit_record(
+        tenant=group.tenant,
+        actor=RULE_ACTOR,
+        activity="Update dynamic group membership",
+        target=group,
+        after={
+            "added": len(adds),
+            "removed": removed,
+            "addedMembers": listed(adds),
+            "removedMembers": listed(removed_ids),
+        },
+        reason=_rule_reason(group),
+    )
+
+
+def cascade_member_of(group: Group) -> None:
+    """Groups whose memberOf rule names ``group`` are recomputed after its members changed."""
+    for other in _member_of_dependents(group.tenant, {group.pk}):
+        schedule_recompute(other)
+
+
+def _member_of_dependents(tenant: Tenant, group_ids: set) -> list[Group]:
+    candidates = (
+        Group.objects.for_tenant(tenant)
+        .alive()
+        .filter(membership_type=MembershipType.DYNAMIC, membership_rule__icontains="memberof")
+        .exclude(membership_rule_processing_state=ProcessingState.PAUSED)
+    )
+    found = []
+    for other in candidates:
+        try:
+            rule = parse(other.membership_rule)
+        except RuleSyntaxError:
+            continue
+        if rule.member_of_group_ids() & set(group_ids) and other.pk not in group_ids:
+            found.append(other)
+    return found
+
+
+# --- one object at a time -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Compiled:
+    group_id: uuid.UUID
+    name: str
+    rule_text: str
+    predicate: Any
+    uses_member_of: bool
+
+
+def _tenant_rules(tenant: Tenant, kind: str) -> list[_Compiled]:
+    rows = (
+        Group.objects.for_tenant(tenant)
+        .alive()
+        .filter(membership_type=MembershipType.DYNAMIC, membership_rule_processing_state=ProcessingState.ON)
+        .exclude(processing_status=ProcessingStatus.HELD)
+        .values_list("pk", "display_name", "membership_rule")
+    )
+    compiled = []
+    for pk, name, text in rows:
+        try:
+            rule, pred = compiled_predicate(text)
+        except RuleSyntaxError:
+            continue  # a broken stored rule selects nobody new; its page shows the error
+        if rule.kind == kind:
+            compiled.append(_Compiled(pk, name, text, pred, rule.uses_member_of()))
+    return compiled
+
+
+def reevaluate(*, tenant: Tenant, objects: Iterable[User | Device], actor: Any = RULE_ACTOR) -> dict:
+    """Re-run every dynamic rule of the tenant against each object; add and remove the differences.
+
+    Runs in the caller's transaction. Returns {"added": n, "removed": n}.
+    """
+    objects = list(objects)
+    totals = {"added": 0, "removed": 0}
+    if not objects:
+        return totals
+    kind = "device" if isinstance(objects[0], Device) else "user"
+    rules = _tenant_rules(tenant, kind)
+    if not rules:
+        return totals
+    dynamic_ids = {r.group_id for r in rules}
+    plain = [r for r in rules if not r.uses_member_of]
+    member_of = [r for r in rules if r.uses_member_of]
+    field = _kind_field(kind)
+    names = {r.group_id: r for r in rules}
+    events: list[AuditEvent] = []
+    for obj in objects:
+        if kind == "user" and obj.deleted_date_time is not None:
+            continue
+        subject = subject_for(obj)
+        others = subject.member_of - dynamic_ids
+        before = subject.member_of & dynamic_ids
+        from_attributes = {r.group_id for r in plain if r.predicate(subject)}
+        wanted = set(from_attributes)
+        # memberOf rules read memberships, which the rules themselves change: settle in a few passes.
+        for _ in range(MAX_CASCADE_PASSES if member_of else 0):
+            subject.member_of = others | wanted
+            settled = from_attributes | {r.group_id for r in member_of if r.predicate(subject)}
+            if settled == wanted:
+                break
+            wanted = settled
+        adds, removes = wanted - before, before - wanted
+        if removes:
+            Membership.objects.filter(group_id__in=removes, **{field: obj}).delete()
+        if adds:
+            Membership.objects.bulk_create(
+                [Membership(group_id=g, source=MembershipSource.RULE, **{field: obj}) for g in adds],
+                ignore_conflicts=True,
+            )
+        for group_id in sorted(adds | removes, key=str):
+            r = names[group_id]
+            added = group_id in adds
+            events.append(
+                _event(
+                    tenant,
+                    activity="Add member to group" if added else "Remove member from group",
+                    group_id=group_id,
+                    group_name=r.name,
+                    member=obj,
+                    added=added,
+                    reason=f"Dynamic membership rule of “{r.name}”: {r.rule_text}",
+                )
+            )
+        totals["added"] += len(adds)
+        totals["removed"] += len(removes)
+    if events:
+        AuditEvent.objects.bulk_create(events)
+        _licenses(Group(tenant=tenant, tenant_id=tenant.pk))
+    return totals
+
+
+def _event(
+    tenant, *, activity: str, group_id, group_name: str, member, added: bool, reason: str
+) -> AuditEvent:
+    from portal.audit import current_request_id
+
+    change = {"member": _name_of(member), "memberType": "device" if isinstance(member, Device) else "user"}
+    return AuditEvent(
+        tenant=tenant,
+        activity=activity,
+        category="GroupManagement",
+        actor_type="system",
+        actor_name=RULE_ACTOR,
+        target_id=str(group_id),
+        target_type="group",
+        target_name=group_name,
+        before=None if added else change,
+        after={**change, "source": MembershipSource.RULE} if added else None,
+        reason=reason,
+        request_id=current_request_id.get() or "",
+    )
+
+
+def on_membership_changed(group: Group, member: Any) -> None:
+    """A hand-made change in ``group``: re-run memberOf rules that name it, for that member."""
+    if not isinstance(member, User | Device):
+        return
+    if not _member_of_dependents(group.tenant, {group.pk}):
+        return
+    reevaluate(tenant=group.tenant, objects=[member])
+
+
+def on_group_created(group: Group) -> None:
+    if group.is_dynamic and group.membership_rule:
+        schedule_recompute(group)
