@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings as django_settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -172,7 +173,7 @@ def _email(group: Group, days_before: int, recipients: list[str]) -> None:
             f"The Microsoft 365 group {group.display_name} ({group.mail}) that you own expires "
             f"on {group.expiration_date_time:%d %B %Y at %H:%M} UTC.",
             "If the group is still needed, renew it from its page in Groupdesk:",
-            f"  {reverse('group_detail', args=[group.pk])}",
+            f"  {django_settings.GROUPDESK_BASE_URL.rstrip('/')}{reverse('group_detail', args=[group.pk])}",
             "",
             "If it isn't renewed it will be deleted; an administrator can restore it within 30 days.",
         ]

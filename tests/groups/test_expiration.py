@@ -47,6 +47,7 @@ def test_it_emails_owners_30_15_and_1_days_before_each_once(tenant, django_captu
     ]
     assert mail.outbox[0].to == [owner.mail] and "expires in 30 days" in mail.outbox[0].subject
     assert "tomorrow" in mail.outbox[2].subject
+    assert f"http://127.0.0.1:8000/groups/{group.pk}/" in mail.outbox[0].body  # where to renew
 
 
 def test_it_skips_to_the_most_urgent_notice_when_runs_were_missed(tenant, django_capture_on_commit_callbacks):
