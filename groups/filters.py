@@ -47,6 +47,7 @@ class GroupFilter(django_filters.FilterSet):
 
     def __init__(self, *args, classifications: list[str] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.form.label_suffix = ""
         self.filters["classification"].extra["choices"] = [(c, c) for c in classifications or []]
         self.form.fields["classification"].choices = [("", "Any classification")] + [
             (c, c) for c in classifications or []

@@ -511,6 +511,14 @@ def group_provision(
     return group
 
 
+def _locked(group: Group) -> Group:
+    """The group's row, locked for this transaction; a group deleted for good meanwhile is a refusal."""
+    try:
+        return Group.objects.select_for_update().select_related("tenant").get(pk=group.pk)
+    except Group.DoesNotExist:
+        raise ServiceError("This group no longer exists: it was deleted permanently.") from None
+
+
 # Which right each editable property needs (seed 003's catalog).
 UPDATE_RIGHTS = {
     "display_name": "basic/update",
@@ -531,7 +539,7 @@ def group_update(*, actor: User, group: Group, **changes: Any) -> Group:
     unknown = set(changes) - set(UPDATE_RIGHTS)
     if unknown:
         raise TypeError(f"group_update can't change {', '.join(sorted(unknown))}")
-    group = Group.objects.select_for_update().select_related("tenant").get(pk=group.pk)
+    group = _locked(group)
     changes = {k: v for k, v in changes.items() if getattr(group, k) != v}
     for right in sorted({UPDATE_RIGHTS[k] for k in changes}):
         authorize(actor, right, group)
@@ -595,7 +603,7 @@ def group_restore(*, actor: User, group: Group, now: Any = None) -> Group:
     A group deleted by the expiration policy comes back renewed for a full lifetime, as in Entra.
     """
     now = now or timezone.now()
-    group = Group.objects.select_for_update().select_related("tenant").get(pk=group.pk)
+    group = _locked(group)
     authorize(actor, "restore", group)
     if not group.is_deleted:
         raise ServiceError("This group isn't deleted.")
@@ -617,7 +625,7 @@ def group_restore(*, actor: User, group: Group, now: Any = None) -> Group:
 @transaction.atomic
 def group_hard_delete(*, actor: User, group: Group) -> None:
     """Permanently delete a soft-deleted group now, before the 30 days are over (an explicit second step)."""
-    group = Group.objects.select_for_update().select_related("tenant").get(pk=group.pk)
+    group = _locked(group)
     authorize(actor, "delete", group)
     if not group.is_deleted:
         raise ServiceError("Delete the group first; permanent deletion is for deleted groups.")
@@ -635,7 +643,7 @@ def group_hard_delete(*, actor: User, group: Group) -> None:
 def group_renew(*, actor: Any, group: Group, now: Any = None, reason: str = "") -> Group:
     """Extend a group's expiration by a full lifetime from now. ``actor`` may be the system (auto-renewal)."""
     now = now or timezone.now()
-    group = Group.objects.select_for_update().select_related("tenant").get(pk=group.pk)
+    group = _locked(group)
     if isinstance(actor, User):
         authorize(actor, "renew", group)
     settings = group.tenant.group_settings

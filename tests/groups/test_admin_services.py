@@ -224,3 +224,45 @@ def test_it_keeps_ownership_rows_untouched_by_soft_delete(tenant, groups_admin):
     group = GroupFactory(tenant=tenant, owners=[UserFactory(tenant=tenant)])
     group_soft_delete(actor=_fresh(groups_admin), group=group)
     assert Ownership.objects.filter(group=group).count() == 1
+
+
+def test_it_refuses_changes_to_a_group_deleted_for_good_meanwhile(tenant, groups_admin):
+    admin = _fresh(groups_admin)
+    group = GroupFactory(tenant=tenant, deleted_date_time=NOW)
+    stale = Group.objects.get(pk=group.pk)
+    group_hard_delete(actor=admin, group=group)
+    for change in (group_restore, group_hard_delete):
+        with pytest.raises(ServiceError, match="no longer exists"):
+            change(actor=admin, group=stale)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_it_leaves_one_outcome_when_restore_races_permanent_delete(tenant, groups_admin):
+    import threading
+
+    from django.db import connection
+
+    group = GroupFactory(tenant=tenant, deleted_date_time=NOW)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def attempt(change):
+        try:
+            barrier.wait()
+            change(actor=_fresh(groups_admin), group=Group.objects.get(pk=group.pk))
+            outcomes.append(change.__name__)
+        except ServiceError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(c,)) for c in (group_restore, group_hard_delete)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) in (["group_restore", "refused"], ["group_hard_delete", "refused"])
+    survivor = Group.objects.filter(pk=group.pk).first()
+    assert (survivor is None) == ("group_hard_delete" in outcomes)
+    assert survivor is None or not survivor.is_deleted
