@@ -56,14 +56,13 @@ def creatable_kinds(actor: User) -> list[tuple[str, str]]:
 
 
 def validate_membership_rule(text: str) -> str | None:
-    """The rule engine's verdict on a rule, or None when it accepts it (or hasn't landed yet)."""
-    try:
-        from groups.rules.parser import parse
-    except ImportError:
-        return None
+    """The rule engine's verdict on a rule (what is wrong and where), or None when it accepts it."""
+    from groups.rules.ast import RuleSyntaxError
+    from groups.rules.parser import parse
+
     try:
         parse(text)
-    except Exception as exc:  # the engine's RuleSyntaxError, with position and reason
+    except RuleSyntaxError as exc:
         return str(exc)
     return None
 

@@ -330,3 +330,20 @@ def test_it_shows_the_rule_box_for_dynamic_groups_and_the_members_box_otherwise(
     assert "members" in assigned and "membership_rule" not in assigned
     swapped = client.get(f"{ADMIN_URL}?kind=security&membership_type=dynamic", HTTP_HX_REQUEST="true")
     assert b"Dynamic membership rule" in swapped.content and b'name="members"' not in swapped.content
+
+
+def test_it_shows_the_rule_engines_error_with_its_position(client, groups_admin):
+    client.force_login(groups_admin)
+    response = client.post(
+        ADMIN_URL,
+        {
+            "kind": "security",
+            "display_name": "Broken",
+            "visibility": "Public",
+            "membership_type": "dynamic",
+            "membership_rule": 'user.department -eq "Marketing',
+            "join_policy": "closed",
+        },
+    )
+    assert "position" in str(response.context["form"].errors["membership_rule"])
+    assert not Group.objects.exists()
