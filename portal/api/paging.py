@@ -87,7 +87,9 @@ def parse_options(request: HttpRequest, resource: str, *, collection: bool = Tru
         if value not in ("true", "false"):
             raise bad_request(f"$count must be true or false, not '{raw['$count']}'.")
         options.count = value == "true"
-        if options.count and request.headers.get("ConsistencyLevel", "").lower() != "eventual":
+        # A $skiptoken proves the first page was asked properly: SDK page iterators don't repeat headers.
+        eventual = request.headers.get("ConsistencyLevel", "").lower() == "eventual"
+        if options.count and not eventual and "$skiptoken" not in raw:
             raise bad_request(
                 "$count needs the request header 'ConsistencyLevel: eventual' (advanced query).",
                 code="Request_BadRequest",
