@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import pytest
@@ -13,6 +14,7 @@ from portal.services import SYSTEM
 from tests import factories
 
 try:
+    import httpx
     from kiota_abstractions.api_error import APIError
     from kiota_abstractions.authentication import (
         AccessTokenProvider,
@@ -28,6 +30,7 @@ try:
     from msgraph.generated.users.item.check_member_groups.check_member_groups_post_request_body import (
         CheckMemberGroupsPostRequestBody,
     )
+    from msgraph_core import GraphClientFactory
     from msgraph_core.tasks.page_iterator import PageIterator
 
     SDK_MISSING = ""
@@ -52,9 +55,14 @@ def _client(base_url: str, secret: str):
         def get_allowed_hosts_validator(self) -> AllowedHostsValidator:
             return AllowedHostsValidator([host])
 
-    adapter = GraphRequestAdapter(BaseBearerTokenAuthenticationProvider(StaticToken()))
+    # One connection per request: a keep-alive socket of this client closing later, in the live
+    # server's thread, would close the shared in-memory SQLite connection under another test.
+    http = GraphClientFactory.create_with_default_middleware(
+        client=httpx.AsyncClient(headers={"Connection": "close"})
+    )
+    adapter = GraphRequestAdapter(BaseBearerTokenAuthenticationProvider(StaticToken()), client=http)
     adapter.base_url = f"{base_url}/v1.0"  # before the client is made: it copies the base URL
-    return GraphServiceClient(request_adapter=adapter), adapter
+    return GraphServiceClient(request_adapter=adapter), adapter, http
 
 
 def test_the_graph_sdk_lists_creates_adds_members_and_reads_them(live_server):
@@ -64,9 +72,13 @@ def test_the_graph_sdk_lists_creates_adds_members_and_reads_them(live_server):
     for n in range(5):
         factories.GroupFactory(tenant=tenant, display_name=f"Existing {n}")
     _, secret = api_token_create(tenant=tenant, actor=SYSTEM, user=admin)
-    client, adapter = _client(live_server.url, secret)
+    client, adapter, http = _client(live_server.url, secret)
 
     async def scenario():
+        async with http:
+            return await steps()
+
+    async def steps():
         listed = await client.groups.get()
         assert sorted(g.display_name for g in listed.value) == [f"Existing {n}" for n in range(5)]
 
@@ -117,7 +129,9 @@ def test_the_graph_sdk_lists_creates_adds_members_and_reads_them(live_server):
         await group.delete()
         return created.id
 
-    group_id = asyncio.run(scenario())
+    # A thread of its own: Playwright's sync API may have left an event loop running in this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        group_id = pool.submit(asyncio.run, scenario()).result()
     group = Group.objects.get(pk=group_id)
     assert group.created_in == CreatedIn.API and group.is_deleted
     assert Membership.objects.filter(group=group, member_user=alex).exists()
