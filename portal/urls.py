@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from groups.views import licenses
-from portal.views import audit, basic, directory, roles, settings, signin, users
+from portal.views import audit, basic, devices, directory, roles, settings, signin, users
 
 urlpatterns = [
     path("", basic.home, name="home"),
@@ -18,6 +18,8 @@ urlpatterns = [
     path("users/<uuid:user_id>/edit/", users.user_edit, name="user_edit"),
     path("users/<uuid:user_id>/delete/", users.user_delete_view, name="user_delete"),
     path("users/<uuid:user_id>/restore/", users.user_restore_view, name="user_restore"),
+    path("devices/", devices.device_list, name="device_list"),
+    path("devices/<uuid:device_id>/", devices.device_detail, name="device_detail"),
     path("roles/", roles.role_list, name="role_list"),
     path("roles/new/", roles.custom_role_new, name="custom_role_new"),
     path("roles/<uuid:role_id>/", roles.custom_role_edit, name="custom_role_edit"),

@@ -1,0 +1,185 @@
+"""Devices: the CSV import (import_devices) and the reads of the /devices/ pages.
+
+Columns are named like the device properties of the rule language (portal.directory.DEVICE_PROPERTIES,
+plus devicePhysicalIds and systemLabels separated by ';'). A row updates the tenant's device with the
+same deviceId, or else the same displayName; otherwise it creates one. All rows or none.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from portal.audit import audit_record
+from portal.directory import DEVICE_BOOLEAN_PROPERTIES, DEVICE_COLLECTION_PROPERTIES, DEVICE_PROPERTIES
+from portal.models import Device, DeviceMultiValue, DeviceOwnership, Tenant
+from portal.services import SYSTEM, ImportError_, on_device_attributes_changed
+
+_TRUE, _FALSE = {"true", "yes", "1"}, {"false", "no", "0"}
+
+
+@dataclass
+class DeviceRow:
+    line: int
+    values: dict[str, Any] = field(default_factory=dict)
+    collections: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class DeviceImportReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def _value(prop: str, raw: str) -> Any:
+    if prop in DEVICE_BOOLEAN_PROPERTIES:
+        if raw.lower() in _TRUE:
+            return True
+        if raw.lower() in _FALSE:
+            return False
+        raise ValueError(f"{prop} must be true or false, not “{raw}”")
+    if prop == "deviceId":
+        try:
+            return uuid.UUID(raw)
+        except ValueError:
+            raise ValueError(f"deviceId must be a GUID, not “{raw}”") from None
+    if prop == "deviceOwnership":
+        for choice in DeviceOwnership.values:
+            if raw.lower() == choice.lower():
+                return choice
+        raise ValueError(f"deviceOwnership must be Personal, Company or Unknown, not “{raw}”")
+    limit = Device._meta.get_field(DEVICE_PROPERTIES[prop]).max_length
+    if limit and len(raw) > limit:
+        raise ValueError(f"{prop} is longer than {limit} characters")
+    return raw
+
+
+def parse_devices_csv(text: str) -> list[DeviceRow]:
+    reader = csv.DictReader(io.StringIO(text))
+    headers = [h.strip() for h in (reader.fieldnames or [])]
+    if "displayName" not in headers:
+        raise ImportError_([(1, "the header must name a displayName column")])
+    unknown = [h for h in headers if h not in DEVICE_PROPERTIES and h not in DEVICE_COLLECTION_PROPERTIES]
+    if unknown:
+        raise ImportError_([(1, f"unknown column {', '.join(repr(u) for u in unknown)}")])
+    errors: list[tuple[int, str]] = []
+    rows: list[DeviceRow] = []
+    seen: dict[str, int] = {}
+    for line, raw_row in enumerate(reader, start=2):
+        if None in raw_row:
+            errors.append((line, "more cells than columns"))
+            continue
+        cells = {k.strip(): (v or "").strip() for k, v in raw_row.items()}
+        if not any(cells.values()):
+            continue
+        row = DeviceRow(line=line)
+        for column, raw in cells.items():
+            if column in DEVICE_COLLECTION_PROPERTIES:
+                row.collections[column] = list(dict.fromkeys(i.strip() for i in raw.split(";") if i.strip()))
+            elif raw == "":
+                if column == "displayName":
+                    errors.append((line, "displayName can't be empty"))
+                elif column in DEVICE_BOOLEAN_PROPERTIES or column in ("deviceId", "deviceOwnership"):
+                    continue  # keep the current (or default) value
+                else:
+                    row.values[column] = None
+            else:
+                try:
+                    row.values[column] = _value(column, raw)
+                except ValueError as exc:
+                    errors.append((line, str(exc)))
+        key = (
+            str(row.values.get("deviceId") or "").lower()
+            or f"name:{(row.values.get('displayName') or '').lower()}"
+        )
+        if key in seen:
+            errors.append((line, f"the same device already appears on line {seen[key]}"))
+        seen[key] = line
+        rows.append(row)
+    if errors:
+        raise ImportError_(sorted(errors))
+    return rows
+
+
+def _snapshot(device: Device) -> dict[str, Any]:
+    data = {prop: getattr(device, attr) for prop, attr in DEVICE_PROPERTIES.items()}
+    data["deviceId"] = str(device.device_id)
+    return data
+
+
+@transaction.atomic
+def devices_import(*, tenant: Tenant, text: str, actor: Any = SYSTEM) -> DeviceImportReport:
+    """Create or update the tenant's devices from a CSV file; dynamic device groups follow at once."""
+    rows = parse_devices_csv(text)
+    devices = list(Device.objects.filter(tenant=tenant))
+    by_id = {d.device_id: d for d in devices}
+    by_name: dict[str, list[Device]] = {}
+    for d in devices:
+        by_name.setdefault(d.display_name.lower(), []).append(d)
+    errors = []
+    for row in rows:
+        if "deviceId" not in row.values and len(by_name.get(row.values["displayName"].lower(), [])) > 1:
+            errors.append(
+                (row.line, f"several devices are named {row.values['displayName']}: add a deviceId column")
+            )
+    if errors:
+        raise ImportError_(errors)
+    report = DeviceImportReport()
+    changed: list[Device] = []
+    for row in rows:
+        device = by_id.get(row.values.get("deviceId"))
+        if device is None and "deviceId" not in row.values:
+            matches = by_name.get(row.values["displayName"].lower(), [])
+            device = matches[0] if matches else None
+        before = _snapshot(device) if device else None
+        before_collections = (
+            sorted(device.multi_values.values_list("attribute", "value"))
+            if device and row.collections
+            else None
+        )
+        if device is None:
+            device = Device(tenant=tenant)
+        for prop, value in row.values.items():
+            setattr(device, DEVICE_PROPERTIES[prop], value)
+        device.save()
+        for attribute, items in row.collections.items():
+            DeviceMultiValue.objects.filter(device=device, attribute=attribute).delete()
+            DeviceMultiValue.objects.bulk_create(
+                DeviceMultiValue(device=device, attribute=attribute, value=v) for v in items
+            )
+        collections_changed = row.collections and before_collections != sorted(
+            device.multi_values.values_list("attribute", "value")
+        )
+        if before is None:
+            report.created += 1
+            audit_record(
+                tenant=tenant,
+                actor=actor,
+                activity="Add device",
+                target=device,
+                after=_snapshot(device),
+                category="Device",
+            )
+            changed.append(device)
+        elif before != _snapshot(device) or collections_changed:
+            report.updated += 1
+            audit_record(
+                tenant=tenant,
+                actor=actor,
+                activity="Update device",
+                target=device,
+                before=before,
+                after=_snapshot(device),
+                category="Device",
+            )
+            changed.append(device)
+        else:
+            report.unchanged += 1
+    on_device_attributes_changed(tenant=tenant, devices=changed, actor=actor)
+    return report
