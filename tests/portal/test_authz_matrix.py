@@ -315,6 +315,9 @@ def test_it_gives_the_same_answers_through_the_services(kind):
                     mail_nickname=f"new-{actor.pk.hex[:8]}",
                     kind=kind.kind,
                     membership_type=kind.membership_type,
+                    membership_rule='user.department -eq "Sales"'
+                    if kind.membership_type == "dynamic"
+                    else "",
                     is_assignable_to_role=kind.role_assignable,
                     as_owner=action == "createAsOwner",
                 )
