@@ -1,19 +1,23 @@
 """Escalation attempts: each refused, and each refused attempt left in the audit log.
 
 The refusal rolls back the service's transaction; the audit record survives it (portal.refusals
-writes it once the refused transaction has ended). Tests call the real services where they exist and
-authorize() (what every service and view calls) for actions whose service lands elsewhere.
+writes it once the refused transaction has ended). Tests call the real services (and pages), and
+authorize() itself only to show what an actor could do before the change under test.
 """
 
 from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 
+from access_requests.services import group_join, join_request_approve, join_request_create
+from groups.dynamic import group_rule_update
 from groups.models import GroupKind, Membership, MembershipType, Ownership
 from groups.services import (
     group_create,
     group_soft_delete,
+    group_update,
     membership_add,
     membership_remove,
     ownership_add,
@@ -55,13 +59,13 @@ def privileged_group(tenant, role="globalAdministrator", **kwargs):
 
 def test_it_refuses_a_user_joining_a_role_assignable_group(member, tenant):
     group = factories.GroupFactory(tenant=tenant, is_assignable_to_role=True, join_policy="open")
-    event = refused(member, "join", lambda: authorize(member, "join", group))
+    event = refused(member, "join", lambda: group_join(actor=member, group=group))
     assert "Role-assignable" in event.reason
 
 
 def test_it_refuses_a_user_requesting_a_role_assignable_group(member, tenant):
     group = factories.GroupFactory(tenant=tenant, is_assignable_to_role=True, join_policy="approval")
-    refused(member, "request", lambda: authorize(member, "request", group))
+    refused(member, "request", lambda: join_request_create(actor=member, group=group, justification="x"))
 
 
 def test_it_refuses_an_owner_nesting_an_ordinary_group_into_a_privileged_group(member, tenant):
@@ -131,7 +135,7 @@ def test_it_refuses_an_owner_changing_their_group_when_users_may_not_create_secu
     tenant.group_settings.users_can_create_security_groups = False
     tenant.group_settings.save()
     group = factories.GroupFactory(tenant=tenant, owners=[member])
-    refused(member, "basic/update", lambda: authorize(member, "basic/update", group))
+    refused(member, "basic/update", lambda: group_update(actor=member, group=group, description="Mine"))
     refused(member, "delete", lambda: group_soft_delete(actor=member, group=group))
     group.refresh_from_db()
     assert not group.is_deleted
@@ -160,7 +164,9 @@ def test_it_refuses_a_rule_that_would_pull_its_author_into_a_privileged_group(me
     refused(
         member,
         "dynamicMembershipRule/update",
-        lambda: authorize(member, "dynamicMembershipRule/update", target),
+        lambda: group_rule_update(
+            actor=member, group=target, rule=f'user.userPrincipalName -eq "{member.user_principal_name}"'
+        ),
     )
 
 
@@ -173,7 +179,9 @@ def test_it_refuses_decisions_by_a_removed_owner(admin_user, member, tenant):
         member, "members/update", lambda: membership_add(actor=fresh(member), group=group, member=colleague)
     )
     request = factories.JoinRequestFactory(group=group, tenant=tenant)
-    refused(member, "requests/decide", lambda: authorize(fresh(member), "approve", request))
+    refused(
+        member, "requests/decide", lambda: join_request_approve(actor=fresh(member), join_request=request)
+    )
 
 
 def test_it_refuses_a_disabled_accounts_session(member, tenant):
@@ -377,3 +385,37 @@ def test_it_keeps_the_refusal_record_when_the_surrounding_transaction_rolls_back
     event = AuditEvent.objects.get(result="failure", actor_id=str(actor.pk))
     assert event.after["action"] == "members/update"
     assert event.target_id == str(target.pk)
+
+
+def test_it_audits_a_refused_attempt_made_through_a_page(client, member, tenant):
+    target = privileged_group(tenant, owners=[member])
+    client.force_login(member)
+    response = client.post(
+        reverse("group_member_add", args=[target.pk]), {"member": member.user_principal_name}
+    )
+    assert response.status_code == 403
+    assert not Membership.objects.filter(group=target).exists()
+    event = AuditEvent.objects.get(result="failure", actor_id=str(member.pk))
+    assert event.after["action"] == "members/update" and event.request_id
+
+
+def test_it_signs_out_a_disabled_accounts_session_on_its_next_request(client, member, tenant):
+    group = factories.GroupFactory(tenant=tenant, owners=[member])
+    client.force_login(member)
+    assert client.get(reverse("group_members", args=[group.pk])).status_code == 200
+    User.objects.filter(pk=member.pk).update(account_enabled=False)
+    response = client.post(
+        reverse("group_member_add", args=[group.pk]), {"member": member.user_principal_name}
+    )
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    assert not Membership.objects.filter(group=group).exists()
+
+
+def test_it_revokes_a_role_held_through_a_group_on_the_next_request(client, tenant):
+    helpdesk = factories.UserFactory(tenant=tenant)
+    admins = privileged_group(tenant, role="groupsAdministrator")
+    membership = Membership.objects.create(group=admins, member_user=helpdesk)
+    client.force_login(helpdesk)
+    assert client.get(reverse("role_list")).status_code == 200  # Groups Administrators read roles
+    membership.delete()
+    assert client.get(reverse("role_list")).status_code == 403
