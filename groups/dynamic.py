@@ -35,8 +35,9 @@ from groups.models import (
     ProcessingStatus,
     RuleChangeHold,
 )
-from groups.rules import RuleSyntaxError, compiled_predicate, parse, queryset_for, subject_for
+from groups.rules import RuleSyntaxError, parse, queryset_for, subject_for
 from groups.rules.ast import Rule
+from groups.rules.evaluator import compiled
 from portal.audit import audit_record
 from portal.authz import authorize
 from portal.models import AuditEvent, Device, Tenant, User
@@ -437,6 +438,8 @@ class _Compiled:
     rule_text: str
     predicate: Any
     uses_member_of: bool
+    uses_collections: bool
+    uses_plans: bool
 
 
 def _tenant_rules(tenant: Tenant, kind: str) -> list[_Compiled]:
@@ -447,15 +450,17 @@ def _tenant_rules(tenant: Tenant, kind: str) -> list[_Compiled]:
         .exclude(processing_status=ProcessingStatus.HELD)
         .values_list("pk", "display_name", "membership_rule")
     )
-    compiled = []
+    result = []
     for pk, name, text in rows:
         try:
-            rule, pred = compiled_predicate(text)
+            c = compiled(text)
         except RuleSyntaxError:
             continue  # a broken stored rule selects nobody new; its page shows the error
-        if rule.kind == kind:
-            compiled.append(_Compiled(pk, name, text, pred, rule.uses_member_of()))
-    return compiled
+        if c.rule.kind == kind:
+            result.append(
+                _Compiled(pk, name, text, c.predicate, c.uses_member_of, c.uses_collections, c.uses_plans)
+            )
+    return result
 
 
 def reevaluate(*, tenant: Tenant, objects: Iterable[User | Device], actor: Any = RULE_ACTOR) -> dict:
@@ -475,18 +480,20 @@ def reevaluate(*, tenant: Tenant, objects: Iterable[User | Device], actor: Any =
     plain = [r for r in rules if not r.uses_member_of]
     member_of = [r for r in rules if r.uses_member_of]
     field = _kind_field(kind)
+    needs_collections = any(r.uses_collections for r in rules)
+    needs_plans = any(r.uses_plans for r in rules)
     names = {r.group_id: r for r in rules}
     events: list[AuditEvent] = []
     for obj in objects:
-        if kind == "user" and obj.deleted_date_time is not None:
-            continue
-        subject = subject_for(obj)
+        deleted = kind == "user" and obj.deleted_date_time is not None
+        subject = subject_for(obj, collections=needs_collections, plans=needs_plans)
         others = subject.member_of - dynamic_ids
         before = subject.member_of & dynamic_ids
-        from_attributes = {r.group_id for r in plain if r.predicate(subject)}
+        # A deleted user leaves every dynamic group (restoring them brings them back).
+        from_attributes = set() if deleted else {r.group_id for r in plain if r.predicate(subject)}
         wanted = set(from_attributes)
         # memberOf rules read memberships, which the rules themselves change: settle in a few passes.
-        for _ in range(MAX_CASCADE_PASSES if member_of else 0):
+        for _ in range(MAX_CASCADE_PASSES if member_of and not deleted else 0):
             subject.member_of = others | wanted
             settled = from_attributes | {r.group_id for r in member_of if r.predicate(subject)}
             if settled == wanted:

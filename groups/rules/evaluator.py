@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from groups.rules import properties as P
 from groups.rules import regex
-from groups.rules.ast import And, DirectReports, Node, Not, Now, Or, Quantified, Rule
+from groups.rules.ast import And, Comparison, DirectReports, Node, Not, Now, Or, Quantified, Rule, walk
 from groups.rules.parser import _DURATION, NEGATED, parse
 from groups.rules.printer import node_text
 
@@ -33,19 +33,23 @@ class Subject:
     member_of: set[uuid.UUID] = field(default_factory=set)
 
 
-def subject_for(obj: Any) -> Subject:
-    """Everything a rule may read about ``obj``: its collections, plans and direct group memberships."""
+def subject_for(obj: Any, *, collections: bool = True, plans: bool = True) -> Subject:
+    """Everything a rule may read about ``obj``: its collections, plans and direct group memberships
+    (the caller may skip what none of its rules read)."""
     from groups.models import Membership
     from portal.models import AssignedPlan, Device, DeviceMultiValue, UserMultiValue
 
     is_device = isinstance(obj, Device)
     subject = Subject(obj)
-    values = (
-        DeviceMultiValue.objects.filter(device=obj) if is_device else UserMultiValue.objects.filter(user=obj)
-    ).values_list("attribute", "value")
-    for attribute, value in values:
-        subject.collections.setdefault(attribute, []).append(value)
-    if not is_device:
+    if collections:
+        values = (
+            DeviceMultiValue.objects.filter(device=obj)
+            if is_device
+            else UserMultiValue.objects.filter(user=obj)
+        ).values_list("attribute", "value")
+        for attribute, value in values:
+            subject.collections.setdefault(attribute, []).append(value)
+    if plans and not is_device:
         subject.plans = list(AssignedPlan.objects.filter(user=obj))
     subject.member_of = set(
         Membership.objects.filter(**{"member_device" if is_device else "member_user": obj}).values_list(
@@ -188,17 +192,37 @@ def _uses_now(text: str) -> bool:
     return re.search(r"system\.now", text, re.IGNORECASE) is not None
 
 
+@dataclass(frozen=True)
+class Compiled:
+    rule: Rule
+    predicate: Callable[[Subject], bool]
+    uses_member_of: bool
+    uses_collections: bool
+    uses_plans: bool
+
+
 @lru_cache(maxsize=8192)
-def _cached(text: str) -> tuple[Rule, Callable[[Subject], bool] | None]:
+def _cached(text: str) -> Compiled:
     rule = parse(text)
+    types = {P.info_of(n.prop).type for n in walk(rule.body) if isinstance(n, Comparison | Quantified)}
     # A rule that reads the clock is rebuilt at each use; the others are built once per process.
-    return rule, (None if _uses_now(text) else build(rule.body, timezone.now()))
+    pred = None if _uses_now(text) else build(rule.body, timezone.now())
+    return Compiled(rule, pred, P.MEMBEROF in types, P.COLLECTION in types, P.PLANS in types)
 
 
 def compiled_predicate(text: str) -> tuple[Rule, Callable[[Subject], bool]]:
     """Parse and build once per process by rule text (raises RuleSyntaxError)."""
-    rule, pred = _cached(text)
-    return rule, pred or build(rule.body, timezone.now())
+    c = compiled(text)
+    return c.rule, c.predicate
+
+
+def compiled(text: str) -> Compiled:
+    c = _cached(text)
+    if c.predicate is None:
+        return Compiled(
+            c.rule, build(c.rule.body, timezone.now()), c.uses_member_of, c.uses_collections, c.uses_plans
+        )
+    return c
 
 
 # --- explanations -----------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from groups import dynamic
 from groups.models import Group, Membership, MembershipSource, ProcessingStatus, RuleChangeHold
 from groups.services import ServiceError, group_create, membership_add, membership_remove
 from portal.models import AuditEvent, TenantGroupSettings
-from portal.services import users_import
+from portal.services import user_delete, user_restore, users_import
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -172,3 +172,12 @@ def test_it_records_a_failure_and_never_loses_it(tenant, admin_user):
         dynamic.recompute_group(group.pk)
     group.refresh_from_db()
     assert group.processing_status == ProcessingStatus.FAILED and group.processing_error
+
+
+def test_it_takes_deleted_users_out_and_brings_them_back(tenant, admin_user):
+    bo = factories.UserFactory(tenant=tenant, department="Sales")
+    group = _dynamic(admin_user, 'user.department -eq "Sales"')
+    user_delete(actor=admin_user, user=bo)
+    assert bo.user_principal_name not in _members(group)
+    user_restore(actor=admin_user, user=bo)
+    assert bo.user_principal_name in _members(group)
