@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from django.core.management import call_command
 from django.core.exceptions import PermissionDenied
 
 from groups import dynamic
@@ -181,3 +184,15 @@ def test_it_takes_deleted_users_out_and_brings_them_back(tenant, admin_user):
     assert bo.user_principal_name not in _members(group)
     user_restore(actor=admin_user, user=bo)
     assert bo.user_principal_name in _members(group)
+
+
+def test_it_runs_recomputation_through_the_database_task_backend(tenant, admin_user, settings):
+    # django_tasks resets its backends when TASKS changes (a setting_changed receiver).
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    factories.UserFactory(tenant=tenant, department="Sales")
+    group = _dynamic(admin_user, 'user.department -eq "Sales"')
+    assert _members(group) == set()  # queued, not run yet
+    assert Group.objects.get(pk=group.pk).processing_status == ProcessingStatus.NOT_STARTED
+    call_command("db_worker", "--batch", stdout=io.StringIO(), stderr=io.StringIO())
+    assert len(_members(group)) == 2
+    assert Group.objects.get(pk=group.pk).processing_status == ProcessingStatus.SUCCEEDED
