@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from groups.dynamic import RuleError
 from groups.services import ServiceError
 from portal.api import errors
 from portal.api.tokens import api_token_find
@@ -88,7 +89,7 @@ def api_view(*methods: str) -> Callable:
                 )
             except Http404:
                 return errors.error_response(request, 404, errors.NOT_FOUND, "Resource not found.")
-            except (ServiceError, UserError) as exc:
+            except (ServiceError, UserError, RuleError) as exc:
                 return errors.error_response(request, 400, errors.REQUEST_BAD_REQUEST, str(exc))
             except ValidationError as exc:
                 return errors.error_response(request, 400, errors.REQUEST_BAD_REQUEST, " ".join(exc.messages))

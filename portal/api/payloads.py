@@ -176,11 +176,15 @@ GROUP_READ_ONLY = frozenset(
 )
 
 
+RULE_PROPERTIES = ("membershipRule", "membershipRuleProcessingState")
+
+
 def group_changes(body: dict[str, Any]) -> dict[str, Any]:
-    """A Graph group PATCH body → ``groups.services.group_update`` keyword arguments."""
+    """A Graph group PATCH body → ``groups.services.group_update`` keyword arguments (the rule
+    properties are read by ``rule_changes``)."""
     changes: dict[str, Any] = {}
     for prop in body:
-        if prop.startswith("@odata."):
+        if prop.startswith("@odata.") or prop in RULE_PROPERTIES:
             continue
         if prop in GROUP_READ_ONLY:
             raise bad_request(
@@ -201,6 +205,16 @@ def group_changes(body: dict[str, Any]) -> dict[str, Any]:
     if "visibility" in body:
         changes["visibility"] = _choice(body, "visibility", Visibility.values, Visibility.PUBLIC)
     return changes
+
+
+def rule_changes(body: dict[str, Any]) -> tuple[str | None, bool | None]:
+    """(new membershipRule or None, paused True/False or None) of a group PATCH body."""
+    rule = _string(body, "membershipRule", required=True, limit=3072) if "membershipRule" in body else None
+    paused = None
+    if "membershipRuleProcessingState" in body:
+        state = _choice(body, "membershipRuleProcessingState", ProcessingState.values, ProcessingState.ON)
+        paused = state == ProcessingState.PAUSED
+    return rule, paused
 
 
 def bound_references(body: dict[str, Any], prop: str) -> list[str]:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from groups.dynamic import group_rule_processing_set, group_rule_update
 from groups.models import CreatedIn, Group
 from groups.services import group_provision, group_soft_delete, group_update
 from portal.api import errors
 from portal.api.auth import api_view, read_json
 from portal.api.paging import Source, paginate, parse_options
-from portal.api.payloads import bound_references, group_changes, group_create_args
+from portal.api.payloads import bound_references, group_changes, group_create_args, rule_changes
 from portal.api.views.common import (
     api_root,
     collection_response,
@@ -53,6 +55,31 @@ def _group_create(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _group_patch(request: HttpRequest, group: Group) -> HttpResponse:
+    body = read_json(request)
+    changes = group_changes(body)
+    rule, paused = rule_changes(body)
+    hold = None
+    with transaction.atomic():  # every property of the body, or none
+        if changes:
+            group = group_update(actor=request.actor, group=group, **changes)
+        if rule is not None:
+            hold = group_rule_update(actor=request.actor, group=group, rule=rule)
+        if paused is not None:
+            group_rule_processing_set(actor=request.actor, group=group, paused=paused)
+    if hold is not None:
+        # Graph has no failsafe: say plainly that the rule waits for a second administrator.
+        return JsonResponse(
+            {
+                "status": "held",
+                "message": f"The new rule would remove {len(hold.removals)} of {hold.member_count} members: "
+                "it waits for a second administrator to confirm it on the group's rule page.",
+            },
+            status=202,
+        )
+    return no_content()
+
+
 def _user_only(obj, relation: str):
     if not isinstance(obj, User):
         raise errors.bad_request(f"Only users can be {relation} of a group.", code="Request_BadRequest")
@@ -65,9 +92,7 @@ def group_detail(request: HttpRequest, group_id: str) -> HttpResponse:
         group_soft_delete(actor=request.actor, group=group_for(request, group_id, "delete"))
         return no_content()
     if request.method == "PATCH":
-        changes = group_changes(read_json(request))
-        group_update(actor=request.actor, group=group_for(request, group_id, "standard/read"), **changes)
-        return no_content()
+        return _group_patch(request, group_for(request, group_id, "standard/read"))
     options = parse_options(request, "group", collection=False)
     group = group_for(request, group_id, "standard/read")
     return entity_response(request, group, "groups/$entity", options)

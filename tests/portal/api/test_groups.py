@@ -241,3 +241,46 @@ def test_it_refuses_group_changes_without_the_right_and_audits_the_attempt(
     assert error_of(api_as(member).patch(f"/v1.0/groups/{foreign.pk}", {"displayName": "x"}))[0] == 404
     group.refresh_from_db()
     assert group.display_name == "Same"
+
+
+def _dynamic(tenant, rule='user.department -eq "Sales"'):
+    return factories.GroupFactory(
+        tenant=tenant, membership_type=MembershipType.DYNAMIC, membership_rule=rule, kind=GroupKind.SECURITY
+    )
+
+
+def test_it_changes_a_dynamic_rule_and_the_members_follow(tenant, groups_admin, api_as):
+    legal = factories.UserFactory(tenant=tenant, department="Legal")
+    group = _dynamic(tenant)
+    api = api_as(groups_admin)
+    assert (
+        api.patch(f"/v1.0/groups/{group.pk}", {"membershipRule": 'user.department -eq "Legal"'}).status_code
+        == 204
+    )
+    group.refresh_from_db()
+    assert group.membership_rule == 'user.department -eq "Legal"'
+    assert list(group.memberships.values_list("member_user", flat=True)) == [legal.pk]
+    body = api.get(f"/v1.0/groups/{group.pk}/members").json()
+    assert [m["id"] for m in body["value"]] == [str(legal.pk)]
+
+
+def test_it_refuses_a_bad_rule_with_its_position_and_changes_nothing(tenant, groups_admin, api_as):
+    group = _dynamic(tenant)
+    response = api_as(groups_admin).patch(
+        f"/v1.0/groups/{group.pk}", {"description": "changed", "membershipRule": "user.department -eq"}
+    )
+    assert error_of(response) == (400, "Request_BadRequest")
+    group.refresh_from_db()
+    assert (group.membership_rule, group.description) == ('user.department -eq "Sales"', "")
+
+
+def test_it_pauses_and_resumes_rule_processing(tenant, groups_admin, api_as):
+    group = _dynamic(tenant)
+    api = api_as(groups_admin)
+    assert (
+        api.patch(f"/v1.0/groups/{group.pk}", {"membershipRuleProcessingState": "Paused"}).status_code == 204
+    )
+    assert api.get(f"/v1.0/groups/{group.pk}").json()["membershipRuleProcessingState"] == "Paused"
+    assert api.patch(f"/v1.0/groups/{group.pk}", {"membershipRuleProcessingState": "On"}).status_code == 204
+    group.refresh_from_db()
+    assert group.membership_rule_processing_state == "On"

@@ -142,3 +142,23 @@ def test_it_refuses_a_body_that_is_not_a_json_object(tenant, api_as, raw):
 
 def test_it_refuses_an_unsupported_method(member, api_as):
     assert error_of(api_as(member).delete(f"/v1.0/users/{member.pk}"))[0] == 405
+
+
+def test_a_user_change_through_the_api_updates_dynamic_groups_at_once(tenant, api_as):
+    from groups.models import GroupKind, MembershipType
+
+    admin = factories.UserFactory(tenant=tenant, role="userAdministrator")
+    user = factories.UserFactory(tenant=tenant, department="Sales")
+    legal = factories.GroupFactory(
+        tenant=tenant,
+        kind=GroupKind.SECURITY,
+        membership_type=MembershipType.DYNAMIC,
+        membership_rule='user.department -eq "Legal"',
+    )
+    api = api_as(admin)
+    assert api.patch(f"/v1.0/users/{user.pk}", {"department": "Legal"}).status_code == 204
+    assert legal.memberships.filter(member_user=user).exists()
+    member_of = api.get(f"/v1.0/users/{user.pk}/memberOf").json()
+    assert [g["id"] for g in member_of["value"]] == [str(legal.pk)]
+    assert api.patch(f"/v1.0/users/{user.pk}", {"department": "Sales"}).status_code == 204
+    assert not legal.memberships.filter(member_user=user).exists()
