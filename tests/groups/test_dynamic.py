@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 
 import pytest
-from django.core.management import call_command
 from django.core.exceptions import PermissionDenied
+from django.core.management import call_command
 
 from groups import dynamic
 from groups.models import Group, Membership, MembershipSource, ProcessingStatus, RuleChangeHold
