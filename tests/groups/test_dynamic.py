@@ -186,8 +186,10 @@ def test_it_takes_deleted_users_out_and_brings_them_back(tenant, admin_user):
     assert bo.user_principal_name in _members(group)
 
 
-def test_it_runs_recomputation_through_the_database_task_backend(tenant, admin_user, settings):
-    # django_tasks resets its backends when TASKS changes (a setting_changed receiver).
+def test_it_runs_recomputation_through_the_database_task_backend(tenant, admin_user, settings, monkeypatch):
+    # django_tasks resets its backends when TASKS changes (a setting_changed receiver). The worker closes
+    # connections between tasks, which would end this test's transaction: not here.
+    monkeypatch.setattr("django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None)
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     factories.UserFactory(tenant=tenant, department="Sales")
     group = _dynamic(admin_user, 'user.department -eq "Sales"')
