@@ -115,7 +115,9 @@ def notify_owners_task() -> int:
 def notify_owners_soon() -> None:
     """Queue the owners' digest once the current transaction commits (immediately with the
     immediate backend; by a ``db_worker`` otherwise, which batches whatever arrived meanwhile)."""
-    transaction.on_commit(notify_owners_task.enqueue)
+    # robust: a mail server that is down must not turn a saved request into an error page; the
+    # periodic job retries whatever stays unannounced.
+    transaction.on_commit(notify_owners_task.enqueue, robust=True)
 
 
 def notify_owners_job(*, now: datetime) -> int:

@@ -39,6 +39,6 @@ def expire_requests(*, now: datetime) -> int:
                     after={"requester": request.requester.user_principal_name, "request": str(request.id)},
                     reason=f"No decision within {settings.request_expiry_days} days",
                 )
-                transaction.on_commit(lambda r=request: notify_requester(r))
+                transaction.on_commit(lambda r=request: notify_requester(r), robust=True)
                 count += 1
     return count

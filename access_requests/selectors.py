@@ -183,6 +183,7 @@ class Overview:
     members: list
     member_count: int
     members_visible: bool
+    pending_requests: int | None  # for people who decide this group's requests, else None
     is_owner: bool
     status: str  # "member", "nested", "pending" or ""
     self_service: SelfService
@@ -220,8 +221,12 @@ def group_overview(user, group: Group) -> Overview:
         status = "pending"
     else:
         status = ""
+    pending_requests = None
+    if can(user, "requests/decide", group):
+        pending_requests = JoinRequest.objects.filter(group=group, status=RequestStatus.PENDING).count()
     return Overview(
         owners=[o.user for o in owners],
+        pending_requests=pending_requests,
         members=members,
         member_count=member_count,
         members_visible=members_visible,

@@ -193,7 +193,7 @@ def _decide(*, actor: User, join_request: JoinRequest, approve: bool, reason: st
         after=_request_facts(join_request) | {"memberAdded": added},
         reason=reason,
     )
-    transaction.on_commit(lambda r=join_request: notify_requester(r))
+    transaction.on_commit(lambda r=join_request: notify_requester(r), robust=True)
     return join_request
 
 

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -37,6 +38,12 @@ def _action_box(request: HttpRequest, group, *, form=None, error: str = "", done
     return render(request, "access_requests/_group_action.html", context)
 
 
+def _refusals(request: HttpRequest) -> tuple[type[Exception], ...]:
+    """What is answered in place: with htmx a missing right too (the page was stale), so the box says
+    why; without JavaScript that gets the 403 page with the same reason."""
+    return (ServiceError, PermissionDenied) if request.htmx else (ServiceError,)
+
+
 def _finish(request: HttpRequest, group, *, done: str = "", error: str = "", form=None) -> HttpResponse:
     if request.htmx:
         return _action_box(request, group, form=form, error=error, done=done)
@@ -55,7 +62,7 @@ def group_join(request: HttpRequest, group_id: UUID) -> HttpResponse:
     group = get_group_for(request.user, group_id, "standard/read")
     try:
         services.group_join(actor=request.user, group=group)
-    except ServiceError as exc:
+    except _refusals(request) as exc:
         return _finish(request, group, error=str(exc))
     return _finish(request, group, done=f"You joined {group.display_name}.")
 
@@ -72,7 +79,7 @@ def group_request(request: HttpRequest, group_id: UUID) -> HttpResponse:
             services.join_request_create(
                 actor=request.user, group=group, justification=form.cleaned_data["justification"]
             )
-        except ServiceError as exc:
+        except _refusals(request) as exc:
             form.add_error(None, str(exc))
     if form.errors:
         if request.htmx:
@@ -93,6 +100,6 @@ def group_leave(request: HttpRequest, group_id: UUID) -> HttpResponse:
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
         services.group_leave(actor=request.user, group=group, reason=reason)
-    except ServiceError as exc:
+    except _refusals(request) as exc:
         return _finish(request, group, error=str(exc))
     return _finish(request, group, done=f"You left {group.display_name}.")

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -61,8 +62,15 @@ def approval_decide(request: HttpRequest, request_id: UUID) -> HttpResponse:
             join_request = decide(
                 actor=request.user, join_request=join_request, reason=form.cleaned_data["reason"]
             )
+        except PermissionDenied as exc:
+            if not request.htmx:
+                raise
+            # In place, without the request's details: the page was stale (a setting changed...).
+            return render(
+                request, "access_requests/_request_row_refused.html", {"id": request_id, "error": exc}
+            )
         except ServiceError as exc:
-            error = str(exc)
+            error = str(exc)  # in the row: decided elsewhere, group deleted, requester disabled...
             join_request.refresh_from_db()
     else:
         error = " ".join(e for errors in form.errors.values() for e in errors)

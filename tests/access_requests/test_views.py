@@ -545,3 +545,71 @@ def test_it_reuses_the_inbox_count_for_the_badge(client, owner, approval_group):
         JoinRequestFactory(group=approval_group)
     body = _text(_as(client, owner).get(reverse("approvals")))
     assert "pending: </span>3</span>" in body
+
+
+def test_it_answers_a_refused_htmx_decision_in_the_row_without_details(client, tenant, owner, approval_group):
+    join_request = JoinRequestFactory(
+        group=approval_group, requester=UserFactory(tenant=tenant, display_name="Ria")
+    )
+    _settings(tenant, owners_can_manage_requests=False)  # turned off while the owner's page was open
+    response = _as(client, owner).post(
+        reverse("approval_decide", args=[join_request.id]), {"decision": "approve"}, **HTMX
+    )
+    body = _text(response)
+    assert response.status_code == 200 and "Owners can't manage membership requests" in body
+    assert "Ria" not in body and "HX-Trigger" not in response
+    join_request.refresh_from_db()
+    assert join_request.is_pending
+
+
+def test_it_explains_a_stale_join_button_in_place(client, tenant, member):
+    group = GroupFactory(tenant=tenant, display_name="Was Open", join_policy=JoinPolicy.CLOSED)
+    response = _as(client, member).post(reverse("group_join", args=[group.id]), **HTMX)
+    body = _text(response)
+    assert response.status_code == 200 and "Only owners add members" in body
+    assert not Membership.objects.exists()
+
+
+def test_it_keeps_a_saved_request_when_the_mail_server_is_down(
+    client, member, approval_group, monkeypatch, django_capture_on_commit_callbacks
+):
+    from access_requests import notifications
+
+    def down(*args, **kwargs):
+        raise ConnectionRefusedError("smtp down")
+
+    monkeypatch.setattr(notifications, "send_mail", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _as(client, member).post(
+            reverse("group_request", args=[approval_group.id]), {"justification": "x"}
+        )
+    assert response.status_code == 302
+    request = JoinRequest.objects.get()
+    assert request.is_pending and request.owners_notified_date_time is None  # the periodic job retries
+
+
+def test_it_keeps_a_decision_when_the_mail_server_is_down(
+    client, owner, approval_group, monkeypatch, django_capture_on_commit_callbacks
+):
+    from access_requests import notifications
+
+    def down(*args, **kwargs):
+        raise ConnectionRefusedError("smtp down")
+
+    monkeypatch.setattr(notifications, "send_mail", down)
+    join_request = JoinRequestFactory(group=approval_group)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _as(client, owner).post(
+            reverse("approval_decide", args=[join_request.id]), {"decision": "approve"}
+        )
+    assert response.status_code == 302
+    join_request.refresh_from_db()
+    assert join_request.status == "approved" and Membership.objects.filter(group=approval_group).count() == 1
+
+
+def test_it_points_owners_to_waiting_requests_from_the_group_page(client, owner, member, approval_group):
+    JoinRequestFactory(group=approval_group)
+    JoinRequestFactory(group=approval_group)
+    url = reverse("group_detail", args=[approval_group.id])
+    assert "2 requests to join wait for a decision" in _text(_as(client, owner).get(url))
+    assert "wait for a decision" not in _text(_as(client, member).get(url))
