@@ -475,6 +475,11 @@ def _decide_group(actor: User, ctx: ActorContext, action: str, group: Group, mem
         decision = rule.anyone(actor, ctx, group, member)
     elif rule.via == "delete" and action == "restore":
         decision = _deny("Only administrators restore deleted groups.")
+    elif group.is_assignable_to_role:
+        decision = _deny(
+            "Only Global and Privileged Role Administrators (and its owners, for members) change "
+            "role-assignable groups."
+        )
     else:
         decision = _deny("Only the group's owners and administrators can do this.")
     if decision.allowed and rule.membership and (refusal := _dominance(ctx, group)) is not None:

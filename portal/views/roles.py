@@ -14,7 +14,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from groups.models import Group
 from groups.services import ServiceError
@@ -288,6 +290,8 @@ def role_assignments(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, str(exc))
             else:
                 messages.success(request, "Role assigned. It applies from the person's next page.")
+                if request.htmx:  # the list changes too: reload the page rather than swap the form
+                    return HttpResponseClientRedirect(reverse("role_assignments"))
                 return redirect("role_assignments")
         status = 400
     assignments = (

@@ -236,3 +236,14 @@ def test_it_keeps_the_roles_pages_constant_in_queries(
         assert client.get(reverse("role_list")).status_code == 200
     with django_assert_num_queries(8):
         assert client.get(reverse("role_assignments")).status_code == 200
+
+
+def test_it_reloads_the_page_after_an_htmx_assignment(client, privileged_admin, tenant):
+    helpdesk = factories.UserFactory(tenant=tenant)
+    response = signed_in(client, privileged_admin).post(
+        reverse("role_assignments"),
+        {"role": "reportsReader", "principal": helpdesk.user_principal_name},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200 and response["HX-Redirect"] == reverse("role_assignments")
+    assert RoleAssignment.objects.filter(principal_user=helpdesk, builtin_role="reportsReader").exists()
