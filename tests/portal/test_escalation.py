@@ -419,3 +419,22 @@ def test_it_revokes_a_role_held_through_a_group_on_the_next_request(client, tena
     assert client.get(reverse("role_list")).status_code == 200  # Groups Administrators read roles
     membership.delete()
     assert client.get(reverse("role_list")).status_code == 403
+
+
+def test_it_refuses_an_api_caller_adding_themselves_to_a_role_assignable_group(client, groups_admin, tenant):
+    import json
+
+    from portal.api.tokens import api_token_create
+
+    target = factories.GroupFactory(tenant=tenant, is_assignable_to_role=True)
+    _, secret = api_token_create(tenant=tenant, actor="tests", user=groups_admin)
+    response = client.post(
+        f"/v1.0/groups/{target.pk}/members/$ref",
+        json.dumps({"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{groups_admin.pk}"}),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert response.status_code == 403 and response.json()["error"]["code"]
+    assert not Membership.objects.filter(group=target).exists()
+    event = AuditEvent.objects.get(result="failure", actor_id=str(groups_admin.pk))
+    assert event.after["action"] == "members/update"
