@@ -191,10 +191,20 @@ def owner_ref(request: HttpRequest, group_id: str) -> HttpResponse:
     return no_content()
 
 
+def _not_a_link(request: HttpRequest, group: Group, obj: Any, sources: list[Source], read: str) -> bool:
+    """Is ``obj`` absent from the relation, as far as the caller may see it? (Graph answers 404.)"""
+    if not can(request.actor, read, group):
+        return False  # the service refuses with 403, without telling who is in the group
+    return not any(s.queryset.model is type(obj) and s.queryset.filter(pk=obj.pk).exists() for s in sources)
+
+
 @api_view("DELETE")
 def member_ref_delete(request: HttpRequest, group_id: str, member_id: str) -> HttpResponse:
     group = group_for(request, group_id, "standard/read")
-    membership_remove(actor=request.actor, group=group, member=directory_object_for(request, member_id))
+    member = directory_object_for(request, member_id)
+    if _not_a_link(request, group, member, _member_sources(request.api_tenant, [group.pk]), "members/read"):
+        raise errors.not_found(member_id)
+    membership_remove(actor=request.actor, group=group, member=member)
     return no_content()
 
 
@@ -202,7 +212,8 @@ def member_ref_delete(request: HttpRequest, group_id: str, member_id: str) -> Ht
 def owner_ref_delete(request: HttpRequest, group_id: str, owner_id: str) -> HttpResponse:
     group = group_for(request, group_id, "standard/read")
     owner = directory_object_for(request, owner_id)
-    if not isinstance(owner, User):
+    owners = [Source(User.objects.filter(ownerships__group=group))]
+    if not isinstance(owner, User) or _not_a_link(request, group, owner, owners, "owners/read"):
         raise errors.not_found(owner_id)
     ownership_remove(actor=request.actor, group=group, user=owner)
     return no_content()

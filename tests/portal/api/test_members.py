@@ -72,7 +72,14 @@ def test_an_owner_adds_and_removes_members_by_reference(group, owner, member, ap
     assert api.delete(f"/v1.0/groups/{group.pk}/members/{member.pk}/$ref").status_code == 204
     assert not Membership.objects.filter(group=group, member_user=member).exists()
     assert AuditEvent.objects.filter(activity="Remove member from group").count() == 1
-    assert error_of(api.delete(f"/v1.0/groups/{group.pk}/members/{member.pk}/$ref"))[0] == 400
+    # Removing a link that isn't there: Graph's 404.
+    assert error_of(api.delete(f"/v1.0/groups/{group.pk}/members/{member.pk}/$ref"))[0] == 404
+    assert error_of(api.delete(f"/v1.0/groups/{group.pk}/owners/{member.pk}/$ref"))[0] == 404
+    # Someone who can't change members is refused.
+    other = factories.UserFactory(tenant=group.tenant)
+    group.memberships.create(member_user=other)
+    assert error_of(api_as(member).delete(f"/v1.0/groups/{group.pk}/members/{other.pk}/$ref"))[0] == 403
+    assert group.memberships.filter(member_user=other).exists()
 
 
 def test_it_adds_groups_devices_and_apps_by_reference(tenant, group, owner, api_as):
