@@ -77,7 +77,6 @@ class GroupFilter(django_filters.FilterSet):
         queryset = queryset.deleted() if self.showing_deleted else queryset.alive()
         queryset = super().filter_queryset(queryset)
         if not self.form.cleaned_data.get("o"):
-            queryset = queryset.order_by(
-                "-deleted_date_time" if self.showing_deleted else "display_name", "id"
-            )
-        return queryset
+            return queryset.order_by("-deleted_date_time" if self.showing_deleted else "display_name", "id")
+        # Ties (the same member count ...) in a stable order, so no row shows on two pages.
+        return queryset.order_by(*queryset.query.order_by, "display_name", "id")

@@ -105,10 +105,11 @@ def test_it_sorts_by_member_count_both_ways_and_keeps_filters_in_sort_links(clie
     GroupFactory(tenant=tenant, display_name="Two", members=UserFactory.create_batch(2, tenant=tenant))
     GroupFactory(tenant=tenant, display_name="Zero")
     GroupFactory(tenant=tenant, display_name="One", members=[UserFactory(tenant=tenant)])
+    GroupFactory(tenant=tenant, display_name="Also zero")
     client.force_login(groups_admin)
-    assert _names(client.get(f"{URL}?o=members")) == ["Zero", "One", "Two"]
+    assert _names(client.get(f"{URL}?o=members")) == ["Also zero", "Zero", "One", "Two"]  # ties by name
     response = client.get(f"{URL}?o=-members&kind=security")
-    assert _names(response) == ["Two", "One", "Zero"]
+    assert _names(response) == ["Two", "One", "Also zero", "Zero"]
     assert response.context["columns"]["members"]["url"] == "?o=members&kind=security"
     assert response.context["columns"]["members"]["aria_sort"] == "descending"
 
