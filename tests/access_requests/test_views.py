@@ -613,3 +613,9 @@ def test_it_points_owners_to_waiting_requests_from_the_group_page(client, owner,
     url = reverse("group_detail", args=[approval_group.id])
     assert "2 requests to join wait for a decision" in _text(_as(client, owner).get(url))
     assert "wait for a decision" not in _text(_as(client, member).get(url))
+
+
+def test_it_links_members_but_not_guests_to_creating_a_group(client, tenant, member):
+    assert reverse("my_group_new") in _text(_as(client, member).get(reverse("my_groups")))
+    guest = UserFactory(tenant=tenant, user_type=UserType.GUEST)
+    assert reverse("my_group_new") not in _text(_as(client, guest).get(reverse("my_groups")))
