@@ -266,7 +266,7 @@ def test_the_group_page_links_the_usage_guidelines(client, tenant, group, member
 
 
 def test_bulk_insert_falls_back_row_by_row_when_someone_added_a_member_meanwhile(tenant, admin_user):
-    from groups.services import BulkReport, _bulk_insert_members
+    from groups.services.bulk import BulkReport, _bulk_insert_members
 
     group = GroupFactory(tenant=tenant)
     raced, fresh = UserFactory(tenant=tenant), UserFactory(tenant=tenant)
@@ -283,7 +283,7 @@ def test_bulk_add_audits_each_member_and_licenses_once(tenant, admin_user, monke
     from groups.services import memberships_bulk_add
 
     calls = []
-    monkeypatch.setattr("groups.services.licenses_after_membership_change", lambda g: calls.append(g))
+    monkeypatch.setattr("groups.services.bulk.licenses_after_membership_change", lambda g: calls.append(g))
     group = GroupFactory(tenant=tenant)
     people = UserFactory.create_batch(3, tenant=tenant)
     report = memberships_bulk_add(

@@ -100,7 +100,9 @@ def test_administrators_edit_attributes_through_the_service(
     person = UserFactory(tenant=tenant, department="Sales")
     boss = UserFactory(tenant=tenant)
     seen = []
-    monkeypatch.setattr("portal.services.on_user_attributes_changed", lambda **kw: seen.append(kw["users"]))
+    monkeypatch.setattr(
+        "portal.services.users.on_user_attributes_changed", lambda **kw: seen.append(kw["users"])
+    )
     client.force_login(user_admin)
     url = reverse("user_edit", args=[person.id])
     form = client.get(url)

@@ -1,0 +1,76 @@
+"""State changes of groups, memberships and ownerships: authorize → change → audit, in one
+transaction. One module per area; the names are re-exported here so callers import
+``groups.services``.
+
+errors.py     ServiceError, NamingError
+core.py       create, members, owners, soft delete
+bulk.py       CSV bulk add of members
+policy.py     naming policy and expiration dates of new groups
+lifecycle.py  provisioning, update, restore, permanent delete, renew
+"""
+
+from __future__ import annotations
+
+from groups.services.bulk import (
+    BULK_MAX_LINES,
+    BulkLine,
+    BulkReport,
+    memberships_bulk_add,
+    parse_member_csv,
+)
+from groups.services.core import (
+    check_member_allowed,
+    default_join_policy,
+    group_create,
+    group_snapshot,
+    group_soft_delete,
+    membership_add,
+    membership_remove,
+    ownership_add,
+    ownership_remove,
+)
+from groups.services.errors import (
+    NamingError,
+    ServiceError,
+)
+from groups.services.lifecycle import (
+    UPDATE_RIGHTS,
+    creator_becomes_owner,
+    group_hard_delete,
+    group_provision,
+    group_renew,
+    group_restore,
+    group_update,
+)
+from groups.services.policy import (
+    expiration_covers,
+    initial_expiration,
+)
+
+__all__ = [
+    "ServiceError",
+    "NamingError",
+    "group_snapshot",
+    "default_join_policy",
+    "group_create",
+    "check_member_allowed",
+    "membership_add",
+    "membership_remove",
+    "ownership_add",
+    "ownership_remove",
+    "group_soft_delete",
+    "BULK_MAX_LINES",
+    "BulkLine",
+    "BulkReport",
+    "parse_member_csv",
+    "memberships_bulk_add",
+    "expiration_covers",
+    "initial_expiration",
+    "creator_becomes_owner",
+    "group_provision",
+    "UPDATE_RIGHTS",
+    "group_update",
+    "group_restore",
+    "group_hard_delete",
+    "group_renew",
+]

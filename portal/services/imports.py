@@ -1,0 +1,264 @@
+"""import_users: a CSV of Graph-named columns, validated whole, imported all or nothing."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from portal.audit import audit_record
+from portal.directory import (
+    USER_BOOLEAN_PROPERTIES,
+    USER_COLLECTION_PROPERTIES,
+    USER_DATETIME_PROPERTIES,
+    USER_PROPERTY_ALIASES,
+    USER_STRING_PROPERTIES,
+)
+from portal.models import (
+    MultiValueAttribute,
+    Tenant,
+    User,
+    UserMultiValue,
+    UserType,
+)
+from portal.services.tenants import SYSTEM
+from portal.services.users import on_user_attributes_changed, user_snapshot
+
+UPN_RE = re.compile(r"^[A-Za-z0-9._%+'#-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+
+
+class ImportError_(Exception):  # noqa: N801 - "ImportError" is a builtin
+    """A file that can't be imported; ``errors`` lists (line, message) pairs."""
+
+    def __init__(self, errors: list[tuple[int, str]]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"line {line}: {msg}" for line, msg in errors))
+
+
+# --- import_users -------------------------------------------------------------------------------
+
+_TRUE, _FALSE = {"true", "yes", "1"}, {"false", "no", "0"}
+
+
+@dataclass
+class ParsedRow:
+    line: int
+    upn: str
+    values: dict[str, Any] = field(default_factory=dict)
+    collections: dict[str, list[str]] = field(default_factory=dict)
+    manager_upn: str | None = None
+
+
+def _parse_value(prop: str, raw: str) -> Any:
+    if prop in USER_BOOLEAN_PROPERTIES:
+        lowered = raw.lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise ValueError(f"{prop} must be true or false, not “{raw}”")
+    if prop in USER_DATETIME_PROPERTIES:
+        moment = parse_datetime(raw)
+        if moment is None:
+            day = parse_date(raw)
+            if day is None:
+                raise ValueError(f"{prop} must be a date (YYYY-MM-DD) or date-time, not “{raw}”")
+            moment = datetime.combine(day, time.min)
+        return moment if timezone.is_aware(moment) else timezone.make_aware(moment, UTC)
+    if prop == "userType":
+        for choice in UserType.values:
+            if raw.lower() == choice.lower():
+                return choice
+        raise ValueError(f"userType must be Member or Guest, not “{raw}”")
+    return raw
+
+
+def parse_users_csv(text: str) -> list[ParsedRow]:
+    """Parse and validate a whole file; raise ImportError_ listing every bad line (header = line 1)."""
+    reader = csv.DictReader(io.StringIO(text))
+    headers = [h.strip() for h in (reader.fieldnames or [])]
+    errors: list[tuple[int, str]] = []
+    known = {
+        *USER_STRING_PROPERTIES,
+        *USER_BOOLEAN_PROPERTIES,
+        *USER_DATETIME_PROPERTIES,
+        *USER_COLLECTION_PROPERTIES,
+        *USER_PROPERTY_ALIASES,
+        "userType",
+        "userPrincipalName",
+        "manager",
+    }
+    if "userPrincipalName" not in headers:
+        raise ImportError_([(1, "the header must name a userPrincipalName column")])
+    unknown = [h for h in headers if h not in known]
+    if unknown:
+        raise ImportError_([(1, f"unknown column {', '.join(repr(u) for u in unknown)}")])
+    rows: list[ParsedRow] = []
+    seen: dict[str, int] = {}
+    for line, raw_row in enumerate(reader, start=2):
+        if None in raw_row:
+            errors.append((line, "more cells than columns"))
+            continue
+        cells = {k.strip(): (v or "").strip() for k, v in raw_row.items()}
+        if not any(cells.values()):
+            continue  # a blank line
+        upn = cells.get("userPrincipalName", "").lower()
+        if not UPN_RE.match(upn):
+            errors.append((line, f"userPrincipalName “{upn}” is not a valid user principal name"))
+            continue
+        if upn in seen:
+            errors.append((line, f"{upn} already appears on line {seen[upn]}"))
+            continue
+        seen[upn] = line
+        row = ParsedRow(line=line, upn=upn)
+        for column, raw in cells.items():
+            prop = USER_PROPERTY_ALIASES.get(column, column)
+            if column in ("userPrincipalName",):
+                continue
+            if column == "manager":
+                row.manager_upn = raw.lower() or None
+            elif prop in USER_COLLECTION_PROPERTIES:
+                row.collections[prop] = [item.strip() for item in raw.split(";") if item.strip()]
+            elif raw == "":
+                row.values[prop] = None  # an empty cell means no value
+            else:
+                try:
+                    row.values[prop] = _parse_value(prop, raw)
+                except ValueError as exc:
+                    errors.append((line, str(exc)))
+        if row.values.get("accountEnabled", True) is None:
+            row.values["accountEnabled"] = True
+        if row.values.get("userType", UserType.MEMBER) is None:
+            row.values["userType"] = UserType.MEMBER
+        for prop, attr in USER_STRING_PROPERTIES.items():
+            limit = User._meta.get_field(attr).max_length
+            value = row.values.get(prop)
+            if isinstance(value, str) and limit and len(value) > limit:
+                errors.append((line, f"{prop} is longer than {limit} characters"))
+        if row.manager_upn == upn:
+            errors.append((line, "a user can't be their own manager"))
+        rows.append(row)
+    for row in rows:
+        if row.manager_upn and row.manager_upn not in seen and not UPN_RE.match(row.manager_upn):
+            errors.append((row.line, f"manager “{row.manager_upn}” is not a valid user principal name"))
+    if errors:
+        raise ImportError_(sorted(errors))
+    return rows
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+_FIELD_OF = {
+    **USER_STRING_PROPERTIES,
+    **USER_BOOLEAN_PROPERTIES,
+    **USER_DATETIME_PROPERTIES,
+    "userType": "user_type",
+}
+
+
+@transaction.atomic
+def users_import(*, tenant: Tenant, text: str, actor: Any = SYSTEM) -> ImportReport:
+    """Create or update the users of a CSV file: all rows or none."""
+    rows = parse_users_csv(text)
+    upns = [r.upn for r in rows] + [r.manager_upn for r in rows if r.manager_upn]
+    existing = {u.user_principal_name: u for u in User.objects.filter(user_principal_name__in=upns)}
+    errors = [
+        (r.line, f"{r.upn} belongs to another organization")
+        for r in rows
+        if r.upn in existing and existing[r.upn].tenant_id != tenant.id
+    ]
+    in_file = {r.upn for r in rows}
+    for r in rows:
+        m = r.manager_upn
+        if m and m not in in_file and (m not in existing or existing[m].tenant_id != tenant.id):
+            errors.append((r.line, f"manager {m} is not a user of this organization or of this file"))
+        if "displayName" in r.values and r.values["displayName"] is None:
+            errors.append((r.line, "displayName can't be empty"))
+        elif r.upn not in existing and not r.values.get("displayName"):
+            errors.append((r.line, "displayName is required for a new user"))
+    if errors:
+        raise ImportError_(sorted(errors))
+
+    report = ImportReport()
+    changed: list[User] = []
+    by_upn: dict[str, User] = {}
+    for r in rows:
+        user = existing.get(r.upn)
+        before = user_snapshot(user) if user else None
+        if user is None:
+            user = User(tenant=tenant, user_principal_name=r.upn)
+            user.set_unusable_password()
+        for prop, value in r.values.items():
+            setattr(user, _FIELD_OF[prop], value)
+        user.save()
+        by_upn[r.upn] = user
+        if r.collections:
+            _replace_collections(user, r.collections)
+        after = user_snapshot(user)
+        after.update({k: v for k, v in r.collections.items()})
+        if before is None:
+            report.created += 1
+            audit_record(
+                tenant=tenant,
+                actor=actor,
+                activity="Add user",
+                target=user,
+                after=after,
+                category="UserManagement",
+            )
+            changed.append(user)
+        elif before != user_snapshot(user) or r.collections:
+            report.updated += 1
+            changed.append(user)
+        else:
+            report.unchanged += 1
+    # Managers last: a manager may be a user further down the same file.
+    for r in rows:
+        if "manager" not in _columns_of(text):
+            break
+        user = by_upn[r.upn]
+        manager = by_upn.get(r.manager_upn) or existing.get(r.manager_upn) if r.manager_upn else None
+        if user.manager_id != (manager.id if manager else None):
+            user.manager = manager
+            user.save(update_fields=["manager"])
+            if user not in changed:
+                changed.append(user)
+                report.updated += 1
+                report.unchanged -= 1
+    for user in changed:
+        if user.user_principal_name in existing:
+            audit_record(
+                tenant=tenant,
+                actor=actor,
+                activity="Update user",
+                target=user,
+                after=user_snapshot(user),
+                category="UserManagement",
+            )
+    on_user_attributes_changed(tenant=tenant, users=changed, actor=actor)
+    return report
+
+
+def _columns_of(text: str) -> list[str]:
+    return [h.strip() for h in next(csv.reader(io.StringIO(text)), [])]
+
+
+def _replace_collections(user: User, collections: dict[str, list[str]]) -> None:
+    for attribute, items in collections.items():
+        UserMultiValue.objects.filter(user=user, attribute=attribute).delete()
+        UserMultiValue.objects.bulk_create(
+            UserMultiValue(user=user, attribute=MultiValueAttribute(attribute), value=value, position=i)
+            for i, value in enumerate(dict.fromkeys(items))
+        )

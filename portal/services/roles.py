@@ -1,0 +1,245 @@
+"""Custom roles and role assignments (seed 003's catalog; P1 and up)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+
+from portal import roles
+from portal.audit import audit_record
+from portal.authz import authorize, forget
+from portal.models import (
+    CustomRole,
+    RoleAssignment,
+    Tenant,
+    User,
+)
+
+# --- custom roles and role assignments ------------------------------------------------------------
+
+
+def _role_error(message: str) -> Exception:
+    from groups.services import ServiceError
+
+    return ServiceError(message)
+
+
+def custom_role_snapshot(role: CustomRole) -> dict[str, Any]:
+    return {
+        "displayName": role.display_name,
+        "description": role.description,
+        "permissions": sorted(role.permissions),
+    }
+
+
+def _clean_custom_role(*, tenant: Tenant, display_name: str, permissions: Iterable[str], role_id=None):
+    display_name = (display_name or "").strip()
+    if not display_name:
+        raise _role_error("A custom role needs a name.")
+    if len(display_name) > CustomRole._meta.get_field("display_name").max_length:
+        raise _role_error("The name is longer than 256 characters.")
+    if display_name.lower() in {r.display_name.lower() for r in roles.BUILTIN_ROLES.values()}:
+        raise _role_error(f"“{display_name}” is the name of a built-in role.")
+    same_name = CustomRole.objects.for_tenant(tenant).filter(display_name__iexact=display_name)
+    if same_name.exclude(pk=role_id).exists():
+        raise _role_error(f"A custom role named “{display_name}” already exists.")
+    chosen = list(dict.fromkeys(permissions))
+    unknown = [p for p in chosen if p not in roles.CUSTOM_ROLE_PERMISSIONS]
+    if unknown:
+        raise _role_error(f"Not a permission a custom role can hold: {', '.join(unknown)}.")
+    if not chosen:
+        raise _role_error("Choose at least one permission.")
+    # Catalog order, so the stored list reads like the picker.
+    order = {p: i for i, p in enumerate(roles.CUSTOM_ROLE_PERMISSIONS)}
+    return display_name, sorted(chosen, key=order.__getitem__)
+
+
+@transaction.atomic
+def custom_role_create(
+    *, actor: User, display_name: str, permissions: Iterable[str], description: str = ""
+) -> CustomRole:
+    authorize(actor, roles.ROLES_UPDATE)
+    tenant = Tenant.objects.select_for_update().get(pk=actor.tenant_id)  # serializes the count below
+    if not tenant.is_premium:
+        raise _role_error("Custom roles need Microsoft Entra ID P1 or P2.")
+    display_name, permissions = _clean_custom_role(
+        tenant=tenant, display_name=display_name, permissions=permissions
+    )
+    if CustomRole.objects.for_tenant(tenant).count() >= roles.MAX_CUSTOM_ROLES:
+        raise _role_error(f"An organization can have at most {roles.MAX_CUSTOM_ROLES} custom roles.")
+    role = CustomRole.objects.create(
+        tenant=tenant, display_name=display_name, description=description.strip(), permissions=permissions
+    )
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        activity="Add role definition",
+        target=role,
+        after=custom_role_snapshot(role),
+        category="RoleManagement",
+    )
+    return role
+
+
+@transaction.atomic
+def custom_role_update(
+    *, actor: User, role: CustomRole, display_name: str, permissions: Iterable[str], description: str = ""
+) -> CustomRole:
+    authorize(actor, roles.ROLES_UPDATE, role)
+    if not actor.tenant.is_premium:
+        raise _role_error("Custom roles need Microsoft Entra ID P1 or P2.")
+    before = custom_role_snapshot(role)
+    role.display_name, role.permissions = _clean_custom_role(
+        tenant=actor.tenant, display_name=display_name, permissions=permissions, role_id=role.pk
+    )
+    role.description = description.strip()
+    role.save(update_fields=["display_name", "description", "permissions"])
+    audit_record(
+        tenant=actor.tenant,
+        actor=actor,
+        activity="Update role definition",
+        target=role,
+        before=before,
+        after=custom_role_snapshot(role),
+        category="RoleManagement",
+    )
+    return role
+
+
+@transaction.atomic
+def custom_role_delete(*, actor: User, role: CustomRole) -> None:
+    """Delete a custom role and, with it, its assignments (each audited)."""
+    authorize(actor, roles.ROLES_UPDATE, role)
+    for assignment in role.roleassignment_set.select_related(
+        "principal_user", "principal_group", "scope_group"
+    ):
+        audit_record(
+            tenant=actor.tenant,
+            actor=actor,
+            activity="Remove member from role",
+            target=role,
+            before=role_assignment_snapshot(assignment),
+            category="RoleManagement",
+        )
+    before = custom_role_snapshot(role)
+    role.delete()
+    audit_record(
+        tenant=actor.tenant,
+        actor=actor,
+        activity="Delete role definition",
+        target=role,
+        before=before,
+        category="RoleManagement",
+    )
+
+
+def role_name(assignment: RoleAssignment) -> str:
+    if assignment.custom_role_id:
+        return assignment.custom_role.display_name
+    builtin = roles.BUILTIN_ROLES.get(assignment.builtin_role)
+    return builtin.display_name if builtin else assignment.builtin_role
+
+
+def role_assignment_snapshot(assignment: RoleAssignment) -> dict[str, Any]:
+    principal = assignment.principal_user or assignment.principal_group
+    return {
+        "role": role_name(assignment),
+        "principal": getattr(principal, "user_principal_name", None) or principal.display_name,
+        "principalType": "user" if assignment.principal_user_id else "group",
+        "scope": assignment.scope_group.display_name if assignment.scope_group_id else "/",
+    }
+
+
+@transaction.atomic
+def role_assignment_create(
+    *, actor: User, role: str | CustomRole, principal: Any, scope_group: Any = None
+) -> RoleAssignment:
+    """Assign a built-in role (by key) or a custom role to a user or a role-assignable group, over
+    the whole tenant (``scope_group=None``) or one group."""
+    from groups.models import Group
+
+    authorize(actor, roles.ROLES_UPDATE)
+    tenant = actor.tenant
+    if isinstance(role, CustomRole):
+        if role.tenant_id != tenant.id:
+            raise _role_error("That role belongs to another organization.")
+        if not tenant.is_premium:
+            raise _role_error("Custom roles need Microsoft Entra ID P1 or P2.")
+        fields: dict[str, Any] = {"custom_role": role}
+    else:
+        builtin = roles.BUILTIN_ROLES.get(role)
+        if builtin is None:
+            raise _role_error(f"There is no role “{role}”.")
+        if builtin.privileged and scope_group is not None:
+            raise _role_error(
+                f"{builtin.display_name} applies to the whole organization, never to one group."
+            )
+        fields = {"builtin_role": role}
+    if isinstance(principal, User):
+        if principal.tenant_id != tenant.id:
+            raise _role_error("That user belongs to another organization.")
+        if principal.deleted_date_time is not None:
+            raise _role_error("That user has been deleted.")
+        fields["principal_user"] = principal
+    elif isinstance(principal, Group):
+        if principal.tenant_id != tenant.id:
+            raise _role_error("That group belongs to another organization.")
+        if not principal.is_assignable_to_role:
+            raise _role_error(
+                "Roles can be assigned only to groups created with “Microsoft Entra roles can be assigned "
+                "to the group”."
+            )
+        if principal.is_deleted:
+            raise _role_error("That group has been deleted.")
+        fields["principal_group"] = principal
+    else:
+        raise _role_error("Roles are assigned to users and role-assignable groups.")
+    if scope_group is not None and (scope_group.tenant_id != tenant.id or scope_group.is_deleted):
+        raise _role_error("The scope must be a group of this organization.")
+    if RoleAssignment.objects.for_tenant(tenant).filter(scope_group=scope_group, **fields).exists():
+        raise _role_error("This assignment already exists.")
+    assignment = RoleAssignment.objects.create(tenant=tenant, scope_group=scope_group, **fields)
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        activity="Add member to role",
+        target=principal,
+        after=role_assignment_snapshot(assignment),
+        category="RoleManagement",
+    )
+    if principal == actor:
+        forget(actor)
+    return assignment
+
+
+@transaction.atomic
+def role_assignment_delete(*, actor: User, assignment: RoleAssignment) -> None:
+    """Remove an assignment; it takes effect on the principal's next request. The organization keeps
+    at least one Global Administrator assigned directly to a user, so it can't lock itself out."""
+    authorize(actor, roles.ROLES_UPDATE, assignment)
+    if (
+        assignment.builtin_role == "globalAdministrator"
+        and assignment.principal_user_id
+        and assignment.scope_group_id is None
+    ):
+        others = (
+            RoleAssignment.objects.for_tenant(actor.tenant)
+            .filter(builtin_role="globalAdministrator", principal_user__isnull=False, scope_group=None)
+            .exclude(pk=assignment.pk)
+        )
+        if not others.select_for_update().exists():
+            raise _role_error("The organization must keep at least one Global Administrator.")
+    before = role_assignment_snapshot(assignment)
+    principal = assignment.principal_user or assignment.principal_group
+    assignment.delete()
+    audit_record(
+        tenant=actor.tenant,
+        actor=actor,
+        activity="Remove member from role",
+        target=principal,
+        before=before,
+        category="RoleManagement",
+    )
+    forget(actor)

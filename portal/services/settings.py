@@ -1,0 +1,135 @@
+"""Tenant-wide group settings: one audited update function, applied on the next request."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from portal import roles
+from portal.audit import audit_record
+from portal.authz import authorize, forget
+from portal.models import (
+    Tenant,
+    TenantGroupSettings,
+    User,
+)
+
+# --- tenant group settings ----------------------------------------------------------------------
+
+SETTINGS_FIELDS: tuple[str, ...] = (
+    "owners_can_manage_requests",
+    "restrict_my_groups",
+    "users_can_create_security_groups",
+    "users_can_create_m365_groups",
+    "group_creation_allowed_group",
+    "owners_who_can_assign_owners",
+    "owner_assigners_group",
+    "allow_guests_to_be_group_owner",
+    "allow_to_add_guests",
+    "allow_guests_to_access_groups",
+    "usage_guidelines_url",
+    "classification_list",
+    "default_classification",
+    "prefix_suffix_naming_requirement",
+    "custom_blocked_words",
+    "group_lifetime_days",
+    "expiration_scope",
+    "request_expiry_days",
+    "dynamic_failsafe_percent",
+)
+_SETTINGS_GROUP_FIELDS = ("group_creation_allowed_group", "owner_assigners_group")
+
+
+def settings_snapshot(
+    settings: TenantGroupSettings, fields: Iterable[str] = SETTINGS_FIELDS
+) -> dict[str, Any]:
+    """The settings as the audit log keeps them: groups by name, so the log reads without lookups."""
+    data: dict[str, Any] = {}
+    for name in fields:
+        if name in _SETTINGS_GROUP_FIELDS:
+            group = getattr(settings, name)
+            data[name] = group.display_name if group is not None else None
+        else:
+            data[name] = getattr(settings, name)
+    return data
+
+
+class SettingsError(ValueError):
+    """A settings change refused for a reason the administrator can fix; ``field`` names the setting."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _check_settings(settings: TenantGroupSettings, tenant: Tenant) -> None:
+    from portal.models import ExpirationScope, OwnerAssigners
+
+    for name in _SETTINGS_GROUP_FIELDS:
+        group = getattr(settings, name)
+        if group is not None and (group.tenant_id != tenant.id or group.is_deleted):
+            raise SettingsError("Choose a group of this organization.", name)
+    if settings.group_lifetime_days is not None and settings.group_lifetime_days < 30:
+        raise SettingsError("A group lifetime is at least 30 days.", "group_lifetime_days")
+    if settings.expiration_scope != ExpirationScope.NONE and settings.group_lifetime_days is None:
+        raise SettingsError("Set a group lifetime to turn expiration on.", "group_lifetime_days")
+    if not 0 <= settings.dynamic_failsafe_percent <= 100:
+        raise SettingsError("The failsafe is a percentage from 0 to 100.", "dynamic_failsafe_percent")
+    if settings.request_expiry_days < 1:
+        raise SettingsError("Requests expire after at least one day.", "request_expiry_days")
+    if settings.default_classification and settings.default_classification not in settings.classifications:
+        raise SettingsError(
+            "The default classification must be one of the classification list.", "default_classification"
+        )
+    if (
+        settings.owners_who_can_assign_owners == OwnerAssigners.SELECTED
+        and settings.owner_assigners_group_id is None
+    ):
+        raise SettingsError(
+            "Choose the group whose members may make members owners.", "owner_assigners_group"
+        )
+
+
+@transaction.atomic
+def tenant_settings_update(*, actor: User, tenant: Tenant, changes: dict[str, Any]) -> TenantGroupSettings:
+    """Change some tenant-wide group settings; they apply from the very next request."""
+
+    authorize(actor, roles.SETTINGS_UPDATE)
+    if actor.tenant_id != tenant.id:
+        raise PermissionDenied("Not found.")
+    unknown = set(changes) - set(SETTINGS_FIELDS)
+    if unknown:
+        raise SettingsError(f"Unknown setting {', '.join(sorted(unknown))}.")
+    settings, _ = TenantGroupSettings.objects.select_for_update().get_or_create(tenant=tenant)
+    before = settings_snapshot(settings, changes)
+    for name, value in changes.items():
+        setattr(settings, name, value)
+    _check_settings(settings, tenant)
+    after = settings_snapshot(settings, changes)
+    changed = [name for name in changes if before[name] != after[name]]
+    if not changed:
+        return settings
+    settings.save()
+    tenant.group_settings = settings
+    if actor.tenant is not tenant:
+        actor.tenant.group_settings = settings
+
+    forget(actor)
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        activity="Update group settings",
+        target=tenant,
+        before={k: before[k] for k in changed},
+        after={k: after[k] for k in changed},
+        category="GroupSettings",
+    )
+    if {"group_lifetime_days", "expiration_scope"} & set(changed):
+        from groups.expiration import sync_expiration_dates
+
+        sync_expiration_dates(settings, now=timezone.now(), recompute="group_lifetime_days" in changed)
+    return settings
