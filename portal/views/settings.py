@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from groups.naming import apply_naming_policy
 from portal import roles
 from portal.authz import authorize, can, group_settings_for
 from portal.forms import SETTINGS_SECTIONS, NamingSettingsForm, SettingsSectionForm
@@ -69,18 +70,7 @@ def _preview(request: HttpRequest, pattern: str | None = None, sample: str = "Pr
     pattern = settings.prefix_suffix_naming_requirement if pattern is None else pattern
     if not pattern:
         return sample
-    try:
-        from groups import naming
-    except ImportError:
-        naming = None
-    apply = getattr(naming, "apply_naming_policy", None)
-    if apply is not None:
-        try:
-            return apply(pattern=pattern, name=sample, user=request.user)
-        except TypeError:
-            pass
-    # Until groups.naming lands: the raw pattern, with only the typed name put in.
-    return pattern.replace("[GroupName]", sample)
+    return apply_naming_policy(pattern=pattern, name=sample, user=request.user)
 
 
 @login_required
