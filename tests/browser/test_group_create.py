@@ -30,7 +30,14 @@ def test_it_creates_a_group_under_the_naming_policy_showing_the_previewed_name(
     name.fill("Book Lovers")
     expect(page.get_by_text("GRP_Marketing_Book Lovers", exact=True)).to_be_visible()
     # Microsoft 365: the form swaps in its own fields in place and keeps what was typed.
+    # Wait for htmx to settle the swap: only then do the new fields carry their live preview.
+    page.evaluate(
+        "() => { window.kindSwapSettled = false; document.body.addEventListener('htmx:afterSettle',"
+        " (e) => { const cfg = e.detail.requestConfig; if (cfg && cfg.elt && cfg.elt.id === 'id_kind')"
+        " window.kindSwapSettled = true; }); }"
+    )
     page.get_by_label("Group type").select_option(label="Microsoft 365")
+    page.wait_for_function("() => window.kindSwapSettled")
     expect(page.get_by_label("Create a team for this group")).to_be_visible()
     expect(page.get_by_label("Privacy")).to_be_visible()
     expect(page.get_by_label("Group name", exact=True)).to_have_value("Book Lovers")
