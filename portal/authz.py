@@ -617,8 +617,29 @@ def _decide(
         return _decide_group(actor, ctx, action, target, member)
     if target is None or action in TENANT_RULES or action.startswith(roles.PREFIX):
         # A tenant permission, about nothing or about one tenant-owned object (a role, a user ...).
-        return _decide_tenant(actor, ctx, action)
+        decision = _decide_tenant(actor, ctx, action)
+        if (
+            decision.allowed
+            and action == roles.USERS_UPDATE
+            and not ctx.is_privileged
+            and _holds_privileged_role(target)
+        ):
+            return _deny(
+                "Only Global Administrators and Privileged Role Administrators change the account of"
+                " a privileged administrator."
+            )
+        return decision
     raise TypeError(f"no authorization rules for {type(target).__name__}")
+
+
+def _holds_privileged_role(target: Any) -> bool:
+    """Whether ``target`` is a user holding a privileged role (directly or through a role-assignable
+    group): as in Entra, a User Administrator can't edit, disable or delete such an account."""
+    from portal.models import User
+
+    if not isinstance(target, User):
+        return False
+    return ActorContext(target).is_privileged
 
 
 def can(actor: User | None, action: str, target: Any = None, *, member: Any = None) -> bool:

@@ -80,10 +80,9 @@ class OffboardReport:
 
 
 def _authorize_user_change(actor: User, user: User) -> None:
-
-    authorize(actor, roles.USERS_UPDATE)
     if user.tenant_id != actor.tenant_id:
         raise PermissionDenied("Not found.")
+    authorize(actor, roles.USERS_UPDATE, user)
 
 
 def _field_value(user: User, name: str) -> Any:

@@ -438,3 +438,34 @@ def test_it_refuses_an_api_caller_adding_themselves_to_a_role_assignable_group(c
     assert not Membership.objects.filter(group=target).exists()
     event = AuditEvent.objects.get(result="failure", actor_id=str(groups_admin.pk))
     assert event.after["action"] == "members/update"
+
+
+def test_it_refuses_a_user_administrator_disabling_or_editing_a_global_administrator(tenant, admin_user):
+    from portal.services import user_delete, user_update
+
+    user_admin = factories.UserFactory(tenant=tenant, role="userAdministrator")
+    refused(
+        user_admin,
+        roles.USERS_UPDATE,
+        lambda: user_update(actor=fresh(user_admin), user=admin_user, changes={"account_enabled": False}),
+    )
+    refused(user_admin, roles.USERS_UPDATE, lambda: user_delete(actor=fresh(user_admin), user=admin_user))
+    # Also when the privileged role comes through a role-assignable group.
+    through_group = factories.UserFactory(tenant=tenant)
+    factories.GroupFactory(tenant=tenant, is_assignable_to_role=True, members=[through_group])
+    factories.assign_role(
+        factories.GroupFactory._meta.model.objects.get(memberships__member_user=through_group),
+        "privilegedRoleAdministrator",
+    )
+    refused(
+        user_admin,
+        roles.USERS_UPDATE,
+        lambda: user_update(actor=fresh(user_admin), user=through_group, changes={"department": "X"}),
+    )
+    admin_user.refresh_from_db()
+    assert admin_user.account_enabled and admin_user.deleted_date_time is None
+    # An ordinary user stays the User Administrator's to edit; a Global Administrator edits anyone.
+    ordinary = factories.UserFactory(tenant=tenant)
+    user_update(actor=fresh(user_admin), user=ordinary, changes={"department": "Legal"})
+    user_update(actor=fresh(admin_user), user=through_group, changes={"department": "Legal"})
+    assert User.objects.get(pk=ordinary.pk).department == "Legal"
