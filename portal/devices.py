@@ -7,8 +7,6 @@ same deviceId, or else the same displayName; otherwise it creates one. All rows 
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,9 +14,10 @@ from typing import Any
 from django.db import transaction
 
 from portal.audit import audit_record
+from portal.csvfile import ImportError_, csv_rows
 from portal.directory import DEVICE_BOOLEAN_PROPERTIES, DEVICE_COLLECTION_PROPERTIES, DEVICE_PROPERTIES
 from portal.models import Device, DeviceMultiValue, DeviceOwnership, Tenant
-from portal.services import SYSTEM, ImportError_, on_device_attributes_changed
+from portal.services import SYSTEM, on_device_attributes_changed
 
 _TRUE, _FALSE = {"true", "yes", "1"}, {"false", "no", "0"}
 
@@ -61,23 +60,11 @@ def _value(prop: str, raw: str) -> Any:
 
 
 def parse_devices_csv(text: str) -> list[DeviceRow]:
-    reader = csv.DictReader(io.StringIO(text))
-    headers = [h.strip() for h in (reader.fieldnames or [])]
-    if "displayName" not in headers:
-        raise ImportError_([(1, "the header must name a displayName column")])
-    unknown = [h for h in headers if h not in DEVICE_PROPERTIES and h not in DEVICE_COLLECTION_PROPERTIES]
-    if unknown:
-        raise ImportError_([(1, f"unknown column {', '.join(repr(u) for u in unknown)}")])
     errors: list[tuple[int, str]] = []
     rows: list[DeviceRow] = []
     seen: dict[str, int] = {}
-    for line, raw_row in enumerate(reader, start=2):
-        if None in raw_row:
-            errors.append((line, "more cells than columns"))
-            continue
-        cells = {k.strip(): (v or "").strip() for k, v in raw_row.items()}
-        if not any(cells.values()):
-            continue
+    known = {*DEVICE_PROPERTIES, *DEVICE_COLLECTION_PROPERTIES}
+    for line, cells in csv_rows(text, required="displayName", known=known, errors=errors):
         row = DeviceRow(line=line)
         for column, raw in cells.items():
             if column in DEVICE_COLLECTION_PROPERTIES:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from portal.audit import audit_record
+from portal.csvfile import ImportError_, csv_rows
 from portal.directory import (
     USER_BOOLEAN_PROPERTIES,
     USER_COLLECTION_PROPERTIES,
@@ -32,14 +33,6 @@ from portal.services.tenants import SYSTEM
 from portal.services.users import on_user_attributes_changed, user_snapshot
 
 UPN_RE = re.compile(r"^[A-Za-z0-9._%+'#-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
-
-
-class ImportError_(Exception):  # noqa: N801 - "ImportError" is a builtin
-    """A file that can't be imported; ``errors`` lists (line, message) pairs."""
-
-    def __init__(self, errors: list[tuple[int, str]]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(f"line {line}: {msg}" for line, msg in errors))
 
 
 # --- import_users -------------------------------------------------------------------------------
@@ -82,8 +75,6 @@ def _parse_value(prop: str, raw: str) -> Any:
 
 def parse_users_csv(text: str) -> list[ParsedRow]:
     """Parse and validate a whole file; raise ImportError_ listing every bad line (header = line 1)."""
-    reader = csv.DictReader(io.StringIO(text))
-    headers = [h.strip() for h in (reader.fieldnames or [])]
     errors: list[tuple[int, str]] = []
     known = {
         *USER_STRING_PROPERTIES,
@@ -95,20 +86,9 @@ def parse_users_csv(text: str) -> list[ParsedRow]:
         "userPrincipalName",
         "manager",
     }
-    if "userPrincipalName" not in headers:
-        raise ImportError_([(1, "the header must name a userPrincipalName column")])
-    unknown = [h for h in headers if h not in known]
-    if unknown:
-        raise ImportError_([(1, f"unknown column {', '.join(repr(u) for u in unknown)}")])
     rows: list[ParsedRow] = []
     seen: dict[str, int] = {}
-    for line, raw_row in enumerate(reader, start=2):
-        if None in raw_row:
-            errors.append((line, "more cells than columns"))
-            continue
-        cells = {k.strip(): (v or "").strip() for k, v in raw_row.items()}
-        if not any(cells.values()):
-            continue  # a blank line
+    for line, cells in csv_rows(text, required="userPrincipalName", known=known, errors=errors):
         upn = cells.get("userPrincipalName", "").lower()
         if not UPN_RE.match(upn):
             errors.append((line, f"userPrincipalName “{upn}” is not a valid user principal name"))
