@@ -1,0 +1,48 @@
+"""Dynamic membership: the rule services (groups.dynamic.services) and what runs a rule against the
+database. The rule language itself is groups.rules (pure: no Django)."""
+
+from __future__ import annotations
+
+from groups.dynamic.services import (
+    AUDIT_NAMES_LIMIT,
+    BATCH,
+    MAX_CASCADE_PASSES,
+    RULE_ACTOR,
+    Preview,
+    RecomputeResult,
+    RuleError,
+    cascade_member_of,
+    group_rule_processing_set,
+    group_rule_update,
+    on_group_created,
+    on_membership_changed,
+    preview,
+    recompute_group,
+    reevaluate,
+    rule_hold_cancel,
+    rule_hold_confirm,
+    schedule_recompute,
+    validate_rule,
+)
+
+__all__ = [
+    "AUDIT_NAMES_LIMIT",
+    "BATCH",
+    "MAX_CASCADE_PASSES",
+    "RULE_ACTOR",
+    "Preview",
+    "RecomputeResult",
+    "RuleError",
+    "cascade_member_of",
+    "group_rule_processing_set",
+    "group_rule_update",
+    "on_group_created",
+    "on_membership_changed",
+    "preview",
+    "recompute_group",
+    "reevaluate",
+    "rule_hold_cancel",
+    "rule_hold_confirm",
+    "schedule_recompute",
+    "validate_rule",
+]
