@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from groups.models import CreatedIn, Group, GroupKind, JoinPolicy, MembershipType, Visibility
 from groups.naming import MAX_MAIL_NICKNAME, policy_for, resolve_names
+from groups.rules import RuleSyntaxError, parse
 from groups.services import default_join_policy
 from portal.authz import GroupSpec, can, decide
 from portal.models import Device, ServicePrincipal, User
@@ -57,9 +58,6 @@ def creatable_kinds(actor: User) -> list[tuple[str, str]]:
 
 def validate_membership_rule(text: str) -> str | None:
     """The rule engine's verdict on a rule (what is wrong and where), or None when it accepts it."""
-    from groups.rules.ast import RuleSyntaxError
-    from groups.rules.parser import parse
-
     try:
         parse(text)
     except RuleSyntaxError as exc:

@@ -6,7 +6,9 @@ one name everywhere.
 
 from __future__ import annotations
 
-from portal.models import EXTENSION_ATTRIBUTE_COUNT
+# User.extension_attribute_1 … _15 (portal.models). This module imports nothing, so the rule language
+# (groups.rules, pure Python) can read its names.
+EXTENSION_ATTRIBUTE_COUNT = 15
 
 # Graph property → User field, for the single-valued string properties.
 USER_STRING_PROPERTIES: dict[str, str] = {

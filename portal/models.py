@@ -99,9 +99,6 @@ class UserManager(BaseUserManager):
         return self.create_user(user_principal_name, password, **fields)
 
 
-EXTENSION_ATTRIBUTE_COUNT = 15
-
-
 class User(AbstractBaseUser):
     """A directory user. Field names are Graph's, in snake case."""
 

@@ -3,6 +3,7 @@ database. The rule language itself is groups.rules (pure: no Django)."""
 
 from __future__ import annotations
 
+from groups.dynamic.compiler import queryset_for, to_q
 from groups.dynamic.services import (
     AUDIT_NAMES_LIMIT,
     BATCH,
@@ -24,6 +25,7 @@ from groups.dynamic.services import (
     schedule_recompute,
     validate_rule,
 )
+from groups.dynamic.subjects import subject_for
 
 __all__ = [
     "AUDIT_NAMES_LIMIT",
@@ -44,5 +46,8 @@ __all__ = [
     "rule_hold_cancel",
     "rule_hold_confirm",
     "schedule_recompute",
+    "queryset_for",
+    "subject_for",
+    "to_q",
     "validate_rule",
 ]

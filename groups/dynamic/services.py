@@ -25,6 +25,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from groups.dynamic.compiler import queryset_for
+from groups.dynamic.subjects import subject_for
 from groups.models import (
     Group,
     GroupKind,
@@ -35,7 +37,7 @@ from groups.models import (
     ProcessingStatus,
     RuleChangeHold,
 )
-from groups.rules import RuleSyntaxError, parse, queryset_for, subject_for
+from groups.rules import RuleSyntaxError, parse
 from groups.rules.ast import Rule
 from groups.rules.evaluator import compiled
 from portal.audit import audit_record

@@ -1,8 +1,9 @@
 """A rule → a Python predicate over one user or device, and the per-clause explanation of its answer.
 
 Gives the same answer as the Q compiler for every rule and object (tests/groups/test_rules_differential.py).
-A ``Subject`` carries what a rule can ask about one object; build it with ``subject_for`` (three small
-queries) or from prefetched rows.
+A ``Subject`` carries what a rule can ask about one object, as plain data: the object's attributes,
+its collections, plans and group ids (groups.dynamic.subjects builds one from a User or Device with three
+small queries; callers may build one from prefetched rows). The clock is UTC; nothing here needs Django.
 """
 
 from __future__ import annotations
@@ -12,11 +13,9 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
-
-from django.utils import timezone
 
 from groups.rules import properties as P
 from groups.rules import regex
@@ -31,32 +30,6 @@ class Subject:
     collections: dict[str, list[str]] = field(default_factory=dict)
     plans: list[Any] = field(default_factory=list)  # AssignedPlan rows
     member_of: set[uuid.UUID] = field(default_factory=set)
-
-
-def subject_for(obj: Any, *, collections: bool = True, plans: bool = True) -> Subject:
-    """Everything a rule may read about ``obj``: its collections, plans and direct group memberships
-    (the caller may skip what none of its rules read)."""
-    from groups.models import Membership
-    from portal.models import AssignedPlan, Device, DeviceMultiValue, UserMultiValue
-
-    is_device = isinstance(obj, Device)
-    subject = Subject(obj)
-    if collections:
-        values = (
-            DeviceMultiValue.objects.filter(device=obj)
-            if is_device
-            else UserMultiValue.objects.filter(user=obj)
-        ).values_list("attribute", "value")
-        for attribute, value in values:
-            subject.collections.setdefault(attribute, []).append(value)
-    if plans and not is_device:
-        subject.plans = list(AssignedPlan.objects.filter(user=obj))
-    subject.member_of = set(
-        Membership.objects.filter(**{"member_device" if is_device else "member_user": obj}).values_list(
-            "group_id", flat=True
-        )
-    )
-    return subject
 
 
 def shift(now: datetime, value: Now) -> datetime:
@@ -185,7 +158,7 @@ def build(node: Node, now: datetime) -> Callable[[Any], bool]:
 
 
 def predicate(rule: Rule, *, now: datetime | None = None) -> Callable[[Subject], bool]:
-    return build(rule.body, now or timezone.now())
+    return build(rule.body, now or datetime.now(UTC))
 
 
 def _uses_now(text: str) -> bool:
@@ -206,7 +179,7 @@ def _cached(text: str) -> Compiled:
     rule = parse(text)
     types = {P.info_of(n.prop).type for n in walk(rule.body) if isinstance(n, Comparison | Quantified)}
     # A rule that reads the clock is rebuilt at each use; the others are built once per process.
-    pred = None if _uses_now(text) else build(rule.body, timezone.now())
+    pred = None if _uses_now(text) else build(rule.body, datetime.now(UTC))
     return Compiled(rule, pred, P.MEMBEROF in types, P.COLLECTION in types, P.PLANS in types)
 
 
@@ -220,7 +193,7 @@ def compiled(text: str) -> Compiled:
     c = _cached(text)
     if c.predicate is None:
         return Compiled(
-            c.rule, build(c.rule.body, timezone.now()), c.uses_member_of, c.uses_collections, c.uses_plans
+            c.rule, build(c.rule.body, datetime.now(UTC)), c.uses_member_of, c.uses_collections, c.uses_plans
         )
     return c
 
@@ -238,7 +211,7 @@ class Clause:
 
 def explain(rule: Rule, subject: Subject, *, now: datetime | None = None) -> tuple[bool, list[Clause]]:
     """The answer and, in reading order, every clause with its own true/false."""
-    now = now or timezone.now()
+    now = now or datetime.now(UTC)
     clauses: list[Clause] = []
 
     def visit(node: Node, depth: int) -> bool:

@@ -18,9 +18,6 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
-
-from django.utils.dateparse import parse_date, parse_datetime
 
 from groups.rules import properties as P
 from groups.rules import regex
@@ -38,6 +35,7 @@ from groups.rules.ast import (
     Rule,
     RuleSyntaxError,
 )
+from groups.rules.dates import parse_moment
 
 COMPARISON_OPERATORS = {
     name.lower(): name
@@ -492,7 +490,7 @@ class Parser:
                     )
                 return Now(1 if nxt.operator == "plus" else -1, text)
             return Now()
-        moment = _datetime(tok.text)
+        moment = parse_moment(tok.text)
         if moment is None:
             raise RuleSyntaxError(
                 f"{tok.describe()} is not a date-time",
@@ -515,24 +513,6 @@ def _uuid(text: str) -> uuid.UUID | None:
         return uuid.UUID(text.strip("{}"))
     except (ValueError, AttributeError):
         return None
-
-
-def _datetime(text: str) -> datetime | None:
-    try:
-        moment = parse_datetime(text)
-    except ValueError:
-        moment = None
-    if moment is None:
-        try:
-            day = parse_date(text)
-        except ValueError:
-            day = None
-        if day is None:
-            return None
-        moment = datetime(day.year, day.month, day.day)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def parse(text: str) -> Rule:

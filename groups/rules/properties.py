@@ -13,9 +13,9 @@ from portal.directory import (
     DEVICE_BOOLEAN_PROPERTIES,
     DEVICE_COLLECTION_PROPERTIES,
     DEVICE_PROPERTIES,
+    EXTENSION_ATTRIBUTE_COUNT,
     RULE_USER_STRING_PROPERTIES,
 )
-from portal.models import EXTENSION_ATTRIBUTE_COUNT
 
 # Types: string, bool, date, uuid, dirsync (a bool derived from User.source), extension (a key of
 # User.extensions), collection (string items), plans (assignedPlans), memberof.

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django import template
 
-from groups.rules import RuleSyntaxError, explain, parse, subject_for
+from groups.dynamic.subjects import subject_for
+from groups.rules import RuleSyntaxError, explain, parse
 
 register = template.Library()
 

@@ -14,8 +14,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from groups import dynamic
+from groups.dynamic.subjects import subject_for
 from groups.models import ProcessingStatus, RuleChangeHold
-from groups.rules import MAX_RULE_LENGTH, RuleSyntaxError, explain, parse, subject_for
+from groups.rules import MAX_RULE_LENGTH, RuleSyntaxError, explain, parse
 from groups.rules.printer import quote
 from groups.views.common import get_group_for, render_tab
 from portal.authz import can

@@ -10,8 +10,10 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from groups.dynamic.compiler import queryset_for
+from groups.dynamic.subjects import subject_for
 from groups.models import Membership
-from groups.rules import parse, predicate, print_rule, queryset_for, subject_for
+from groups.rules import parse, predicate, print_rule
 from portal.models import AssignedPlan, User, UserMultiValue
 from tests import factories
 from tests.groups import rule_strategies as rs

@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from groups.dynamic.compiler import queryset_for
+from groups.dynamic.subjects import subject_for
 from groups.models import Membership
-from groups.rules import explain, parse, predicate, queryset_for, subject_for
+from groups.rules import explain, parse, predicate
 from portal.models import AssignedPlan, Device, DeviceMultiValue, User, UserMultiValue
 from tests import factories
 

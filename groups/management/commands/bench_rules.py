@@ -16,8 +16,9 @@ from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
 from groups.dynamic import recompute_group, reevaluate
+from groups.dynamic.compiler import queryset_for
 from groups.models import Group, GroupKind, Membership, MembershipSource, MembershipType
-from groups.rules import parse, queryset_for
+from groups.rules import parse
 from portal.models import Plan, Tenant, User, UserMultiValue
 from portal.services import tenant_create
 

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from groups.rules import RuleSyntaxError, parse, queryset_for
+from groups.dynamic.compiler import queryset_for
+from groups.rules import RuleSyntaxError, parse
 from portal.models import Tenant
 
 

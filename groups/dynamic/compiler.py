@@ -23,18 +23,19 @@ from django.db.models.lookups import (
 )
 from django.utils import timezone
 
+from groups.dynamic.db import CaseFold, RegexSearch
+from groups.models import Membership
 from groups.rules import properties as P
 from groups.rules.ast import And, Comparison, DirectReports, Node, Not, Now, Or, Quantified, Rule
-from groups.rules.db import CaseFold, RegexSearch
+from groups.rules.evaluator import shift
 from groups.rules.parser import NEGATED
+from portal.models import AssignedPlan, Device, DeviceMultiValue, User, UserMultiValue
 
 NOTHING = Q(pk__in=[])
 _PATTERN_LOOKUPS = {"eq": Exact, "startsWith": StartsWith, "endsWith": EndsWith, "contains": Contains}
 
 
 def resolve_now(value: Now, now: datetime) -> datetime:
-    from groups.rules.evaluator import shift
-
     return shift(now, value)
 
 
@@ -68,9 +69,6 @@ class _Compiler:
 
     def items(self, prop) -> tuple[object, str]:
         """(queryset of the collection's rows for the outer object, scope of its items)."""
-        from groups.models import Membership
-        from portal.models import AssignedPlan, DeviceMultiValue, UserMultiValue
-
         info = P.info_of(prop)
         owner = self.kind
         if info.type == P.COLLECTION:
@@ -131,8 +129,6 @@ class _Compiler:
 
 def queryset_for(rule: Rule, tenant, *, now: datetime | None = None):
     """The tenant's objects that satisfy ``rule`` (users: not deleted)."""
-    from portal.models import Device, User
-
     if rule.kind == "device":
         base = Device.objects.filter(tenant=tenant)
     else:

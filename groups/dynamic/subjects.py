@@ -1,0 +1,32 @@
+"""A user or device → the rule language's Subject: what a rule may read about it (groups.rules.evaluator)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from groups.models import Membership
+from groups.rules.evaluator import Subject
+from portal.models import AssignedPlan, Device, DeviceMultiValue, UserMultiValue
+
+
+def subject_for(obj: Any, *, collections: bool = True, plans: bool = True) -> Subject:
+    """Everything a rule may read about ``obj``: its collections, plans and direct group memberships
+    (the caller may skip what none of its rules read)."""
+    is_device = isinstance(obj, Device)
+    subject = Subject(obj)
+    if collections:
+        values = (
+            DeviceMultiValue.objects.filter(device=obj)
+            if is_device
+            else UserMultiValue.objects.filter(user=obj)
+        ).values_list("attribute", "value")
+        for attribute, value in values:
+            subject.collections.setdefault(attribute, []).append(value)
+    if plans and not is_device:
+        subject.plans = list(AssignedPlan.objects.filter(user=obj))
+    subject.member_of = set(
+        Membership.objects.filter(**{"member_device" if is_device else "member_user": obj}).values_list(
+            "group_id", flat=True
+        )
+    )
+    return subject
