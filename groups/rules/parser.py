@@ -1,4 +1,4 @@
-"""Lexer and recursive-descent parser of Entra's dynamic membership rule language.
+"""Recursive-descent parser of Entra's dynamic membership rule language.
 
 Grammar (precedence from the reference: comparisons bind tightest, then -not, -and, -or)::
 
@@ -9,15 +9,15 @@ Grammar (precedence from the reference: comparisons bind tightest, then -not, -a
     primary    := "(" or ")" | property ( OP value | ("-any" | "-all") "(" or ")" )
     value      := STRING | WORD | "[" value ( "," value )* "]" | "system.now" ( ("-plus"|"-minus") DURATION )?
 
-Operators are written with or without the hyphen (an en dash counts as one), in any letter case. The
-parser raises only RuleSyntaxError, always with a position and, where it helps, what was expected.
+Operators are written with or without the hyphen (an en dash counts as one), in any letter case; the
+words come from groups.rules.lexer. The parser raises only RuleSyntaxError, always with a position
+and, where it helps, what was expected.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
 
 from groups.rules import properties as P
 from groups.rules import regex
@@ -36,6 +36,7 @@ from groups.rules.ast import (
     RuleSyntaxError,
 )
 from groups.rules.dates import parse_moment
+from groups.rules.lexer import NUMBER, Token, tokenize
 
 COMPARISON_OPERATORS = {
     name.lower(): name
@@ -78,87 +79,10 @@ OPS_BY_TYPE = {
     P.UUID: {"eq", "ne", "in", "notIn"},
 }
 MAX_DEPTH = 100
-DASHES = ("-", "\u2013")  # a hyphen, or the en dash that Word puts in pasted rules
-_PUNCTUATION = "()[],"
-_NUMBER = re.compile(r"^-?\d+$")
 _DURATION = re.compile(
     r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$"
 )
 _PROPERTY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)$")
-
-
-@dataclass(frozen=True)
-class Token:
-    kind: str  # "punct", "string", "word", "end"
-    text: str  # punctuation char, string value, or the raw word
-    pos: int
-    end: int
-
-    @property
-    def operator(self) -> str | None:
-        """The lowercased operator name when this word can be an operator ("-eq", "EQ", "–and")."""
-        if self.kind != "word":
-            return None
-        word = self.text[1:] if self.text[:1] in DASHES else self.text
-        return word.lower() if word and word.isalpha() else None
-
-    @property
-    def dashed(self) -> bool:
-        return self.kind == "word" and self.text[:1] in DASHES and not _NUMBER.match(self.text)
-
-    def describe(self) -> str:
-        if self.kind == "end":
-            return "the end of the rule"
-        if self.kind == "string":
-            return f"the text {self.text!r}"
-        return f"'{self.text}'"
-
-
-def tokenize(text: str) -> list[Token]:
-    tokens: list[Token] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c.isspace():
-            i += 1
-            continue
-        if c in _PUNCTUATION:
-            tokens.append(Token("punct", c, i, i + 1))
-            i += 1
-            continue
-        if c in "\"'":
-            value, end = _read_string(text, i)
-            tokens.append(Token("string", value, i, end))
-            i = end
-            continue
-        start = i
-        while i < n and not text[i].isspace() and text[i] not in _PUNCTUATION and text[i] not in "\"'":
-            i += 1
-        tokens.append(Token("word", text[start:i], start, i))
-    tokens.append(Token("end", "", n, n))
-    return tokens
-
-
-def _read_string(text: str, start: int) -> tuple[str, int]:
-    """A quoted string. In "double" quotes, `" and \\" are a quote; in either kind, '' is one '."""
-    quote = text[start]
-    out: list[str] = []
-    i, n = start + 1, len(text)
-    while i < n:
-        c = text[i]
-        if quote == '"' and c in "`\\" and i + 1 < n and text[i + 1] == '"':
-            out.append('"')
-            i += 2
-            continue
-        if c == "'" and i + 1 < n and text[i + 1] == "'":
-            out.append("'")
-            i += 2
-            continue
-        if c == quote:
-            return "".join(out), i + 1
-        out.append(c)
-        i += 1
-    raise RuleSyntaxError("This text is never closed", start, f"a closing {quote}")
 
 
 class Parser:
@@ -455,7 +379,7 @@ class Parser:
             return found
         # strings
         if tok.kind == "word":
-            if _NUMBER.match(tok.text):
+            if NUMBER.match(tok.text):
                 return str(int(tok.text))
             raise RuleSyntaxError(
                 f"Unexpected {tok.describe()}: text values go in double quotes", tok.pos, f'"{tok.text}"'
