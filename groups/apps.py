@@ -8,6 +8,14 @@ class GroupsConfig(AppConfig):
     name = "groups"
 
     def ready(self) -> None:
+        # Models are loaded only now: these modules import them.
+        from groups.dynamic import on_membership_written, reevaluate
         from groups.rules.db import register_sqlite_functions
+        from groups.services import leavers
+        from groups.services.membership import register_reaction
+        from portal.services.users import register_attribute_reaction, register_leaver_handler
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="groupdesk-rule-functions")
+        register_reaction(on_membership_written)
+        register_attribute_reaction(reevaluate)
+        register_leaver_handler(leavers)
