@@ -297,7 +297,7 @@ def _ra_api_add(p: Privileged):
 
 
 def _ra_restore(p: Privileged):
-    Membership.objects.create(group=p.group, member_user=p.ann)
+    p.group.memberships.create(member_user=p.ann)
     user_delete(actor=p.global_admin, user=User.objects.get(pk=p.ann.pk))
     restored = user_restore(actor=p.user_admin, user=User.objects.get(pk=p.ann.pk))
     assert [r["group"] for r in restored.restore_report.not_restored] == [p.group.display_name]
@@ -305,7 +305,7 @@ def _ra_restore(p: Privileged):
 
 
 def _ra_reenable(p: Privileged):
-    Membership.objects.create(group=p.group, member_user=p.ann)
+    p.group.memberships.create(member_user=p.ann)
     user_update(actor=p.global_admin, user=User.objects.get(pk=p.ann.pk), changes={"account_enabled": False})
     enabled = user_update(
         actor=p.user_admin, user=User.objects.get(pk=p.ann.pk), changes={"account_enabled": True}
@@ -337,3 +337,14 @@ def test_only_the_writer_module_writes_memberships_and_ownerships():
                 if write.search(line):
                     offenders.append(f"{source.relative_to(root)}:{number}: {line.strip()}")
     assert offenders == []
+
+
+def test_the_restore_page_says_which_memberships_were_not_restored_and_why(tenant):
+    p = Privileged(tenant)
+    p.group.memberships.create(member_user=p.ann)
+    user_delete(actor=p.global_admin, user=User.objects.get(pk=p.ann.pk))
+    client = Client()
+    client.force_login(p.user_admin)
+    page = client.post(reverse("user_restore", args=[p.ann.pk]), follow=True).content.decode()
+    assert f"Not restored: {p.group.display_name} (as member)" in page
+    assert "role-assignable" in page
