@@ -22,9 +22,9 @@ from django.utils import timezone
 from access_requests.models import JoinRequest, RequestStatus
 from access_requests.notifications import notify_owners_soon, notify_requester
 from groups.models import Group, Membership, MembershipSource
-from groups.services import ServiceError, check_member_allowed
+from groups.services import ServiceError, membership
 from portal.audit import audit_record
-from portal.authz import authorize, forget
+from portal.authz import authorize
 from portal.models import User
 
 MAX_JUSTIFICATION = 1000
@@ -49,43 +49,23 @@ def _request_facts(join_request: JoinRequest) -> dict[str, Any]:
 @transaction.atomic
 def group_join(*, actor: User, group: Group) -> Membership:
     """Join an open group: immediate membership."""
-    authorize(actor, "join", group)
-    check_member_allowed(group, actor)
-    try:
-        with transaction.atomic():
-            membership = Membership.objects.create(
-                group=group, member_user=actor, added_by=actor, source=MembershipSource.DIRECT
-            )
-    except IntegrityError:
-        raise ServiceError(f"You're already a member of {group.display_name}.") from None
-    audit_record(
-        tenant=group.tenant,
+    return membership.member_add(
         actor=actor,
+        group=group,
+        member=actor,
+        right="join",
         activity="Join group",
-        target=group,
-        after={"member": actor.user_principal_name, "joinPolicy": group.join_policy},
+        details={"joinPolicy": group.join_policy},
     )
-    forget(actor)
-    return membership
 
 
 @transaction.atomic
 def group_leave(*, actor: User, group: Group, reason: str = "") -> None:
     """Leave a group the actor is a direct member of (never a dynamic or synced one)."""
-    authorize(actor, "leave", group)
     reason = _clean_text(reason, limit=MAX_REASON, what="reason")
-    deleted, _ = Membership.objects.filter(group=group, member_user=actor).delete()
-    if not deleted:
-        raise ServiceError(f"You're not a direct member of {group.display_name}.")
-    audit_record(
-        tenant=group.tenant,
-        actor=actor,
-        activity="Leave group",
-        target=group,
-        before={"member": actor.user_principal_name},
-        reason=reason,
+    membership.member_remove(
+        actor=actor, group=group, member=actor, right="leave", activity="Leave group", reason=reason
     )
-    forget(actor)
 
 
 @transaction.atomic
@@ -178,21 +158,27 @@ def _decide(*, actor: User, join_request: JoinRequest, approve: bool, reason: st
     join_request.decided_date_time = timezone.now()
     join_request.reason = reason
     join_request.save(update_fields=["status", "decided_by", "decided_date_time", "reason"])
-    added = False
+    activity = "Approve join request" if approve else "Deny join request"
     if approve and not Membership.objects.filter(group=group, member_user=requester).exists():
-        check_member_allowed(group, requester)
-        Membership.objects.create(
-            group=group, member_user=requester, added_by=actor, source=MembershipSource.REQUEST
+        membership.member_add(
+            actor=actor,
+            group=group,
+            member=requester,
+            source=MembershipSource.REQUEST,
+            right="requests/decide",
+            activity=activity,
+            details=_request_facts(join_request) | {"memberAdded": True},
+            reason=reason,
         )
-        added = True
-    audit_record(
-        tenant=group.tenant,
-        actor=actor,
-        activity="Approve join request" if approve else "Deny join request",
-        target=group,
-        after=_request_facts(join_request) | {"memberAdded": added},
-        reason=reason,
-    )
+    else:  # denied, or already a member meanwhile: nobody joins
+        audit_record(
+            tenant=group.tenant,
+            actor=actor,
+            activity=activity,
+            target=group,
+            after=_request_facts(join_request) | {"memberAdded": False},
+            reason=reason,
+        )
     transaction.on_commit(lambda r=join_request: notify_requester(r), robust=True)
     return join_request
 
@@ -228,3 +214,18 @@ def join_requests_decide(
         except (ServiceError, PermissionDenied) as exc:
             outcome.refused.append((join_request, str(exc)))
     return outcome
+
+
+class LeaverRequests:
+    """The core's leaver handler for join requests (registered in ``AccessRequestsConfig.ready``): a
+    leaver's pending requests are cancelled; a restore doesn't send them again."""
+
+    @staticmethod
+    def offboard(*, actor: Any, user: User, reason: str, keep_rule_memberships: bool, report: Any) -> None:
+        pending = JoinRequest.objects.filter(requester=user, status=RequestStatus.PENDING)
+        report.cancelled_requests = [str(pk) for pk in pending.values_list("pk", flat=True)]
+        pending.update(status=RequestStatus.CANCELLED, decided_date_time=timezone.now(), reason=reason)
+
+    @staticmethod
+    def restore(*, actor: Any, user: User, removed: dict, report: Any) -> None:
+        return None

@@ -8,7 +8,14 @@ class GroupsConfig(AppConfig):
     name = "groups"
 
     def ready(self) -> None:
-        # Not at the top: groups.dynamic imports the models, which may only load once the app registry is ready.
+        # Not at the top: these modules import the models, which load only once the app registry is ready.
+        from groups.dynamic import on_membership_written, reevaluate
         from groups.dynamic.db import register_sqlite_functions
+        from groups.services import leavers
+        from groups.services.membership import register_reaction
+        from portal.services.users import register_attribute_reaction, register_leaver_handler
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="groupdesk-rule-functions")
+        register_reaction(on_membership_written)
+        register_attribute_reaction(reevaluate)
+        register_leaver_handler(leavers)

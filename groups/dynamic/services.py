@@ -31,7 +31,6 @@ from groups.models import (
     Group,
     GroupKind,
     Membership,
-    MembershipSource,
     MembershipType,
     ProcessingState,
     ProcessingStatus,
@@ -40,16 +39,18 @@ from groups.models import (
 from groups.rules import RuleSyntaxError, parse
 from groups.rules.ast import Rule
 from groups.rules.evaluator import compiled
+from groups.services import membership
 from portal.audit import audit_record
 from portal.authz import authorize
-from portal.models import AuditEvent, Device, Tenant, User
+from portal.models import Device, Tenant, User
 
 logger = logging.getLogger(__name__)
 
-RULE_ACTOR = "Dynamic membership rule"
+RULE_ACTOR = membership.RULE_ACTOR
 BATCH = 5000
 AUDIT_NAMES_LIMIT = 1000  # names listed in a recompute's summary event; counts are always complete
 MAX_CASCADE_PASSES = 5
+REEVALUATE_LIMIT = 1000  # members changed at once above which memberOf dependents are recomputed whole
 
 
 class RuleError(Exception):
@@ -328,16 +329,7 @@ def recompute_group(group_id: uuid.UUID | str) -> RecomputeResult:
         processing_removed=result.removed,
         processing_finished=timezone.now(),
     )
-    if result.added or result.removed:
-        _licenses(group)
-        cascade_member_of(group)
     return result
-
-
-def _licenses(group: Group) -> None:
-    from groups.licensing.services import licenses_after_membership_change
-
-    licenses_after_membership_change(group)
 
 
 def _apply(group: Group) -> RecomputeResult:
@@ -349,33 +341,16 @@ def _apply(group: Group) -> RecomputeResult:
     # Any member of another kind (left from an older rule) leaves too.
     stale_rows = [pk for pk, member in current_rows if member is None or member not in target]
     adds = sorted(target - current, key=str)
-    total = len(stale_rows) + len(adds) or 1
-    done = 0
-    for start in range(0, len(stale_rows), BATCH):
-        with transaction.atomic():
-            Membership.objects.filter(pk__in=stale_rows[start : start + BATCH]).delete()
-            done += len(stale_rows[start : start + BATCH])
-            _progress(group, done, total)
-    now = timezone.now()
-    for start in range(0, len(adds), BATCH):
-        chunk = adds[start : start + BATCH]
-        with transaction.atomic():
-            Membership.objects.bulk_create(
-                [
-                    Membership(
-                        group=group,
-                        source=MembershipSource.RULE,
-                        created_date_time=now,
-                        **{f"{field}_id": pk},
-                    )
-                    for pk in chunk
-                ],
-                ignore_conflicts=True,
-            )
-            done += len(chunk)
-            _progress(group, done, total)
-    if adds or stale_rows:
-        _audit_recompute(group, rule, adds, current - target, len(stale_rows))
+    membership.rule_members_apply(
+        group=group,
+        kind_field=field,
+        adds=adds,
+        stale_membership_ids=stale_rows,
+        batch=BATCH,
+        progress=lambda done, total: _progress(group, done, total),
+        summary=_summary(rule, adds, current - target, len(stale_rows)),
+        reason=_rule_reason(group),
+    )
     return RecomputeResult(added=len(adds), removed=len(stale_rows))
 
 
@@ -383,7 +358,8 @@ def _progress(group: Group, done: int, total: int) -> None:
     Group.objects.filter(pk=group.pk).update(processing_progress=min(99, math.floor(done * 100 / total)))
 
 
-def _audit_recompute(group: Group, rule: Rule, adds: list, removed_ids: set, removed: int) -> None:
+def _summary(rule: Rule, adds: list, removed_ids: set, removed: int) -> dict:
+    """The recompute's audit summary: counts, and the first names of who joined and left."""
     model = Device if rule.kind == "device" else User
     names = "user_principal_name" if model is User else "display_name"
 
@@ -391,25 +367,12 @@ def _audit_recompute(group: Group, rule: Rule, adds: list, removed_ids: set, rem
         ids = list(ids)[:AUDIT_NAMES_LIMIT]
         return sorted(model.objects.filter(pk__in=ids).values_list(names, flat=True))
 
-    audit_record(
-        tenant=group.tenant,
-        actor=RULE_ACTOR,
-        activity="Update dynamic group membership",
-        target=group,
-        after={
-            "added": len(adds),
-            "removed": removed,
-            "addedMembers": listed(adds),
-            "removedMembers": listed(removed_ids),
-        },
-        reason=_rule_reason(group),
-    )
-
-
-def cascade_member_of(group: Group) -> None:
-    """Groups whose memberOf rule names ``group`` are recomputed after its members changed."""
-    for other in _member_of_dependents(group.tenant, {group.pk}):
-        schedule_recompute(other)
+    return {
+        "added": len(adds),
+        "removed": removed,
+        "addedMembers": listed(adds),
+        "removedMembers": listed(removed_ids),
+    }
 
 
 def _member_of_dependents(tenant: Tenant, group_ids: set) -> list[Group]:
@@ -481,11 +444,9 @@ def reevaluate(*, tenant: Tenant, objects: Iterable[User | Device], actor: Any =
     dynamic_ids = {r.group_id for r in rules}
     plain = [r for r in rules if not r.uses_member_of]
     member_of = [r for r in rules if r.uses_member_of]
-    field = _kind_field(kind)
     needs_collections = any(r.uses_collections for r in rules)
     needs_plans = any(r.uses_plans for r in rules)
-    names = {r.group_id: r for r in rules}
-    events: list[AuditEvent] = []
+    changes = []
     for obj in objects:
         deleted = kind == "user" and obj.deleted_date_time is not None
         subject = subject_for(obj, collections=needs_collections, plans=needs_plans)
@@ -501,65 +462,34 @@ def reevaluate(*, tenant: Tenant, objects: Iterable[User | Device], actor: Any =
             if settled == wanted:
                 break
             wanted = settled
-        adds, removes = wanted - before, before - wanted
-        if removes:
-            Membership.objects.filter(group_id__in=removes, **{field: obj}).delete()
-        if adds:
-            Membership.objects.bulk_create(
-                [Membership(group_id=g, source=MembershipSource.RULE, **{field: obj}) for g in adds],
-                ignore_conflicts=True,
-            )
-        for group_id in sorted(adds | removes, key=str):
-            r = names[group_id]
-            added = group_id in adds
-            events.append(
-                _event(
-                    tenant,
-                    activity="Add member to group" if added else "Remove member from group",
-                    group_id=group_id,
-                    group_name=r.name,
-                    member=obj,
-                    added=added,
-                    reason=f"Dynamic membership rule of “{r.name}”: {r.rule_text}",
-                )
-            )
-        totals["added"] += len(adds)
-        totals["removed"] += len(removes)
-    if events:
-        AuditEvent.objects.bulk_create(events)
-        _licenses(Group(tenant=tenant, tenant_id=tenant.pk))
+        changes.append((obj, wanted - before, before - wanted))
+        totals["added"] += len(wanted - before)
+        totals["removed"] += len(before - wanted)
+    membership.rule_object_apply(
+        tenant=tenant,
+        changes=changes,
+        groups={r.group_id: membership.RuleGroup(r.group_id, r.name, r.rule_text) for r in rules},
+    )
     return totals
 
 
-def _event(
-    tenant, *, activity: str, group_id, group_name: str, member, added: bool, reason: str
-) -> AuditEvent:
-    from portal.audit import current_request_id
-
-    change = {"member": _name_of(member), "memberType": "device" if isinstance(member, Device) else "user"}
-    return AuditEvent(
-        tenant=tenant,
-        activity=activity,
-        category="GroupManagement",
-        actor_type="system",
-        actor_name=RULE_ACTOR,
-        target_id=str(group_id),
-        target_type="group",
-        target_name=group_name,
-        before=None if added else change,
-        after={**change, "source": MembershipSource.RULE} if added else None,
-        reason=reason,
-        request_id=current_request_id.get() or "",
-    )
-
-
-def on_membership_changed(group: Group, member: Any) -> None:
-    """A hand-made change in ``group``: re-run memberOf rules that name it, for that member."""
-    if not isinstance(member, User | Device):
+def on_membership_written(change: membership.Change) -> None:
+    """The writer's reaction (registered in ``GroupsConfig.ready``): dynamic groups whose memberOf rule
+    names a changed group follow in the same transaction. Per object for a few members; a recompute of
+    each such group after a rule recompute or a big bulk change. Per-object rule writes settled their
+    memberOf rules already."""
+    if change.by_rule and change.members:
         return
-    if not _member_of_dependents(group.tenant, {group.pk}):
+    dependents = _member_of_dependents(change.tenant, set(change.group_ids))
+    if not dependents:
         return
-    reevaluate(tenant=group.tenant, objects=[member])
+    objects = [m for m in change.members if isinstance(m, User | Device)]
+    if change.by_rule or len(objects) > REEVALUATE_LIMIT:
+        for group in dependents:
+            schedule_recompute(group)
+        return
+    for kind in (User, Device):
+        reevaluate(tenant=change.tenant, objects=[m for m in objects if isinstance(m, kind)])
 
 
 def on_group_created(group: Group) -> None:

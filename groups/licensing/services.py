@@ -203,11 +203,11 @@ def _allocate(skus: Iterable[SubscribedSku]) -> int:
     return activated
 
 
-def licenses_after_membership_change(group: Group) -> None:
-    """Members get and lose licenses with their membership, in the same transaction. Tenants
-    without licensed groups pay one cheap query."""
-    if GroupLicense.objects.filter(group__tenant_id=group.tenant_id).exists():
-        licenses_reconcile(tenant=group.tenant)
+def licenses_after_membership_change(*, tenant: Tenant) -> None:
+    """Members get and lose licenses with their membership, in the same transaction (called by the
+    membership writer after every write). Tenants without licensed groups pay one cheap query."""
+    if GroupLicense.objects.filter(group__tenant_id=tenant.pk).exists():
+        licenses_reconcile(tenant=tenant)
 
 
 def process_license_queue(*, now: datetime) -> int:

@@ -3,7 +3,8 @@ transaction. One module per area; the names are re-exported here so callers impo
 ``groups.services``.
 
 errors.py     ServiceError, NamingError
-core.py       create, members, owners, soft delete
+core.py       create, soft delete, the member and owner services
+membership.py THE writer of memberships and ownerships (every path into or out of a group)
 bulk.py       CSV bulk add of members
 policy.py     naming policy and expiration dates of new groups
 lifecycle.py  provisioning, update, restore, permanent delete, renew
@@ -19,7 +20,6 @@ from groups.services.bulk import (
     parse_member_csv,
 )
 from groups.services.core import (
-    check_member_allowed,
     default_join_policy,
     group_create,
     group_snapshot,
@@ -42,6 +42,7 @@ from groups.services.lifecycle import (
     group_restore,
     group_update,
 )
+from groups.services.membership import check_member_allowed
 from groups.services.policy import (
     expiration_covers,
     initial_expiration,

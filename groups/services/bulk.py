@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
-from groups.licensing.services import licenses_after_membership_change
-from groups.models import (
-    Group,
-    Membership,
-    MembershipSource,
-)
+from groups.models import Group, Membership
+from groups.services import membership
 from groups.services.errors import ServiceError
-from portal.audit import audit_record
 from portal.authz import authorize
 from portal.models import User
 
@@ -38,9 +35,6 @@ class BulkReport:
 def parse_member_csv(text: str) -> list[tuple[int, str]]:
     """(line number, userPrincipalName) pairs from a CSV whose first column names users; a header line
     (a first cell without "@", such as ``userPrincipalName``) and blank lines are skipped."""
-    import csv
-    import io
-
     rows: list[tuple[int, str]] = []
     for number, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
         value = (cells[0] if cells else "").strip()
@@ -56,9 +50,8 @@ def parse_member_csv(text: str) -> list[tuple[int, str]]:
 def memberships_bulk_add(*, actor: User, group: Group, lines: list[tuple[int, str]]) -> BulkReport:
     """Add the users named by userPrincipalName; report every line that could not be added and why.
 
-    One authorization, a handful of queries and batched inserts whatever the file's length (a per-line
-    ``membership_add`` would re-run licensing for every line). Each added member is audited as
-    "Add member to group", as one by one.
+    A handful of queries whatever the file's length; the writer (``membership.members_add_many``)
+    inserts in batches, audits each member added and runs the consequences once.
     """
     authorize(actor, "members/update", group)
     if group.is_dynamic:
@@ -100,47 +93,11 @@ def memberships_bulk_add(*, actor: User, group: Group, lines: list[tuple[int, st
             report.refused.append(BulkLine(number, value, reason))
         else:
             to_add.append((number, user))
-    for start in range(0, len(to_add), 500):
-        batch = to_add[start : start + 500]
-        added = _bulk_insert_members(group, batch, actor=actor, report=report)
-        for user in added:
-            audit_record(
-                tenant=group.tenant,
-                actor=actor,
-                activity="Add member to group",
-                target=group,
-                after={
-                    "member": user.user_principal_name,
-                    "memberType": "user",
-                    "source": MembershipSource.DIRECT,
-                },
-                reason="Bulk add from a CSV file",
-            )
-            report.added.append(user.user_principal_name)
-    if report.added:
-        licenses_after_membership_change(group)
+    outcome = membership.members_add_many(
+        actor=actor, group=group, users=[user for _, user in to_add], reason="Bulk add from a CSV file"
+    )
+    report.added = [user.user_principal_name for user in outcome.added]
+    line_of = {user.pk: number for number, user in to_add}
+    report.refused += [BulkLine(line_of[u.pk], u.user_principal_name, why) for u, why in outcome.refused]
     report.refused.sort(key=lambda line: line.line)
     return report
-
-
-def _bulk_insert_members(
-    group: Group, batch: list[tuple[int, User]], *, actor: User, report: BulkReport
-) -> list[User]:
-    def row(user: User) -> Membership:
-        return Membership(group=group, member_user=user, source=MembershipSource.DIRECT, added_by=actor)
-
-    try:
-        with transaction.atomic():
-            Membership.objects.bulk_create([row(user) for _, user in batch])
-        return [user for _, user in batch]
-    except IntegrityError:
-        pass  # someone added one of them meanwhile: go row by row to know which
-    added = []
-    for number, user in batch:
-        try:
-            with transaction.atomic():
-                row(user).save()
-            added.append(user)
-        except IntegrityError:
-            report.refused.append(BulkLine(number, user.user_principal_name, "already a member"))
-    return added

@@ -1,4 +1,5 @@
-"""Groups, memberships and ownerships: create, add, remove, soft delete.
+"""Groups: create and soft delete; the member and owner services people call (the writes themselves are
+``groups.services.membership``'s).
 
 Each function: authorize (portal.authz) → change → audit, in one transaction. Raise ``ServiceError``
 for a refusal the user can fix (shown as a form error or a 4xx), ``PermissionDenied`` for a right the
@@ -9,13 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from groups import dynamic
-from groups.licensing.services import licenses_after_membership_change
 from groups.models import (
-    MAX_OWNERS,
     CreatedIn,
     Group,
     GroupKind,
@@ -25,12 +24,12 @@ from groups.models import (
     MembershipType,
     Ownership,
 )
-from groups.selectors import nesting_path
+from groups.services import membership
 from groups.services.errors import ServiceError
 from groups.services.policy import _names_under_policy, initial_expiration
 from portal.audit import audit_record
-from portal.authz import GroupSpec, acting_user, authorize, forget
-from portal.models import Device, ServicePrincipal, User
+from portal.authz import GroupSpec, acting_user, authorize
+from portal.models import User
 
 
 def group_snapshot(group: Group) -> dict[str, Any]:
@@ -107,16 +106,8 @@ def group_create(
     audit_record(
         tenant=actor.tenant, actor=actor, activity="Add group", target=group, after=group_snapshot(group)
     )
-    if as_owner:
-        Ownership.objects.create(group=group, user=actor, added_by=actor)
-        audit_record(
-            tenant=actor.tenant,
-            actor=actor,
-            activity="Add owner to group",
-            target=group,
-            after={"owner": actor.user_principal_name},
-        )
-        forget(actor)
+    if as_owner:  # the creator's own right to create makes them the first owner
+        membership.owner_add(actor=actor, group=group, user=actor, right=None)
     dynamic.on_group_created(group)
     return group
 
@@ -144,133 +135,26 @@ def _check_rule(rule: str, kind: str) -> None:
         raise ServiceError(str(exc)) from None
 
 
-def _member_field(member: Any) -> str:
-    if isinstance(member, User):
-        return "member_user"
-    if isinstance(member, Group):
-        return "member_group"
-    if isinstance(member, Device):
-        return "member_device"
-    if isinstance(member, ServicePrincipal):
-        return "member_service_principal"
-    raise TypeError(f"{type(member).__name__} can't be a group member")
-
-
-def check_member_allowed(group: Group, member: Any) -> None:
-    """The model-layer invariants of membership that the database can't express."""
-    if member.tenant_id != group.tenant_id:
-        raise ServiceError("That object belongs to another organization.")
-    field = _member_field(member)
-    if group.kind in (GroupKind.MICROSOFT_365, GroupKind.DISTRIBUTION) and field in (
-        "member_device",
-        "member_service_principal",
-    ):
-        raise ServiceError(f"{group.get_kind_display()} groups hold users and groups only.")
-    if group.kind == GroupKind.MICROSOFT_365 and field == "member_group":
-        raise ServiceError("Microsoft 365 groups can't contain groups.")
-    if field == "member_group":
-        if group.is_assignable_to_role:
-            raise ServiceError("Role-assignable groups can't contain groups.")
-        if member.id == group.id:
-            raise ServiceError("A group can't be a member of itself.")
-        path = nesting_path(start=member, goal=group)
-        if path:
-            loop = " → ".join(g.display_name for g in [group, *path])
-            raise ServiceError(f"Adding this group would make a cycle: {loop}.")
-    if field == "member_user" and member.deleted_date_time is not None:
-        raise ServiceError("That user has been deleted.")
-
-
-def _add(group: Group, member: Any, *, actor: User | None, source: str) -> Membership:
-    check_member_allowed(group, member)
-    field = _member_field(member)
-    if Membership.objects.filter(group=group, **{field: member}).exists():
-        raise ServiceError(f"{member.display_name} is already a member of {group.display_name}.")
-    try:
-        with transaction.atomic():
-            return Membership.objects.create(
-                group=group, source=source, added_by=acting_user(actor), **{field: member}
-            )
-    except IntegrityError:
-        raise ServiceError(f"{member.display_name} is already a member of {group.display_name}.") from None
-
-
 @transaction.atomic
 def membership_add(
     *, actor: User, group: Group, member: Any, source: str = MembershipSource.DIRECT, reason: str = ""
 ) -> Membership:
-    authorize(actor, "members/update", group, member=member)
-    if group.is_dynamic:
-        raise ServiceError("Membership of a dynamic group is set by its rule.")
-    membership = _add(group, member, actor=actor, source=source)
-    licenses_after_membership_change(group)
-    audit_record(
-        tenant=group.tenant,
-        actor=actor,
-        activity="Add member to group",
-        target=group,
-        after={"member": _name(member), "memberType": membership.member_kind, "source": source},
-        reason=reason,
-    )
-    dynamic.on_membership_changed(group, member)
-    return membership
+    return membership.member_add(actor=actor, group=group, member=member, source=source, reason=reason)
 
 
 @transaction.atomic
 def membership_remove(*, actor: User, group: Group, member: Any, reason: str = "") -> None:
-    authorize(actor, "members/update", group)
-    if group.is_dynamic:
-        raise ServiceError("Membership of a dynamic group is set by its rule.")
-    deleted, _ = Membership.objects.filter(group=group, **{_member_field(member): member}).delete()
-    if not deleted:
-        raise ServiceError(f"{member.display_name} is not a direct member of {group.display_name}.")
-    licenses_after_membership_change(group)
-    audit_record(
-        tenant=group.tenant,
-        actor=actor,
-        activity="Remove member from group",
-        target=group,
-        before={"member": _name(member)},
-        reason=reason,
-    )
-    dynamic.on_membership_changed(group, member)
+    membership.member_remove(actor=actor, group=group, member=member, reason=reason)
 
 
 @transaction.atomic
 def ownership_add(*, actor: User, group: Group, user: User) -> Ownership:
-    authorize(actor, "owners/update", group)
-    if user.tenant_id != group.tenant_id:
-        raise ServiceError("That user belongs to another organization.")
-    if user.is_guest and not actor.tenant.group_settings.allow_guests_to_be_group_owner:
-        raise ServiceError("Guests can't be group owners in this organization.")
-    if Ownership.objects.filter(group=group, user=user).exists():
-        raise ServiceError(f"{user.display_name} already owns {group.display_name}.")
-    if Ownership.objects.filter(group=group).count() >= MAX_OWNERS:
-        raise ServiceError(f"A group can have at most {MAX_OWNERS} owners.")
-    ownership = Ownership.objects.create(group=group, user=user, added_by=acting_user(actor))
-    audit_record(
-        tenant=group.tenant,
-        actor=actor,
-        activity="Add owner to group",
-        target=group,
-        after={"owner": user.user_principal_name},
-    )
-    return ownership
+    return membership.owner_add(actor=actor, group=group, user=user)
 
 
 @transaction.atomic
 def ownership_remove(*, actor: User, group: Group, user: User) -> None:
-    authorize(actor, "owners/update", group)
-    deleted, _ = Ownership.objects.filter(group=group, user=user).delete()
-    if not deleted:
-        raise ServiceError(f"{user.display_name} doesn't own {group.display_name}.")
-    audit_record(
-        tenant=group.tenant,
-        actor=actor,
-        activity="Remove owner from group",
-        target=group,
-        before={"owner": user.user_principal_name},
-    )
+    membership.owner_remove(actor=actor, group=group, user=user)
 
 
 @transaction.atomic
@@ -284,7 +168,3 @@ def group_soft_delete(*, actor: User, group: Group) -> Group:
         tenant=group.tenant, actor=actor, activity="Delete group", target=group, before=group_snapshot(group)
     )
     return group
-
-
-def _name(member: Any) -> str:
-    return getattr(member, "user_principal_name", None) or member.display_name

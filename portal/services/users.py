@@ -3,6 +3,7 @@ leavers (disable/delete removes memberships, restorable for 30 days) and restore
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -18,7 +19,7 @@ from portal.directory import (
     USER_STRING_PROPERTIES,
 )
 from portal.models import (
-    RoleAssignment,
+    AuditEvent,
     Tenant,
     User,
 )
@@ -38,22 +39,38 @@ def user_snapshot(user: User) -> dict[str, Any]:
     return data
 
 
+# --- what feature apps plug in (from their AppConfig.ready) -----------------------------------------
+
+_attribute_reactions: list[Callable[..., Any]] = []
+_leaver_handlers: list[Any] = []
+
+
+def register_attribute_reaction(reaction: Callable[..., Any]) -> None:
+    """``reaction(tenant=..., objects=[users or devices])`` runs, in the caller's transaction, after
+    every change of user or device attributes (dynamic membership registers here)."""
+    if reaction not in _attribute_reactions:
+        _attribute_reactions.append(reaction)
+
+
+def register_leaver_handler(handler: Any) -> None:
+    """``handler.offboard(actor=, user=, reason=, keep_rule_memberships=, report=)`` takes a leaver out of
+    what the app owns and fills its part of the ``OffboardReport``; ``handler.restore(actor=, user=,
+    removed=, report=)`` puts back what the last offboarding removed (``removed``: its audited list)."""
+    if handler not in _leaver_handlers:
+        _leaver_handlers.append(handler)
+
+
 def on_user_attributes_changed(*, tenant: Tenant, users: list[User], actor: Any) -> None:
-    """Reactions to changed user attributes, in the caller's transaction.
-
-    Dynamic membership (groups.rules) hooks in here so every path that edits users (admin page,
-    import_users, the API) updates memberships in the same transaction.
-    """
-    from groups.dynamic import reevaluate
-
-    reevaluate(tenant=tenant, objects=users)
+    """Reactions to changed user attributes, in the caller's transaction: every path that edits users
+    (admin page, import_users, the API) ends here, so dynamic groups follow in the same transaction."""
+    for reaction in _attribute_reactions:
+        reaction(tenant=tenant, objects=users)
 
 
 def on_device_attributes_changed(*, tenant: Tenant, devices: list, actor: Any) -> None:
     """The same for devices (import_devices, device edits)."""
-    from groups.dynamic import reevaluate
-
-    reevaluate(tenant=tenant, objects=devices)
+    for reaction in _attribute_reactions:
+        reaction(tenant=tenant, objects=devices)
 
 
 # --- users: attribute edits, leavers, restore ----------------------------------------------------
@@ -77,6 +94,18 @@ class OffboardReport:
     ownerships: list[dict] = field(default_factory=list)
     cancelled_requests: list[str] = field(default_factory=list)
     ownerless_groups: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class RestoreReport:
+    """What a restore (or re-enabling) put back, and what it didn't with the reason: a membership is
+    restored only as an add by the actor would be (privilege dominance included)."""
+
+    memberships: list[str] = field(default_factory=list)
+    ownerships: list[str] = field(default_factory=list)
+    not_restored: list[dict] = field(
+        default_factory=list
+    )  # {"group": name, "as": "member"|"owner", "reason"}
 
 
 def _authorize_user_change(actor: User, user: User) -> None:
@@ -146,7 +175,7 @@ def user_update(*, actor: User, user: User, changes: dict[str, Any]) -> User:
             actor=actor, user=user, reason="User disabled", keep_rule_memberships=True
         )
     elif not was_enabled and user.account_enabled:
-        _restore_groups(actor=actor, user=user)
+        user.restore_report = _restore_groups(actor=actor, user=user)
     on_user_attributes_changed(tenant=user.tenant, users=[user], actor=actor)
     return user
 
@@ -191,67 +220,22 @@ def user_restore(*, actor: User, user: User) -> User:
     audit_record(
         tenant=user.tenant, actor=actor, activity="Restore user", target=user, category="UserManagement"
     )
-    _restore_groups(actor=actor, user=user)
+    user.restore_report = _restore_groups(actor=actor, user=user)
     on_user_attributes_changed(tenant=user.tenant, users=[user], actor=actor)
     return user
 
 
 def _offboard(*, actor: User, user: User, reason: str, keep_rule_memberships: bool = False) -> OffboardReport:
-    """Remove a leaver from every group and ownership and cancel their pending requests, keeping what
-    was removed in the audit event's ``before`` so a restore can put it back."""
-    from django.db.models import Count
-
-    from access_requests.models import JoinRequest, RequestStatus
-    from groups.models import Group, Membership, Ownership
-
+    """Take a leaver out of every group and ownership and cancel their pending requests (each app's
+    leaver handler), keeping what was removed in the audit event's ``before`` so a restore can put it
+    back."""
     report = OffboardReport()
-    tenant = user.tenant
-    from groups.models import MembershipSource
-
-    memberships = Membership.objects.filter(member_user=user).select_related("group")
-    if keep_rule_memberships:
-        memberships = memberships.exclude(source=MembershipSource.RULE)
-    memberships = list(memberships)
-    ownerships = list(Ownership.objects.filter(user=user).select_related("group"))
-    for m in memberships:
-        report.memberships.append(
-            {"group": str(m.group_id), "groupName": m.group.display_name, "source": m.source}
+    for handler in _leaver_handlers:
+        handler.offboard(
+            actor=actor, user=user, reason=reason, keep_rule_memberships=keep_rule_memberships, report=report
         )
-    for o in ownerships:
-        report.ownerships.append({"group": str(o.group_id), "groupName": o.group.display_name})
-    Membership.objects.filter(pk__in=[m.pk for m in memberships]).delete()
-    Ownership.objects.filter(pk__in=[o.pk for o in ownerships]).delete()
-    pending = JoinRequest.objects.filter(requester=user, status=RequestStatus.PENDING)
-    report.cancelled_requests = [str(pk) for pk in pending.values_list("pk", flat=True)]
-    pending.update(status=RequestStatus.CANCELLED, decided_date_time=timezone.now(), reason=reason)
-    for m in memberships:
-        audit_record(
-            tenant=tenant,
-            actor=actor,
-            activity="Remove member from group",
-            target=m.group,
-            before={"member": user.user_principal_name},
-            reason=reason,
-        )
-    for o in ownerships:
-        audit_record(
-            tenant=tenant,
-            actor=actor,
-            activity="Remove owner from group",
-            target=o.group,
-            before={"owner": user.user_principal_name},
-            reason=reason,
-        )
-    owned_ids = [o.group_id for o in ownerships]
-    report.ownerless_groups = list(
-        Group.objects.filter(pk__in=owned_ids)
-        .alive()
-        .annotate(owner_count=Count("ownerships"))
-        .filter(owner_count=0)
-        .order_by("display_name")
-    )
     audit_record(
-        tenant=tenant,
+        tenant=user.tenant,
         actor=actor,
         activity=OFFBOARD_ACTIVITY,
         target=user,
@@ -264,44 +248,13 @@ def _offboard(*, actor: User, user: User, reason: str, keep_rule_memberships: bo
         reason=reason,
         category="UserManagement",
     )
-    if memberships:
-        from groups.licensing.services import licenses_after_membership_change
-
-        licenses_after_membership_change(memberships[0].group)
-    if report.ownerless_groups:
-        _tell_administrators(tenant=tenant, user=user, groups=report.ownerless_groups, reason=reason)
     return report
 
 
-def _tell_administrators(*, tenant: Tenant, user: User, groups: list, reason: str) -> None:
-    """Email the tenant's group administrators about groups a leaver left without an owner."""
-    from django.core.mail import send_mail
-
-    admins = (
-        RoleAssignment.objects.for_tenant(tenant)
-        .filter(builtin_role__in=["globalAdministrator", "groupsAdministrator"], principal_user__isnull=False)
-        .filter(principal_user__account_enabled=True, principal_user__deleted_date_time__isnull=True)
-        .values_list("principal_user__mail", "principal_user__user_principal_name")
-    )
-    to = sorted({mail or upn for mail, upn in admins})
-    if not to:
-        return
-    names = "\n".join(f"- {g.display_name}" for g in groups)
-    subject = f"{len(groups)} group{'s' if len(groups) != 1 else ''} left without an owner"
-    body = (
-        f"{user.display_name} ({user.user_principal_name}) left these groups ({reason.lower()}), "
-        f"and they now have no owner:\n\n{names}\n\nAssign an owner in Groupdesk: Groups, filter “Has no owner”."
-    )
-    transaction.on_commit(lambda: send_mail(subject, body, None, to, fail_silently=True))
-
-
-def _restore_groups(*, actor: User, user: User) -> None:
+def _restore_groups(*, actor: User, user: User) -> RestoreReport:
     """Put back what the last offboarding removed, if it happened within the restore window and was
-    not already undone. Deleted groups, dynamic groups (their rule decides) and full owner lists are
-    skipped."""
-    from groups.models import MAX_OWNERS, Group, Membership, MembershipSource, Ownership
-    from portal.models import AuditEvent
-
+    not already undone: through each app's leaver handler, as the actor's own adds would be."""
+    report = RestoreReport()
     last = (
         AuditEvent.objects.for_tenant(user.tenant)
         .filter(target_id=str(user.pk), activity__in=[OFFBOARD_ACTIVITY, RESTORE_ACTIVITY])
@@ -309,40 +262,21 @@ def _restore_groups(*, actor: User, user: User) -> None:
         .first()
     )
     if last is None or last.activity != OFFBOARD_ACTIVITY:
-        return
+        return report
     if timezone.now() - last.activity_date_time > timedelta(days=RESTORE_WINDOW_DAYS):
-        return
-    before = last.before or {}
-    wanted = {m["group"] for m in before.get("memberships", [])} | {
-        o["group"] for o in before.get("ownerships", [])
-    }
-    groups = {str(g.pk): g for g in Group.objects.for_tenant(user.tenant).alive().filter(pk__in=wanted)}
-    restored_members, restored_owners = [], []
-    for m in before.get("memberships", []):
-        group = groups.get(m["group"])
-        if group is None or group.is_dynamic or m.get("source") == MembershipSource.RULE:
-            continue
-        _, created = Membership.objects.get_or_create(
-            group=group, member_user=user, defaults={"source": m.get("source", "direct"), "added_by": actor}
-        )
-        if created:
-            restored_members.append(group.display_name)
-    for o in before.get("ownerships", []):
-        group = groups.get(o["group"])
-        if group is None or Ownership.objects.filter(group=group).count() >= MAX_OWNERS:
-            continue
-        _, created = Ownership.objects.get_or_create(group=group, user=user, defaults={"added_by": actor})
-        if created:
-            restored_owners.append(group.display_name)
+        return report
+    for handler in _leaver_handlers:
+        handler.restore(actor=actor, user=user, removed=last.before or {}, report=report)
     audit_record(
         tenant=user.tenant,
         actor=actor,
         activity=RESTORE_ACTIVITY,
         target=user,
-        after={"memberships": restored_members, "ownerships": restored_owners},
+        after={
+            "memberships": report.memberships,
+            "ownerships": report.ownerships,
+            "notRestored": report.not_restored,
+        },
         category="UserManagement",
     )
-    if restored_members:
-        from groups.licensing.services import licenses_after_membership_change
-
-        licenses_after_membership_change(next(iter(groups.values())))
+    return report

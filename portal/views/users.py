@@ -77,6 +77,7 @@ def user_edit(request: HttpRequest, user_id: UUID) -> HttpResponse:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc))
         else:
             _report_offboarding(request, getattr(updated, "offboard_report", None))
+            _report_restore(request, getattr(updated, "restore_report", None))
             messages.success(request, f"{updated.display_name}: saved.")
             return redirect("user_detail", person.pk)
     status = 400 if request.method == "POST" else 200
@@ -102,12 +103,21 @@ def user_delete_view(request: HttpRequest, user_id: UUID) -> HttpResponse:
 def user_restore_view(request: HttpRequest, user_id: UUID) -> HttpResponse:
     person = get_user_for(request.user, user_id)
     try:
-        user_restore(actor=request.user, user=person)
+        restored = user_restore(actor=request.user, user=person)
     except UserError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"{person.display_name} was restored with their groups.")
+        _report_restore(request, restored.restore_report)
     return redirect("user_detail", person.pk)
+
+
+def _report_restore(request: HttpRequest, report) -> None:
+    """Memberships a restore didn't put back: the actor couldn't have added them (or the group is gone)."""
+    if report is None or not report.not_restored:
+        return
+    lines = "; ".join(f"{r['group']} (as {r['as']}): {r['reason']}" for r in report.not_restored)
+    messages.warning(request, f"Not restored: {lines}")
 
 
 def _report_offboarding(request: HttpRequest, report) -> None:

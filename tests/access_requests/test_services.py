@@ -401,6 +401,7 @@ def test_it_rolls_back_the_decision_when_the_audit_fails(owner, member, approval
         raise RuntimeError("audit store down")
 
     monkeypatch.setattr(services, "audit_record", broken)
+    monkeypatch.setattr("groups.services.membership.audit_record", broken)
     with pytest.raises(RuntimeError), transaction.atomic():
         services.join_request_approve(actor=owner, join_request=join_request)
     join_request.refresh_from_db()

@@ -266,16 +266,13 @@ def test_the_group_page_links_the_usage_guidelines(client, tenant, group, member
 
 
 def test_bulk_insert_falls_back_row_by_row_when_someone_added_a_member_meanwhile(tenant, admin_user):
-    from groups.services.bulk import BulkReport, _bulk_insert_members
+    from groups.services.membership import members_add_many
 
     group = GroupFactory(tenant=tenant)
     raced, fresh = UserFactory(tenant=tenant), UserFactory(tenant=tenant)
     Membership.objects.create(group=group, member_user=raced)  # added after the file was checked
-    report = BulkReport()
-    added = _bulk_insert_members(group, [(2, raced), (3, fresh)], actor=admin_user, report=report)
-    assert added == [fresh] and [(line.line, line.reason) for line in report.refused] == [
-        (2, "already a member")
-    ]
+    outcome = members_add_many(actor=admin_user, group=group, users=[raced, fresh])
+    assert outcome.added == [fresh] and outcome.refused == [(raced, "already a member")]
     assert group.memberships.count() == 2
 
 
@@ -283,11 +280,13 @@ def test_bulk_add_audits_each_member_and_licenses_once(tenant, admin_user, monke
     from groups.services import memberships_bulk_add
 
     calls = []
-    monkeypatch.setattr("groups.services.bulk.licenses_after_membership_change", lambda g: calls.append(g))
+    monkeypatch.setattr(
+        "groups.services.membership.licenses_after_membership_change", lambda tenant: calls.append(tenant)
+    )
     group = GroupFactory(tenant=tenant)
     people = UserFactory.create_batch(3, tenant=tenant)
     report = memberships_bulk_add(
         actor=admin_user, group=group, lines=[(i + 1, p.user_principal_name) for i, p in enumerate(people)]
     )
-    assert len(report.added) == 3 and calls == [group]
+    assert len(report.added) == 3 and calls == [tenant]
     assert AuditEvent.objects.filter(activity="Add member to group", target_id=str(group.id)).count() == 3

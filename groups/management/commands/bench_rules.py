@@ -19,6 +19,7 @@ from groups.dynamic import recompute_group, reevaluate
 from groups.dynamic.compiler import queryset_for
 from groups.models import Group, GroupKind, Membership, MembershipSource, MembershipType
 from groups.rules import parse
+from groups.services import membership
 from portal.models import Plan, Tenant, User, UserMultiValue
 from portal.services import tenant_create
 
@@ -178,23 +179,21 @@ class Command(BaseCommand):
         ours, baseline = [], []
         members = 0
         for _ in range(rounds):
-            Membership.objects.filter(group=group).delete()
+            membership.clear_memberships(group)
             started = time.perf_counter()
             result = recompute_group(group.pk)
             ours.append(time.perf_counter() - started)
             members = result.added
-            Membership.objects.filter(group=group).delete()
+            membership.clear_memberships(group)
             started = time.perf_counter()
             with connection.cursor() as cursor:
                 cursor.execute(P2_SQL, [User._meta.pk.get_db_prep_value(tenant.pk, connection)])
                 ids = [row[0] for row in cursor.fetchall()]
             for start in range(0, len(ids), 5000):
                 with transaction.atomic():
-                    Membership.objects.bulk_create(
-                        [
-                            Membership(group=group, member_user_id=pk, source=MembershipSource.RULE)
-                            for pk in ids[start : start + 5000]
-                        ]
+                    membership.load_memberships(
+                        Membership(group=group, member_user_id=pk, source=MembershipSource.RULE)
+                        for pk in ids[start : start + 5000]
                     )
             baseline.append(time.perf_counter() - started)
             if len(ids) != members:

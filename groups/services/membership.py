@@ -1,0 +1,514 @@
+"""The one writer of memberships and ownerships.
+
+Every insert and delete of a ``Membership`` or an ``Ownership`` happens in this module, for every path
+into or out of a group: the member pages, the JSON API, join, leave, approve, bulk CSV add, dynamic rule
+recomputation and attribute re-evaluation, a leaver's offboarding and restore. Each write runs the same
+steps, in the caller's transaction:
+
+1. authorization by ``portal.authz.authorize`` with the right the path needs (``members/update``,
+   ``join``, ``leave``, ``requests/decide``, ``owners/update``), which applies privilege dominance to
+   everything that changes who is in a group. Two writers act as the system instead: the dynamic rule
+   (``RULE_ACTOR``: its rule was authorized when saved) and a leaver's offboarding (authorized as the
+   change to the user: leaving takes rights away, never gives them);
+2. the write, with the model invariants the database can't express (``check_member_allowed``);
+3. the consequences (``_after``): group-based licences, the registered reactions (the dynamic groups
+   whose ``memberOf`` rule names a changed group, registered by ``groups.dynamic``, which itself writes
+   through here), and forgetting the cached grants of the users whose memberships changed;
+4. one audit event per membership or ownership changed (a rule recomputation writes one summary).
+
+``load_memberships`` and ``clear_memberships`` are the bulk loaders of the demo and benchmark data: no
+person's change, so nothing to authorize or audit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from groups.licensing.services import licenses_after_membership_change
+from groups.models import (
+    MAX_OWNERS,
+    Group,
+    GroupKind,
+    Membership,
+    MembershipSource,
+    Ownership,
+)
+from groups.selectors import nesting_path
+from groups.services.errors import ServiceError
+from portal.audit import audit_record, current_request_id
+from portal.authz import acting_user, authorize, decide, forget, group_settings_for
+from portal.models import AuditEvent, Device, ServicePrincipal, Tenant, User
+
+RULE_ACTOR = "Dynamic membership rule"
+ADD = "Add member to group"
+REMOVE = "Remove member from group"
+ADD_OWNER = "Add owner to group"
+REMOVE_OWNER = "Remove owner from group"
+DYNAMIC_REFUSAL = "Membership of a dynamic group is set by its rule."
+
+
+# --- consequences ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one write changed: handed to every registered reaction."""
+
+    tenant: Tenant
+    group_ids: frozenset
+    members: tuple = ()  # the users, devices, groups and service principals that joined or left
+    by_rule: bool = False  # written by dynamic membership, which settles memberOf rules itself
+
+
+_reactions: list[Callable[[Change], None]] = []
+
+
+def register_reaction(reaction: Callable[[Change], None]) -> None:
+    """Run ``reaction`` after every membership write (from an ``AppConfig.ready``)."""
+    if reaction not in _reactions:
+        _reactions.append(reaction)
+
+
+def _after(change: Change) -> None:
+    if not change.group_ids:
+        return
+    licenses_after_membership_change(tenant=change.tenant)
+    for reaction in _reactions:
+        reaction(change)
+    for member in change.members:
+        if isinstance(member, User):
+            forget(member)
+
+
+# --- invariants ------------------------------------------------------------------------------------
+
+
+def member_field(member: Any) -> str:
+    if isinstance(member, User):
+        return "member_user"
+    if isinstance(member, Group):
+        return "member_group"
+    if isinstance(member, Device):
+        return "member_device"
+    if isinstance(member, ServicePrincipal):
+        return "member_service_principal"
+    raise TypeError(f"{type(member).__name__} can't be a group member")
+
+
+def member_kind(member: Any) -> str:
+    return {
+        "member_user": "user",
+        "member_group": "group",
+        "member_device": "device",
+        "member_service_principal": "servicePrincipal",
+    }[member_field(member)]
+
+
+def check_member_allowed(group: Group, member: Any) -> None:
+    """The model-layer invariants of membership that the database can't express."""
+    if member.tenant_id != group.tenant_id:
+        raise ServiceError("That object belongs to another organization.")
+    field = member_field(member)
+    if group.kind in (GroupKind.MICROSOFT_365, GroupKind.DISTRIBUTION) and field in (
+        "member_device",
+        "member_service_principal",
+    ):
+        raise ServiceError(f"{group.get_kind_display()} groups hold users and groups only.")
+    if group.kind == GroupKind.MICROSOFT_365 and field == "member_group":
+        raise ServiceError("Microsoft 365 groups can't contain groups.")
+    if field == "member_group":
+        if group.is_assignable_to_role:
+            raise ServiceError("Role-assignable groups can't contain groups.")
+        if member.id == group.id:
+            raise ServiceError("A group can't be a member of itself.")
+        path = nesting_path(start=member, goal=group)
+        if path:
+            loop = " → ".join(g.display_name for g in [group, *path])
+            raise ServiceError(f"Adding this group would make a cycle: {loop}.")
+    if field == "member_user" and member.deleted_date_time is not None:
+        raise ServiceError("That user has been deleted.")
+
+
+def name_of(member: Any) -> str:
+    return getattr(member, "user_principal_name", None) or member.display_name
+
+
+def _authorize(actor: Any, right: str | None, group: Group, member: Any = None) -> None:
+    if actor == RULE_ACTOR or right is None:
+        return
+    authorize(actor, right, group, member=member)
+
+
+# --- one member at a time ----------------------------------------------------------------------------
+
+
+def member_add(
+    *,
+    actor: Any,
+    group: Group,
+    member: Any,
+    source: str = MembershipSource.DIRECT,
+    right: str = "members/update",
+    activity: str = ADD,
+    reason: str = "",
+    details: dict | None = None,
+) -> Membership:
+    """Put ``member`` in ``group``. ``details`` adds to (or replaces keys of) the audit event's ``after``."""
+    _authorize(actor, right, group, member)
+    if group.is_dynamic and actor != RULE_ACTOR:
+        raise ServiceError(DYNAMIC_REFUSAL)
+    check_member_allowed(group, member)
+    field = member_field(member)
+    already = ServiceError(f"{member.display_name} is already a member of {group.display_name}.")
+    if Membership.objects.filter(group=group, **{field: member}).exists():
+        raise already
+    try:
+        with transaction.atomic():
+            membership = Membership.objects.create(
+                group=group, source=source, added_by=acting_user(_user_or_none(actor)), **{field: member}
+            )
+    except IntegrityError:  # added by someone else at the same moment
+        raise already from None
+    audit_record(
+        tenant=group.tenant,
+        actor=actor,
+        activity=activity,
+        target=group,
+        after={"member": name_of(member), "memberType": member_kind(member), "source": source}
+        | (details or {}),
+        reason=reason,
+    )
+    _after(Change(group.tenant, frozenset([group.pk]), (member,)))
+    return membership
+
+
+def member_remove(
+    *,
+    actor: Any,
+    group: Group,
+    member: Any,
+    right: str = "members/update",
+    activity: str = REMOVE,
+    reason: str = "",
+    details: dict | None = None,
+) -> None:
+    """Take ``member`` out of ``group`` (a direct membership)."""
+    _authorize(actor, right, group)
+    if group.is_dynamic and actor != RULE_ACTOR:
+        raise ServiceError(DYNAMIC_REFUSAL)
+    deleted, _ = Membership.objects.filter(group=group, **{member_field(member): member}).delete()
+    if not deleted:
+        raise ServiceError(f"{member.display_name} is not a direct member of {group.display_name}.")
+    audit_record(
+        tenant=group.tenant,
+        actor=actor,
+        activity=activity,
+        target=group,
+        before={"member": name_of(member)} | (details or {}),
+        reason=reason,
+    )
+    _after(Change(group.tenant, frozenset([group.pk]), (member,)))
+
+
+def _user_or_none(actor: Any) -> Any:
+    return None if isinstance(actor, str) else actor
+
+
+# --- many users into one group (bulk add) -----------------------------------------------------------
+
+
+@dataclass
+class ManyAdded:
+    added: list[User] = field(default_factory=list)
+    refused: list[tuple[User, str]] = field(default_factory=list)
+
+
+def members_add_many(*, actor: User, group: Group, users: list[User], reason: str = "") -> ManyAdded:
+    """Add many users to one group in batched inserts: one authorization per kind of member (a guest is
+    decided apart: the tenant may not let owners add guests), one audit event per member added, the
+    consequences once. Users already in the group, or refused, are reported, not raised."""
+    _authorize(actor, "members/update", group)
+    if group.is_dynamic:
+        raise ServiceError(DYNAMIC_REFUSAL)
+    outcome = ManyAdded()
+    guests_refused = next((u for u in users if u.is_guest), None)
+    guest_decision = decide(actor, "members/update", group, member=guests_refused) if guests_refused else None
+    allowed = []
+    for user in users:
+        if user.is_guest and guest_decision is not None and not guest_decision.allowed:
+            outcome.refused.append((user, guest_decision.reason))
+            continue
+        try:
+            check_member_allowed(group, user)
+        except ServiceError as exc:
+            outcome.refused.append((user, str(exc)))
+            continue
+        allowed.append(user)
+    for start in range(0, len(allowed), 500):
+        outcome.added += _insert_batch(group, allowed[start : start + 500], actor=actor, outcome=outcome)
+    for user in outcome.added:
+        audit_record(
+            tenant=group.tenant,
+            actor=actor,
+            activity=ADD,
+            target=group,
+            after={
+                "member": user.user_principal_name,
+                "memberType": "user",
+                "source": MembershipSource.DIRECT,
+            },
+            reason=reason,
+        )
+    _after(
+        Change(group.tenant, frozenset([group.pk]) if outcome.added else frozenset(), tuple(outcome.added))
+    )
+    return outcome
+
+
+def _insert_batch(group: Group, batch: list[User], *, actor: User, outcome: ManyAdded) -> list[User]:
+    def row(user: User) -> Membership:
+        return Membership(
+            group=group, member_user=user, source=MembershipSource.DIRECT, added_by=acting_user(actor)
+        )
+
+    try:
+        with transaction.atomic():
+            Membership.objects.bulk_create([row(user) for user in batch])
+        return batch
+    except IntegrityError:
+        pass  # someone added one of them meanwhile: go row by row to know which
+    added = []
+    for user in batch:
+        try:
+            with transaction.atomic():
+                row(user).save()
+            added.append(user)
+        except IntegrityError:
+            outcome.refused.append((user, "already a member"))
+    return added
+
+
+# --- dynamic membership: the rule as the actor ------------------------------------------------------
+
+
+def rule_members_apply(
+    *,
+    group: Group,
+    kind_field: str,
+    adds: list,
+    stale_membership_ids: list,
+    batch: int,
+    progress: Callable[[int, int], None],
+    summary: dict,
+    reason: str,
+) -> None:
+    """A dynamic group's recomputation: remove ``stale_membership_ids`` and add the objects ``adds``
+    (ids of users or devices) in committed batches, reporting progress; one summary audit event."""
+    total = len(stale_membership_ids) + len(adds) or 1
+    done = 0
+    for start in range(0, len(stale_membership_ids), batch):
+        chunk = stale_membership_ids[start : start + batch]
+        with transaction.atomic():
+            Membership.objects.filter(pk__in=chunk).delete()
+            done += len(chunk)
+            progress(done, total)
+    now = timezone.now()
+    for start in range(0, len(adds), batch):
+        chunk = adds[start : start + batch]
+        with transaction.atomic():
+            Membership.objects.bulk_create(
+                [
+                    Membership(
+                        group=group,
+                        source=MembershipSource.RULE,
+                        created_date_time=now,
+                        **{f"{kind_field}_id": pk},
+                    )
+                    for pk in chunk
+                ],
+                ignore_conflicts=True,
+            )
+            done += len(chunk)
+            progress(done, total)
+    if not (adds or stale_membership_ids):
+        return
+    audit_record(
+        tenant=group.tenant,
+        actor=RULE_ACTOR,
+        activity="Update dynamic group membership",
+        target=group,
+        after=summary,
+        reason=reason,
+    )
+    _after(Change(group.tenant, frozenset([group.pk]), by_rule=True))
+
+
+@dataclass(frozen=True)
+class RuleGroup:
+    """A dynamic group as the per-object re-evaluation names it in audit events."""
+
+    group_id: Any
+    name: str
+    rule_text: str
+
+
+def rule_object_apply(
+    *, tenant: Tenant, changes: Iterable[tuple[Any, set, set]], groups: dict[Any, RuleGroup]
+) -> int:
+    """Per-object re-evaluation: for each (user or device, group ids to join, group ids to leave), write
+    the difference; one audit event per membership changed, in one INSERT. Returns the changes made."""
+    events: list[AuditEvent] = []
+    members = []
+    changed_groups: set = set()
+    for obj, adds, removes in changes:
+        if not (adds or removes):
+            continue
+        field = member_field(obj)
+        if removes:
+            Membership.objects.filter(group_id__in=removes, **{field: obj}).delete()
+        if adds:
+            Membership.objects.bulk_create(
+                [Membership(group_id=g, source=MembershipSource.RULE, **{field: obj}) for g in adds],
+                ignore_conflicts=True,
+            )
+        members.append(obj)
+        changed_groups |= adds | removes
+        for group_id in sorted(adds | removes, key=str):
+            events.append(_rule_event(tenant, groups[group_id], obj, added=group_id in adds))
+    if events:
+        AuditEvent.objects.bulk_create(events)
+        _after(Change(tenant, frozenset(changed_groups), tuple(members), by_rule=True))
+    return len(events)
+
+
+def _rule_event(tenant: Tenant, group: RuleGroup, member: Any, *, added: bool) -> AuditEvent:
+    change = {"member": name_of(member), "memberType": member_kind(member)}
+    return AuditEvent(
+        tenant=tenant,
+        activity=ADD if added else REMOVE,
+        category="GroupManagement",
+        actor_type="system",
+        actor_name=RULE_ACTOR,
+        target_id=str(group.group_id),
+        target_type="group",
+        target_name=group.name,
+        before=None if added else change,
+        after={**change, "source": MembershipSource.RULE} if added else None,
+        reason=f"Dynamic membership rule of “{group.name}”: {group.rule_text}",
+        request_id=current_request_id.get() or "",
+    )
+
+
+# --- a leaver ------------------------------------------------------------------------------------------
+
+
+def memberships_remove_all(
+    *, actor: Any, user: User, reason: str, keep_rule: bool = False
+) -> list[Membership]:
+    """Take a leaver out of every group (but the dynamic ones, with ``keep_rule``). Authorized as the
+    change to the user that makes them a leaver. Returns the memberships removed, groups loaded."""
+    memberships = Membership.objects.filter(member_user=user).select_related("group")
+    if keep_rule:
+        memberships = memberships.exclude(source=MembershipSource.RULE)
+    memberships = list(memberships)
+    Membership.objects.filter(pk__in=[m.pk for m in memberships]).delete()
+    for m in memberships:
+        audit_record(
+            tenant=user.tenant,
+            actor=actor,
+            activity=REMOVE,
+            target=m.group,
+            before={"member": user.user_principal_name},
+            reason=reason,
+        )
+    _after(Change(user.tenant, frozenset(m.group_id for m in memberships), (user,)))
+    return memberships
+
+
+def ownerships_remove_all(*, actor: Any, user: User, reason: str) -> list[Ownership]:
+    ownerships = list(Ownership.objects.filter(user=user).select_related("group"))
+    Ownership.objects.filter(pk__in=[o.pk for o in ownerships]).delete()
+    for o in ownerships:
+        audit_record(
+            tenant=user.tenant,
+            actor=actor,
+            activity=REMOVE_OWNER,
+            target=o.group,
+            before={"owner": user.user_principal_name},
+            reason=reason,
+        )
+    forget(user)
+    return ownerships
+
+
+def refusal_of(call: Callable[[], Any]) -> str:
+    """Run one write; the reason it was refused, or "" when it was made."""
+    try:
+        with transaction.atomic():
+            call()
+    except (ServiceError, PermissionDenied) as exc:
+        return str(exc) or "Refused."
+    return ""
+
+
+# --- owners ------------------------------------------------------------------------------------------
+
+
+def owner_add(*, actor: Any, group: Group, user: User, right: str | None = "owners/update") -> Ownership:
+    _authorize(actor, right, group)
+    if user.tenant_id != group.tenant_id:
+        raise ServiceError("That user belongs to another organization.")
+    if user.is_guest and not group_settings_for(group.tenant).allow_guests_to_be_group_owner:
+        raise ServiceError("Guests can't be group owners in this organization.")
+    if Ownership.objects.filter(group=group, user=user).exists():
+        raise ServiceError(f"{user.display_name} already owns {group.display_name}.")
+    if Ownership.objects.filter(group=group).count() >= MAX_OWNERS:
+        raise ServiceError(f"A group can have at most {MAX_OWNERS} owners.")
+    ownership = Ownership.objects.create(group=group, user=user, added_by=acting_user(_user_or_none(actor)))
+    audit_record(
+        tenant=group.tenant,
+        actor=actor,
+        activity=ADD_OWNER,
+        target=group,
+        after={"owner": user.user_principal_name},
+    )
+    forget(user)
+    return ownership
+
+
+def owner_remove(*, actor: Any, group: Group, user: User) -> None:
+    _authorize(actor, "owners/update", group)
+    deleted, _ = Ownership.objects.filter(group=group, user=user).delete()
+    if not deleted:
+        raise ServiceError(f"{user.display_name} doesn't own {group.display_name}.")
+    audit_record(
+        tenant=group.tenant,
+        actor=actor,
+        activity=REMOVE_OWNER,
+        target=group,
+        before={"owner": user.user_principal_name},
+    )
+    forget(user)
+
+
+# --- demo and benchmark data -------------------------------------------------------------------------
+
+
+def load_memberships(rows: Iterable[Membership], *, batch_size: int = 5000) -> None:
+    """Bulk-load memberships built by a seed or a benchmark (existing ones are kept)."""
+    Membership.objects.bulk_create(list(rows), batch_size=batch_size, ignore_conflicts=True)
+
+
+def load_ownerships(rows: Iterable[Ownership]) -> None:
+    Ownership.objects.bulk_create(list(rows), ignore_conflicts=True)
+
+
+def clear_memberships(group: Group) -> None:
+    """Empty a benchmark's group."""
+    Membership.objects.filter(group=group).delete()
