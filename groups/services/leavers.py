@@ -7,14 +7,17 @@ ownerships, and every write goes through the one writer (``groups.services.membe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Count
 
 from groups.models import Group, Membership, MembershipSource, Ownership
 from groups.services import membership
+from groups.services.errors import ServiceError
 from portal.models import RoleAssignment, Tenant, User
 
 RESTORE_REASON = "Restore of a leaver's groups"
@@ -63,7 +66,7 @@ def restore(*, actor: Any, user: User, removed: dict, report: Any) -> None:
             _not_restored(report, m, "member", "The group has been deleted.")
         elif group.is_dynamic:
             continue  # its rule decides
-        elif why := membership.refusal_of(
+        elif why := refusal_of(
             lambda group=group, m=m: membership.member_add(
                 actor=actor,
                 group=group,
@@ -81,12 +84,20 @@ def restore(*, actor: Any, user: User, removed: dict, report: Any) -> None:
         group = groups.get(o["group"])
         if group is None:
             _not_restored(report, o, "owner", "The group has been deleted.")
-        elif why := membership.refusal_of(
-            lambda group=group: membership.owner_add(actor=actor, group=group, user=user)
-        ):
+        elif why := refusal_of(lambda group=group: membership.owner_add(actor=actor, group=group, user=user)):
             _not_restored(report, o, "owner", why)
         else:
             report.ownerships.append(group.display_name)
+
+
+def refusal_of(call: Callable[[], Any]) -> str:
+    """Run one write; the reason it was refused, or "" when it was made."""
+    try:
+        with transaction.atomic():
+            call()
+    except (ServiceError, PermissionDenied) as exc:
+        return str(exc) or "Refused."
+    return ""
 
 
 def _not_restored(report: Any, removed: dict, role: str, reason: str) -> None:

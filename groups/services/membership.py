@@ -16,8 +16,8 @@ steps, in the caller's transaction:
    through here), and forgetting the cached grants of the users whose memberships changed;
 4. one audit event per membership or ownership changed (a rule recomputation writes one summary).
 
-``load_memberships`` and ``clear_memberships`` are the bulk loaders of the demo and benchmark data: no
-person's change, so nothing to authorize or audit.
+``load_memberships`` and ``clear_memberships`` load the demo's and the benchmark's data: nothing to
+authorize or audit.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -445,16 +444,6 @@ def ownerships_remove_all(*, actor: Any, user: User, reason: str) -> list[Owners
         )
     forget(user)
     return ownerships
-
-
-def refusal_of(call: Callable[[], Any]) -> str:
-    """Run one write; the reason it was refused, or "" when it was made."""
-    try:
-        with transaction.atomic():
-            call()
-    except (ServiceError, PermissionDenied) as exc:
-        return str(exc) or "Refused."
-    return ""
 
 
 # --- owners ------------------------------------------------------------------------------------------
