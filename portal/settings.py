@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "portal",
     "groups",
     "access_requests",
+    "portal.site",
 ]
 
 MIDDLEWARE = [
@@ -93,7 +94,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
 ]
 
-ROOT_URLCONF = "portal.urls"
+ROOT_URLCONF = "portal.site.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
 ASGI_APPLICATION = "portal.asgi.application"
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 
 from portal import roles
-from portal.api.auth import api_view, read_json
-from portal.api.paging import Source, paginate, parse_options
-from portal.api.payloads import user_changes
-from portal.api.views.common import collection_response, entity_response, me, no_content, user_for
 from portal.authz import authorize
 from portal.models import User
 from portal.services import user_update
+from portal.site.api.auth import api_view, read_json
+from portal.site.api.paging import Source, paginate, parse_options
+from portal.site.api.payloads import user_changes
+from portal.site.api.views.common import collection_response, entity_response, me, no_content, user_for
 
 
 def users_of(tenant):

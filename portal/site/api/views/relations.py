@@ -11,10 +11,12 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from groups.models import Group
 from groups.selectors import nested_group_ids, transitive_group_ids
 from groups.services import membership_add, membership_remove, ownership_add, ownership_remove
-from portal.api import errors
-from portal.api.auth import api_view, read_json
-from portal.api.paging import Source, paginate, parse_options
-from portal.api.views.common import (
+from portal.authz import can
+from portal.models import Device, ServicePrincipal, User
+from portal.site.api import errors
+from portal.site.api.auth import api_view, read_json
+from portal.site.api.paging import Source, paginate, parse_options
+from portal.site.api.views.common import (
     collection_response,
     context_url,
     directory_object_for,
@@ -24,8 +26,6 @@ from portal.api.views.common import (
     object_from_reference,
     user_for,
 )
-from portal.authz import can
-from portal.models import Device, ServicePrincipal, User
 
 MAX_CHECK_GROUP_IDS = 20
 # Type-cast segments (/members/microsoft.graph.user) → the one source they keep.

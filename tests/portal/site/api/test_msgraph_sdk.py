@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from groups.models import CreatedIn, Group, Membership
-from portal.api.tokens import api_token_create
 from portal.services import SYSTEM
+from portal.tokens import api_token_create
 from tests import factories
 
 try:

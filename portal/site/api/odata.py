@@ -20,7 +20,6 @@ from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 
 from groups.models import GroupKind, MembershipType, ProcessingState, Visibility
-from portal.api.errors import ApiError, bad_request
 from portal.directory import (
     GROUP_BLANK_IS_NULL,
     GROUP_PROPERTIES,
@@ -29,6 +28,7 @@ from portal.directory import (
     USER_STRING_PROPERTIES,
 )
 from portal.models import MultiValueAttribute, Source, UserMultiValue, UserType
+from portal.site.api.errors import ApiError, bad_request
 
 MAX_FILTER_LENGTH = 4096
 COMPARISONS = ("eq", "ne", "gt", "ge", "lt", "le")

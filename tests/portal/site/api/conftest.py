@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from portal.api.tokens import api_token_create
 from portal.services import SYSTEM
+from portal.tokens import api_token_create
 
 
 class Api:

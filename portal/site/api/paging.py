@@ -17,9 +17,9 @@ from django.core import signing
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
-from portal.api.errors import ApiError, bad_request
-from portal.api.odata import compile_filter
-from portal.api.serializers import PROPERTIES
+from portal.site.api.errors import ApiError, bad_request
+from portal.site.api.odata import compile_filter
+from portal.site.api.serializers import PROPERTIES
 
 DEFAULT_TOP = 100
 MAX_TOP = 999

@@ -5,11 +5,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from groups.models import Group, GroupKind, MembershipType
-from portal.api.errors import ApiError
-from portal.api.odata import compile_filter
 from portal.models import Source, Tenant, User
+from portal.site.api.errors import ApiError
+from portal.site.api.odata import compile_filter
 from tests import factories
-from tests.portal.api.conftest import error_of
+from tests.portal.site.api.conftest import error_of
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests import factories
-from tests.portal.api.conftest import error_of
+from tests.portal.site.api.conftest import error_of
 
 pytestmark = pytest.mark.django_db
 

@@ -8,11 +8,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from groups.dynamic import group_rule_processing_set, group_rule_update
 from groups.models import CreatedIn, Group
 from groups.services import group_provision, group_soft_delete, group_update
-from portal.api import errors
-from portal.api.auth import api_view, read_json
-from portal.api.paging import Source, paginate, parse_options
-from portal.api.payloads import bound_references, group_changes, group_create_args, rule_changes
-from portal.api.views.common import (
+from portal.authz import can
+from portal.models import User
+from portal.site.api import errors
+from portal.site.api.auth import api_view, read_json
+from portal.site.api.paging import Source, paginate, parse_options
+from portal.site.api.payloads import bound_references, group_changes, group_create_args, rule_changes
+from portal.site.api.views.common import (
     api_root,
     collection_response,
     entity_response,
@@ -20,8 +22,6 @@ from portal.api.views.common import (
     no_content,
     object_from_reference,
 )
-from portal.authz import can
-from portal.models import User
 
 
 @api_view("GET", "POST")

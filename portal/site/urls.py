@@ -44,8 +44,8 @@ urlpatterns = [
     path("my/", include("access_requests.urls")),
     path("admin/", admin.site.urls),
     # The JSON API (Microsoft Graph shape): one set of views under both version prefixes.
-    path("v1.0/", include(("portal.api.urls", "api"), namespace="api_v1")),
-    path("beta/", include(("portal.api.urls", "api"), namespace="api_beta")),
+    path("v1.0/", include(("portal.site.api.urls", "api"), namespace="api_v1")),
+    path("beta/", include(("portal.site.api.urls", "api"), namespace="api_beta")),
 ]
 
 handler403 = "portal.errors.permission_denied"

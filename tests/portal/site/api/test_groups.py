@@ -5,7 +5,7 @@ import pytest
 from groups.models import CreatedIn, Group, GroupKind, MembershipType, Visibility
 from portal.models import AuditEvent
 from tests import factories
-from tests.portal.api.conftest import error_of, ref
+from tests.portal.site.api.conftest import error_of, ref
 
 pytestmark = pytest.mark.django_db
 

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from portal.api.serializers import PROPERTIES, user_json
 from portal.models import AuditEvent, MultiValueAttribute, Source, UserMultiValue
+from portal.site.api.serializers import PROPERTIES, user_json
 from tests import factories
-from tests.portal.api.conftest import error_of
+from tests.portal.site.api.conftest import error_of
 
 pytestmark = pytest.mark.django_db
 

@@ -6,12 +6,12 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from groups.models import Group
 from portal import roles
-from portal.api import errors
-from portal.api.auth import api_view
-from portal.api.paging import parse_options
-from portal.api.serializers import select, to_json
-from portal.api.views.common import context_url, directory_object_for
 from portal.authz import authorize
+from portal.site.api import errors
+from portal.site.api.auth import api_view
+from portal.site.api.paging import parse_options
+from portal.site.api.serializers import select, to_json
+from portal.site.api.views.common import context_url, directory_object_for
 
 
 @api_view("GET")

@@ -8,11 +8,11 @@ from django.core.management.base import CommandError
 from django.test import Client
 
 from groups.models import CreatedIn, Group, GroupKind
-from portal.api.tokens import api_token_revoke, token_digest
 from portal.models import ApiToken, AuditEvent, ServicePrincipal
 from portal.services import SYSTEM
+from portal.tokens import api_token_revoke, token_digest
 from tests import factories
-from tests.portal.api.conftest import Api, error_of
+from tests.portal.site.api.conftest import Api, error_of
 
 pytestmark = pytest.mark.django_db
 

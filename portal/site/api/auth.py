@@ -18,11 +18,11 @@ from django.views.decorators.csrf import csrf_exempt
 
 from groups.dynamic import RuleError
 from groups.services import ServiceError
-from portal.api import errors
-from portal.api.tokens import api_token_find
 from portal.authz import AppActor
 from portal.models import User
 from portal.services import UserError
+from portal.site.api import errors
+from portal.tokens import api_token_find
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from portal.api.views import directory, groups, relations, users
+from portal.site.api.views import directory, groups, relations, users
 
 CAST = "<str:cast>"
 

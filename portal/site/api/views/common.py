@@ -8,13 +8,13 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
 from groups.models import Group
-from groups.views.common import get_group_for
+from groups.selectors import get_group_for
 from portal import roles
-from portal.api import errors
-from portal.api.paging import Page, QueryOptions
-from portal.api.serializers import select, to_json
 from portal.authz import AppActor, authorize
 from portal.models import Device, ServicePrincipal, User
+from portal.site.api import errors
+from portal.site.api.paging import Page, QueryOptions
+from portal.site.api.serializers import select, to_json
 
 
 def api_root(request: HttpRequest) -> str:
