@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from portal.periodic import JOBS, run_all
+from portal.site.periodic import JOBS, run_all
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from groups.models import Group
 from portal.models import AuditEvent, TenantGroupSettings
-from portal.periodic import run_all
+from portal.site.periodic import run_all
 from tests.factories import GroupFactory, JoinRequestFactory
 
 pytestmark = pytest.mark.django_db
