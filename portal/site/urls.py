@@ -5,7 +5,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from groups.views import licenses
-from portal.views import audit, basic, devices, directory, roles, settings, signin, users
+from portal.site.views import devices, roles
+from portal.views import audit, basic, directory, settings, signin, users
 
 urlpatterns = [
     path("", basic.home, name="home"),
