@@ -1,4 +1,4 @@
-"""The API's routes; portal/urls.py mounts them at /v1.0/ and at /beta/ (same views)."""
+"""The API's routes; portal/site/urls.py mounts them at /v1.0/ and at /beta/ (same views)."""
 
 from __future__ import annotations
 
