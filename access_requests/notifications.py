@@ -121,5 +121,5 @@ def notify_owners_soon() -> None:
 
 
 def notify_owners_job(*, now: datetime) -> int:
-    """Periodic safety net (portal.periodic): announce anything a lost task left unannounced."""
+    """Periodic safety net (portal.site.periodic): announce anything a lost task left unannounced."""
     return notify_owners(now=now)

@@ -1,4 +1,4 @@
-"""Periodic work on join requests (see portal.periodic)."""
+"""Periodic work on join requests (see portal.site.periodic)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Tenant settings ``group_lifetime_days`` (>= 30) and ``expiration_scope`` (all / selected / none) decide
 which Microsoft 365 groups expire (``groups.services.expiration_covers``). One pass of
-``group_expiration`` (registered in ``portal.periodic.JOBS``, before ``expire_groups``):
+``group_expiration`` (registered in ``portal.site.periodic.JOBS``, before ``expire_groups``):
 
 1. keeps dates in line with the policy: a covered group without a date gets one (never less than 30
    days away, so its owners get every notice); a group the policy no longer covers loses its date;

@@ -1,4 +1,4 @@
-"""Periodic work on groups: expiry and the purge of long-deleted groups (see portal.periodic)."""
+"""Periodic work on groups: expiry and the purge of long-deleted groups (see portal.site.periodic)."""
 
 from __future__ import annotations
 

@@ -7,10 +7,13 @@ PostgreSQL both speak), so a page's query count doesn't grow with nesting depth.
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from django.db import connection
+from django.shortcuts import get_object_or_404
 
 from groups.models import Group, Membership
+from portal.authz import authorize
 
 
 def _db_id(value: Any) -> Any:
@@ -180,3 +183,14 @@ def groups_for_admin_list(actor: Any):
         return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
     return groups.annotate(member_count=count_of(Membership), owner_count=count_of(Ownership))
+
+
+def get_group_for(actor, group_id: UUID, action: str, *, include_deleted: bool = False) -> Group:
+    """The one way a page or the API reaches a group: scoped to the actor's tenant (404 for outsiders),
+    then authorized (403 for insiders without the right)."""
+    groups = Group.objects.for_tenant(actor.tenant).select_related("tenant")
+    if not include_deleted:
+        groups = groups.alive()
+    group = get_object_or_404(groups, pk=group_id)
+    authorize(actor, action, group)
+    return group

@@ -15,8 +15,8 @@ from django.views.decorators.http import require_POST
 from access_requests import selectors, services
 from access_requests.forms import JoinRequestForm, LeaveForm
 from access_requests.views.common import my_groups_closed, next_url
+from groups.selectors import get_group_for
 from groups.services import ServiceError
-from groups.views.common import get_group_for
 from portal.authz import forget
 
 

@@ -18,8 +18,9 @@ from access_requests import selectors, services
 from access_requests.forms import BulkDecisionForm, DecisionForm
 from access_requests.models import JoinRequest
 from access_requests.views.common import my_groups_closed, next_url, paginate
+from groups.selectors import get_group_for
 from groups.services import ServiceError
-from groups.views.common import get_group_for, render_tab
+from groups.views.common import render_tab
 
 CHANGED = "approvals-changed"  # htmx event: the navigation badge reloads its count
 

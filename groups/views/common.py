@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-from uuid import UUID
-
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 
 from groups.models import Group
-from portal.authz import authorize, can
+from portal.authz import can
 
 # (url name, label, action needed to see the tab)
 TABS = [
@@ -17,17 +15,6 @@ TABS = [
     ("group_edit", "Settings", "basic/update"),
     ("group_rule", "Dynamic rule", "members/read"),
 ]
-
-
-def get_group_for(actor, group_id: UUID, action: str, *, include_deleted: bool = False) -> Group:
-    """The one way a view reaches a group: scoped to the actor's tenant (404 for outsiders),
-    then authorized (403 for insiders without the right)."""
-    groups = Group.objects.for_tenant(actor.tenant).select_related("tenant")
-    if not include_deleted:
-        groups = groups.alive()
-    group = get_object_or_404(groups, pk=group_id)
-    authorize(actor, action, group)
-    return group
 
 
 def tabs_for(actor, group: Group) -> list[tuple[str, str]]:

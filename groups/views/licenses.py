@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from groups.licensing import services
 from groups.licensing.forms import GroupLicenseForm, SubscribedSkuForm
 from groups.licensing.models import AssignmentState, GroupLicense, LicenseAssignment, SubscribedSku
-from groups.views.common import get_group_for
+from groups.selectors import get_group_for
 from portal import roles
 from portal.authz import authorize, can
 

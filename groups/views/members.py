@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from groups import selectors
 from groups.models import MAX_OWNERS, Group, GroupKind
+from groups.selectors import get_group_for
 from groups.services import (
     ServiceError,
     membership_add,
@@ -23,7 +24,7 @@ from groups.services import (
     ownership_remove,
     parse_member_csv,
 )
-from groups.views.common import get_group_for, render_tab
+from groups.views.common import render_tab
 from portal.authz import can
 from portal.models import User
 from portal.selectors import directory_object

@@ -11,7 +11,8 @@ from django.views.decorators.http import require_GET
 from access_requests.forms import JoinRequestForm
 from access_requests.selectors import group_overview
 from groups.models import Group
-from groups.views.common import get_group_for, render_tab
+from groups.selectors import get_group_for
+from groups.views.common import render_tab
 
 
 def render_overview(

@@ -18,7 +18,8 @@ from groups.dynamic.subjects import subject_for
 from groups.models import ProcessingStatus, RuleChangeHold
 from groups.rules import MAX_RULE_LENGTH, RuleSyntaxError, explain, parse
 from groups.rules.printer import quote
-from groups.views.common import get_group_for, render_tab
+from groups.selectors import get_group_for
+from groups.views.common import render_tab
 from portal.authz import can
 from portal.models import Device, User
 

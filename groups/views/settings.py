@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from groups.forms import GroupSettingsForm
+from groups.selectors import get_group_for
 from groups.services import (
     NamingError,
     ServiceError,
@@ -23,7 +24,7 @@ from groups.services import (
     group_soft_delete,
     group_update,
 )
-from groups.views.common import get_group_for, render_tab
+from groups.views.common import render_tab
 from groups.views.create import name_preview
 from portal.authz import can, decide
 

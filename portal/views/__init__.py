@@ -4,6 +4,7 @@ basic.py     home, healthz
 settings.py  /settings/groups/ (tenant-wide group settings)
 users.py     /users/ and the user pages
 audit.py     /audit/
-roles.py     /roles/
-directory.py /licenses/, /connections/ (placeholders until their features land)
+directory.py /connections/ (placeholder until its feature lands)
+
+/roles/ and /devices/ read groups too: they are in portal/site/views/.
 """

@@ -9,7 +9,7 @@ from access_requests import services
 from access_requests.models import JoinRequest
 from access_requests.notifications import notify_owners
 from groups.models import JoinPolicy
-from portal.periodic import run_all
+from portal.site.periodic import run_all
 from tests.factories import GroupFactory, JoinRequestFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

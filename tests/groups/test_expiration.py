@@ -8,7 +8,7 @@ from django.core import mail
 from groups.expiration import group_expiration
 from groups.models import ExpirationNotice, Group, GroupKind
 from portal.models import AuditEvent, ExpirationScope, Source, TenantGroupSettings
-from portal.periodic import run_all
+from portal.site.periodic import run_all
 from tests.factories import GroupFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -424,7 +424,7 @@ def test_it_revokes_a_role_held_through_a_group_on_the_next_request(client, tena
 def test_it_refuses_an_api_caller_adding_themselves_to_a_role_assignable_group(client, groups_admin, tenant):
     import json
 
-    from portal.api.tokens import api_token_create
+    from portal.tokens import api_token_create
 
     target = factories.GroupFactory(tenant=tenant, is_assignable_to_role=True)
     _, secret = api_token_create(tenant=tenant, actor="tests", user=groups_admin)

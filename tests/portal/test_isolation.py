@@ -369,7 +369,7 @@ def test_it_keeps_the_special_routes_free_of_tenant_data(client, worlds):
 def api_client(actor):
     from django.test import Client
 
-    from portal.api.tokens import api_token_create
+    from portal.tokens import api_token_create
 
     headers = {}
     if actor is not None:

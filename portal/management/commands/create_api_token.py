@@ -3,9 +3,9 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from portal import roles
-from portal.api.tokens import api_token_create
 from portal.models import Tenant, User
 from portal.services import SYSTEM
+from portal.tokens import api_token_create
 
 
 class Command(BaseCommand):

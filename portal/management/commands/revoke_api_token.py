@@ -4,9 +4,9 @@ import uuid
 
 from django.core.management.base import BaseCommand, CommandError
 
-from portal.api.tokens import api_token_revoke
 from portal.models import ApiToken
 from portal.services import SYSTEM
+from portal.tokens import api_token_revoke
 
 
 class Command(BaseCommand):

@@ -1,0 +1,131 @@
+"""What every API view shares: scoped getters (other tenant → 404) and Graph-shaped responses."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+
+from groups.models import Group
+from groups.selectors import get_group_for
+from portal import roles
+from portal.authz import AppActor, authorize
+from portal.models import Device, ServicePrincipal, User
+from portal.site.api import errors
+from portal.site.api.paging import Page, QueryOptions
+from portal.site.api.serializers import select, to_json
+
+
+def api_root(request: HttpRequest) -> str:
+    """``https://host/v1.0`` or ``https://host/beta``: the version the caller used."""
+    version = request.path.strip("/").split("/")[0]
+    return request.build_absolute_uri(f"/{version}")
+
+
+def context_url(request: HttpRequest, fragment: str) -> str:
+    return f"{api_root(request)}/$metadata#{fragment}"
+
+
+def parse_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise errors.bad_request(f"Invalid object identifier '{value}'.", code="Request_BadRequest") from None
+
+
+def group_for(request: HttpRequest, group_id: str, action: str) -> Group:
+    """The caller's tenant's live group, authorized for ``action`` (403) or 404 for anything else."""
+    pk = parse_id(group_id)
+    try:
+        return get_group_for(request.actor, pk, action)
+    except Http404:
+        raise errors.not_found(group_id) from None
+
+
+def user_for(request: HttpRequest, id_or_upn: str) -> User:
+    """A user of the caller's tenant by id or userPrincipalName; reading others needs users/read."""
+    users = User.objects.for_tenant(request.api_tenant).filter(deleted_date_time__isnull=True)
+    try:
+        lookup = {"pk": uuid.UUID(id_or_upn)}
+    except ValueError:
+        lookup = {"user_principal_name__iexact": id_or_upn}
+    user = users.prefetch_related("multi_values").filter(**lookup).first()
+    if user is None:
+        raise errors.not_found(id_or_upn)
+    if user.pk != request.actor.pk:
+        authorize(request.actor, roles.USERS_READ)
+    return user
+
+
+def me(request: HttpRequest) -> User:
+    if isinstance(request.actor, AppActor):
+        raise errors.bad_request("/me request is only valid with delegated authentication flow.")
+    return request.actor
+
+
+DIRECTORY_MODELS: tuple[type, ...] = (User, Group, Device, ServicePrincipal)
+
+
+def directory_object_for(request: HttpRequest, object_id: str) -> Any:
+    """A user, group, device or service principal of the caller's tenant (live ones only)."""
+    pk = parse_id(object_id)
+    tenant = request.api_tenant
+    for model in DIRECTORY_MODELS:
+        objects = model.objects.for_tenant(tenant).filter(pk=pk)
+        if model in (User, Group):
+            objects = objects.filter(deleted_date_time__isnull=True)
+        if model is Group:
+            objects = objects.select_related("tenant")
+        found = objects.first()
+        if found is not None:
+            return found
+    raise errors.not_found(object_id)
+
+
+def object_from_reference(request: HttpRequest, body: dict[str, Any]) -> Any:
+    """The object an ``{"@odata.id": ".../directoryObjects/{id}"}`` body points at.
+
+    Any host is accepted (scripts written for Graph send graph.microsoft.com's); only the id counts.
+    """
+    reference = body.get("@odata.id")
+    if not isinstance(reference, str) or not reference.strip():
+        raise errors.bad_request('The body must be {"@odata.id": "https://.../directoryObjects/{id}"}.')
+    segments = [s for s in reference.strip().split("?")[0].split("/") if s]
+    if len(segments) < 2 or segments[-2] not in (
+        "directoryObjects",
+        "users",
+        "groups",
+        "devices",
+        "servicePrincipals",
+    ):
+        raise errors.bad_request(f"'{reference}' isn't a reference to a directory object.")
+    return directory_object_for(request, segments[-1])
+
+
+def entity_response(
+    request: HttpRequest, obj: Any, fragment: str, options: QueryOptions | None = None, status: int = 200
+) -> JsonResponse:
+    selected = options.select if options else None
+    if selected:
+        fragment = fragment.replace("/$entity", f"({','.join(selected)})/$entity")
+    data = select(to_json(obj), selected)
+    return JsonResponse({"@odata.context": context_url(request, fragment), **data}, status=status)
+
+
+def collection_response(
+    request: HttpRequest, options: QueryOptions, page: Page, fragment: str, *, typed: bool = False
+) -> JsonResponse:
+    if options.select:
+        fragment = f"{fragment}({','.join(options.select)})"
+    body: dict[str, Any] = {"@odata.context": context_url(request, fragment)}
+    if page.count is not None:
+        body["@odata.count"] = page.count
+    if page.next_link:
+        body["@odata.nextLink"] = page.next_link
+    body["value"] = [select(to_json(obj, typed=typed), options.select) for obj in page.items]
+    return JsonResponse(body)
+
+
+def no_content() -> HttpResponse:
+    return HttpResponse(status=204)

@@ -1,0 +1,219 @@
+"""Members, owners and memberships: /groups/{id}/members|owners|transitiveMembers|memberOf ...,
+/users/{id}/memberOf|transitiveMemberOf, the $ref writes, and checkMemberGroups."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from groups.models import Group
+from groups.selectors import nested_group_ids, transitive_group_ids
+from groups.services import membership_add, membership_remove, ownership_add, ownership_remove
+from portal.authz import can
+from portal.models import Device, ServicePrincipal, User
+from portal.site.api import errors
+from portal.site.api.auth import api_view, read_json
+from portal.site.api.paging import Source, paginate, parse_options
+from portal.site.api.views.common import (
+    collection_response,
+    context_url,
+    directory_object_for,
+    group_for,
+    me,
+    no_content,
+    object_from_reference,
+    user_for,
+)
+
+MAX_CHECK_GROUP_IDS = 20
+# Type-cast segments (/members/microsoft.graph.user) → the one source they keep.
+CASTS = {
+    "microsoft.graph.user": User,
+    "microsoft.graph.group": Group,
+    "microsoft.graph.device": Device,
+    "microsoft.graph.servicePrincipal": ServicePrincipal,
+}
+CAST_FRAGMENTS = {User: "users", Group: "groups", Device: "devices", ServicePrincipal: "servicePrincipals"}
+CAST_RESOURCES = {User: "user", Group: "group", Device: "device", ServicePrincipal: "servicePrincipal"}
+
+
+def _member_sources(tenant: Any, group_ids: list) -> list[Source]:
+    """Users, groups, devices and service principals that are direct members of any of ``group_ids``."""
+    return [
+        Source(
+            User.objects.for_tenant(tenant)
+            .filter(memberships__group_id__in=group_ids, deleted_date_time__isnull=True)
+            .distinct()
+            .prefetch_related("multi_values"),
+            "user",
+        ),
+        Source(
+            Group.objects.for_tenant(tenant)
+            .alive()
+            .filter(member_of__group_id__in=group_ids)
+            .distinct()
+            .select_related("tenant"),
+            "group",
+        ),
+        Source(Device.objects.for_tenant(tenant).filter(memberships__group_id__in=group_ids).distinct()),
+        Source(
+            ServicePrincipal.objects.for_tenant(tenant).filter(memberships__group_id__in=group_ids).distinct()
+        ),
+    ]
+
+
+def _cast(sources: list[Source], cast: str | None) -> tuple[list[Source], str, str]:
+    """(sources kept, @odata.context fragment, $select resource) for an optional type cast."""
+    if cast is None:
+        return sources, "directoryObjects", "directoryObject"
+    model = CASTS.get(cast)
+    if model is None:
+        raise errors.bad_request(f"Resource not found for the segment '{cast}'.")
+    kept = [s for s in sources if s.queryset.model is model]
+    if not kept:
+        raise errors.bad_request(f"Resource not found for the segment '{cast}'.")
+    return kept, CAST_FRAGMENTS[model], CAST_RESOURCES[model]
+
+
+def _directory_list(request: HttpRequest, sources: list[Source], cast: str | None) -> HttpResponse:
+    sources, fragment, resource = _cast(sources, cast)
+    options = parse_options(request, resource)
+    page = paginate(request, options, sources, tenant=request.api_tenant)
+    return collection_response(request, options, page, fragment, typed=cast is None)
+
+
+@api_view("GET")
+def group_members(request: HttpRequest, group_id: str, cast: str | None = None) -> HttpResponse:
+    group = group_for(request, group_id, "members/read")
+    return _directory_list(request, _member_sources(request.api_tenant, [group.pk]), cast)
+
+
+@api_view("GET")
+def group_transitive_members(request: HttpRequest, group_id: str, cast: str | None = None) -> HttpResponse:
+    group = group_for(request, group_id, "members/read")
+    group_ids = [group.pk, *nested_group_ids(group)]
+    return _directory_list(request, _member_sources(request.api_tenant, group_ids), cast)
+
+
+@api_view("GET")
+def group_owners(request: HttpRequest, group_id: str, cast: str | None = None) -> HttpResponse:
+    group = group_for(request, group_id, "owners/read")
+    owners = (
+        User.objects.for_tenant(request.api_tenant)
+        .filter(ownerships__group=group, deleted_date_time__isnull=True)
+        .prefetch_related("multi_values")
+    )
+    return _directory_list(request, [Source(owners, "user")], cast)
+
+
+def _groups_list(request: HttpRequest, groups, cast: str | None) -> HttpResponse:
+    """Groups something belongs to. Belonging to a group is a fact about its members: show only the
+    groups whose members the caller may read (hidden-membership groups stay hidden)."""
+    source = Source(groups.alive().select_related("tenant"), "group")
+    sources, fragment, resource = _cast([source], cast)
+    options = parse_options(request, resource)
+    page = paginate(request, options, sources, tenant=request.api_tenant)
+    page.items = [g for g in page.items if can(request.actor, "members/read", g)]
+    return collection_response(request, options, page, fragment, typed=cast is None)
+
+
+def _subject(request: HttpRequest, kind: str, object_id: str | None) -> Any:
+    if kind == "me":
+        return me(request)
+    if kind == "users":
+        return user_for(request, object_id)
+    return group_for(request, object_id, "memberOf/read")
+
+
+_MEMBER_COLUMN = {User: "member_user", Group: "member_group"}
+
+
+@api_view("GET")
+def member_of(request: HttpRequest, kind: str, object_id: str | None = None, cast: str | None = None):
+    subject = _subject(request, kind, object_id)
+    column = _MEMBER_COLUMN[type(subject)]
+    groups = Group.objects.for_tenant(request.api_tenant).filter(**{f"memberships__{column}": subject})
+    return _groups_list(request, groups, cast)
+
+
+@api_view("GET")
+def transitive_member_of(
+    request: HttpRequest, kind: str, object_id: str | None = None, cast: str | None = None
+) -> HttpResponse:
+    subject = _subject(request, kind, object_id)
+    groups = Group.objects.for_tenant(request.api_tenant).filter(id__in=transitive_group_ids(subject))
+    return _groups_list(request, groups, cast)
+
+
+@api_view("POST")
+def check_member_groups(request: HttpRequest, kind: str, object_id: str | None = None) -> HttpResponse:
+    """Which of the given groups the object belongs to, directly or through nesting."""
+    subject = _subject(request, kind, object_id)
+    body = read_json(request)
+    group_ids = body.get("groupIds")
+    if not isinstance(group_ids, list) or not all(isinstance(g, str) for g in group_ids):
+        raise errors.bad_request('The body must be {"groupIds": ["<group id>", ...]}.')
+    if len(group_ids) > MAX_CHECK_GROUP_IDS:
+        raise errors.bad_request(f"groupIds may hold at most {MAX_CHECK_GROUP_IDS} ids.")
+    wanted = set()
+    for value in group_ids:
+        try:
+            wanted.add(uuid.UUID(value))
+        except ValueError:
+            raise errors.bad_request(
+                f"Invalid object identifier '{value}'.", code="Request_BadRequest"
+            ) from None
+    belongs = transitive_group_ids(subject) & wanted
+    groups = (
+        Group.objects.for_tenant(request.api_tenant).alive().filter(id__in=belongs).select_related("tenant")
+    )
+    visible = sorted(str(g.id) for g in groups if can(request.actor, "members/read", g))
+    return JsonResponse({"@odata.context": context_url(request, "Collection(Edm.String)"), "value": visible})
+
+
+@api_view("POST")
+def member_ref(request: HttpRequest, group_id: str) -> HttpResponse:
+    group = group_for(request, group_id, "standard/read")
+    member = object_from_reference(request, read_json(request))
+    membership_add(actor=request.actor, group=group, member=member)
+    return no_content()
+
+
+@api_view("POST")
+def owner_ref(request: HttpRequest, group_id: str) -> HttpResponse:
+    group = group_for(request, group_id, "standard/read")
+    owner = object_from_reference(request, read_json(request))
+    if not isinstance(owner, User):
+        raise errors.bad_request("Only users can own a group.", code="Request_BadRequest")
+    ownership_add(actor=request.actor, group=group, user=owner)
+    return no_content()
+
+
+def _not_a_link(request: HttpRequest, group: Group, obj: Any, sources: list[Source], read: str) -> bool:
+    """Is ``obj`` absent from the relation, as far as the caller may see it? (Graph answers 404.)"""
+    if not can(request.actor, read, group):
+        return False  # the service refuses with 403, without telling who is in the group
+    return not any(s.queryset.model is type(obj) and s.queryset.filter(pk=obj.pk).exists() for s in sources)
+
+
+@api_view("DELETE")
+def member_ref_delete(request: HttpRequest, group_id: str, member_id: str) -> HttpResponse:
+    group = group_for(request, group_id, "standard/read")
+    member = directory_object_for(request, member_id)
+    if _not_a_link(request, group, member, _member_sources(request.api_tenant, [group.pk]), "members/read"):
+        raise errors.not_found(member_id)
+    membership_remove(actor=request.actor, group=group, member=member)
+    return no_content()
+
+
+@api_view("DELETE")
+def owner_ref_delete(request: HttpRequest, group_id: str, owner_id: str) -> HttpResponse:
+    group = group_for(request, group_id, "standard/read")
+    owner = directory_object_for(request, owner_id)
+    owners = [Source(User.objects.filter(ownerships__group=group))]
+    if not isinstance(owner, User) or _not_a_link(request, group, owner, owners, "owners/read"):
+        raise errors.not_found(owner_id)
+    ownership_remove(actor=request.actor, group=group, user=owner)
+    return no_content()
