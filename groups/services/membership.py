@@ -494,8 +494,8 @@ def load_memberships(rows: Iterable[Membership], *, batch_size: int = 5000) -> N
     Membership.objects.bulk_create(list(rows), batch_size=batch_size, ignore_conflicts=True)
 
 
-def load_ownerships(rows: Iterable[Ownership]) -> None:
-    Ownership.objects.bulk_create(list(rows), ignore_conflicts=True)
+def load_ownerships(rows: Iterable[Ownership], *, batch_size: int = 5000) -> None:
+    Ownership.objects.bulk_create(list(rows), batch_size=batch_size, ignore_conflicts=True)
 
 
 def clear_memberships(group: Group) -> None:

@@ -25,9 +25,9 @@ from groups.licensing.models import AssignmentState, LicenseAssignment
 from groups.licensing.services import group_license_add, subscribed_sku_add
 from groups.models import GroupKind, JoinPolicy, Membership, MembershipType
 from groups.services import membership_add
-from portal.api.tokens import api_token_create
 from portal.models import AuditEvent, User
 from portal.services import SYSTEM, user_delete, user_restore, user_update
+from portal.tokens import api_token_create
 from tests import factories
 
 pytestmark = pytest.mark.django_db

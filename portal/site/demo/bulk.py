@@ -9,6 +9,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection
 
 from groups.models import Group, GroupKind, JoinPolicy, Membership, Ownership
+from groups.services import membership
 from portal.models import Tenant, User, UserType
 from portal.site.demo.data import COUNTRIES, DEPARTMENTS, FIRST, LAST, TITLES
 
@@ -107,5 +108,5 @@ def _bulk_members(new_groups: list[Group], user_ids: list, rng: random.Random) -
             memberships.append(Membership(group=group, member_user_id=uid))
         if user_ids:
             ownerships.append(Ownership(group=group, user_id=rng.choice(user_ids)))
-    Membership.objects.bulk_create(memberships, batch_size=5000, ignore_conflicts=True)
-    Ownership.objects.bulk_create(ownerships, batch_size=5000, ignore_conflicts=True)
+    membership.load_memberships(memberships)
+    membership.load_ownerships(ownerships)

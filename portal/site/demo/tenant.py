@@ -16,7 +16,7 @@ from groups.dynamic import recompute_group
 from groups.licensing.models import GroupLicense, SubscribedSku
 from groups.licensing.services import licenses_reconcile
 from groups.models import CreatedIn, Group, Membership, MembershipSource, Ownership
-from groups.services import group_create
+from groups.services import group_create, membership
 from portal.audit import audit_record
 from portal.models import Device, Plan, RoleAssignment, Source, Tenant, TenantGroupSettings, User, UserType
 from portal.services import SYSTEM, tenant_create
@@ -169,12 +169,11 @@ def populate(group: Group, *, admin: User, owner: User, colleagues: list[User], 
     owners = [owner] if group.mail_nickname in OWNED_BY_DEMO_OWNER else [rng.choice(colleagues)]
     if group.is_assignable_to_role:
         owners = [admin]
-    for user in owners:
-        Ownership.objects.get_or_create(group=group, user=user, defaults={"added_by": admin})
-    for user in rng.sample(colleagues, k=rng.randint(3, 12)):
-        Membership.objects.get_or_create(
-            group=group, member_user=user, defaults={"added_by": admin, "source": MembershipSource.DIRECT}
-        )
+    membership.load_ownerships(Ownership(group=group, user=user, added_by=admin) for user in owners)
+    membership.load_memberships(
+        Membership(group=group, member_user=user, added_by=admin, source=MembershipSource.DIRECT)
+        for user in rng.sample(colleagues, k=rng.randint(3, 12))
+    )
     audit_record(
         tenant=group.tenant,
         actor=admin,
@@ -208,8 +207,7 @@ def synced_group(tenant: Tenant, colleagues: list[User]) -> None:
         source=Source.SYNCED,
         created_in=CreatedIn.SYNC,
     )
-    for user in colleagues[::4]:
-        Membership.objects.create(group=group, member_user=user)
+    membership.load_memberships(Membership(group=group, member_user=user) for user in colleagues[::4])
     audit_record(tenant=tenant, actor="Directory synchronization", activity="Add group", target=group)
 
 
