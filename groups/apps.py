@@ -11,3 +11,8 @@ class GroupsConfig(AppConfig):
         from groups.rules.db import register_sqlite_functions
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="groupdesk-rule-functions")
+        # Imported here, not at the top: it imports models, which aren't loaded yet when Django
+        # imports this AppConfig.
+        from groups import authz
+
+        authz.register()

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from groups import dynamic
+from groups.authz import GroupSpec
 from groups.licensing.services import licenses_after_membership_change
 from groups.models import (
     MAX_OWNERS,
@@ -29,7 +30,7 @@ from groups.selectors import nesting_path
 from groups.services.errors import ServiceError
 from groups.services.policy import _names_under_policy, initial_expiration
 from portal.audit import audit_record
-from portal.authz import GroupSpec, acting_user, authorize, forget
+from portal.authz import acting_user, authorize, forget
 from portal.models import Device, ServicePrincipal, User
 
 
