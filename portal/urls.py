@@ -4,8 +4,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from groups.views import licenses
-from portal.views import audit, basic, devices, directory, roles, settings, signin, users
+from groups.views import licenses, tenant_settings
+from portal.views import audit, basic, devices, directory, roles, signin, users
 
 urlpatterns = [
     path("", basic.home, name="home"),
@@ -33,8 +33,8 @@ urlpatterns = [
     path("roles/check/", roles.role_check, name="role_check"),
     path("audit/", audit.audit_log, name="audit_log"),
     path("audit/export.csv", audit.audit_export, name="audit_export"),
-    path("settings/groups/", settings.group_settings, name="group_settings"),
-    path("settings/groups/naming-preview/", settings.naming_preview, name="settings_naming_preview"),
+    path("settings/groups/", tenant_settings.group_settings, name="group_settings"),
+    path("settings/groups/naming-preview/", tenant_settings.naming_preview, name="settings_naming_preview"),
     path("licenses/", licenses.license_list, name="license_list"),
     path("licenses/subscriptions/", licenses.subscription_add, name="subscription_add"),
     path("licenses/assign/", licenses.group_license_add, name="group_license_add"),

@@ -7,5 +7,6 @@ overview.py   the overview tab (what everyone sees: the end-user group page)
 members.py    members and owners tabs
 settings.py   the settings tab (rename, description, classification, join policy, delete/restore)
 rule.py       the dynamic membership rule tab
+tenant_settings.py  /settings/groups/: the tenant-wide group settings
 The requests tab lives with the requests: access_requests.views.
 """

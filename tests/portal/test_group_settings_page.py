@@ -6,9 +6,9 @@ from django.urls import reverse
 
 from groups.authz import GroupSpec
 from groups.models import GroupKind
+from groups.services.settings import SettingsError, tenant_settings_update
 from portal.authz import can
 from portal.models import AuditEvent, OwnerAssigners, TenantGroupSettings
-from portal.services import SettingsError, tenant_settings_update
 from tests.factories import GroupFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
