@@ -8,6 +8,7 @@ class AccessRequestsConfig(AppConfig):
     def ready(self) -> None:
         # Imported here, not at the top: these modules import models, which aren't loaded yet when
         # Django imports this AppConfig.
-        from access_requests import authz
+        from access_requests import authz, selectors
 
         authz.register()
+        selectors.register()

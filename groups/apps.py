@@ -13,6 +13,9 @@ class GroupsConfig(AppConfig):
         connection_created.connect(register_sqlite_functions, dispatch_uid="groupdesk-rule-functions")
         # Imported here, not at the top: it imports models, which aren't loaded yet when Django
         # imports this AppConfig.
-        from groups import authz
+        from groups import authz, selectors
+        from groups.services import roles
 
         authz.register()
+        selectors.register()
+        roles.register()
