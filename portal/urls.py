@@ -41,6 +41,7 @@ urlpatterns = [
     path("licenses/<int:license_id>/remove/", licenses.group_license_remove, name="group_license_remove"),
     path("connections/", directory.connection_list, name="connection_list"),
     path("groups/", include("groups.urls")),
+    path("groups/", include("access_requests.group_urls")),
     path("my/", include("access_requests.urls")),
     path("admin/", admin.site.urls),
     # The JSON API (Microsoft Graph shape): one set of views under both version prefixes.
