@@ -6,8 +6,12 @@ class AccessRequestsConfig(AppConfig):
     verbose_name = "Access requests"
 
     def ready(self) -> None:
-        # Models are loaded only now: these modules import them.
+        # Not at the top: these modules import models, which aren't loaded yet when Django imports
+        # this AppConfig.
+        from access_requests import authz, selectors
         from access_requests.services import LeaverRequests
         from portal.services.users import register_leaver_handler
 
+        authz.register()
+        selectors.register()
         register_leaver_handler(LeaverRequests)

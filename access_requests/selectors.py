@@ -18,6 +18,7 @@ from access_requests.models import JoinRequest, RequestStatus
 from groups.models import Group, JoinPolicy, Membership, Ownership, Visibility
 from groups.selectors import _UP_SQL, _db_id, transitive_group_ids
 from portal import roles
+from portal import selectors as portal_selectors
 from portal.authz import actor_context, can, decide
 
 
@@ -234,3 +235,18 @@ def group_overview(user, group: Group) -> Overview:
         status=status,
         self_service=self_service(user, group, pending_request_id=pending),
     )
+
+
+def user_requests(user, limit: int = 50) -> QuerySet:
+    """A user's latest requests to join, for their page in the directory."""
+    return (
+        JoinRequest.objects.for_tenant(user.tenant)
+        .filter(requester=user)
+        .select_related("group", "decided_by")
+        .order_by("-created_date_time")[:limit]
+    )
+
+
+def register() -> None:
+    """Add the requests section to the user page (from ``AccessRequestsConfig.ready``)."""
+    portal_selectors.register_user_section("requests", user_requests)

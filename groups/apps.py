@@ -9,9 +9,10 @@ class GroupsConfig(AppConfig):
 
     def ready(self) -> None:
         # Not at the top: these modules import the models, which load only once the app registry is ready.
+        from groups import authz, selectors
         from groups.dynamic import on_membership_written, reevaluate
         from groups.dynamic.db import register_sqlite_functions
-        from groups.services import leavers
+        from groups.services import leavers, roles
         from groups.services.membership import register_reaction
         from portal.services.users import register_attribute_reaction, register_leaver_handler
 
@@ -19,3 +20,6 @@ class GroupsConfig(AppConfig):
         register_reaction(on_membership_written)
         register_attribute_reaction(reevaluate)
         register_leaver_handler(leavers)
+        authz.register()
+        selectors.register()
+        roles.register()

@@ -59,7 +59,7 @@ def sync_expiration_dates(settings: TenantGroupSettings, *, now: datetime, recom
     """Give covered groups a date and take it from the others; ``recompute`` (the lifetime changed):
     every covered group's date becomes its last renewal or creation plus the new lifetime.
 
-    Called by the periodic job and by ``portal.services.tenant_settings_update`` when an administrator
+    Called by the periodic job and by ``groups.services.settings.tenant_settings_update`` when an administrator
     changes the policy, so a change applies at once.
     """
     groups = Group.objects.for_tenant(settings.tenant).alive()

@@ -11,11 +11,12 @@ from django import forms
 from django.db.models.functions import Lower
 from django.urls import reverse
 
+from groups.authz import GroupSpec
 from groups.models import CreatedIn, Group, GroupKind, JoinPolicy, MembershipType, Visibility
 from groups.naming import MAX_MAIL_NICKNAME, policy_for, resolve_names
 from groups.rules import RuleSyntaxError, parse
 from groups.services import default_join_policy
-from portal.authz import GroupSpec, can, decide
+from portal.authz import can, decide
 from portal.models import Device, ServicePrincipal, User
 
 MAX_INITIAL_LINES = 500

@@ -10,10 +10,15 @@ from typing import Any
 from uuid import UUID
 
 from django.db import connection
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
-from groups.models import Group, Membership
-from portal.authz import authorize
+from groups.models import Group, Membership, Ownership
+from portal import selectors as portal_selectors
+from portal.authz import actor_context, authorize
+from portal.models import Tenant, User
+from portal.selectors import DirectoryHit
 
 
 def _db_id(value: Any) -> Any:
@@ -158,12 +163,6 @@ def groups_for_admin_list(actor: Any):
     Administrators (a tenant-wide groups right) see every group; others see the groups they own or
     hold a role on. ``None`` when there is nothing the actor may list.
     """
-    from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
-    from django.db.models.functions import Coalesce
-
-    from groups.models import Ownership
-    from portal.authz import actor_context
-
     ctx = actor_context(actor)
     groups = Group.objects.for_tenant(actor.tenant)
     if not (ctx.is_group_admin or ctx.is_privileged):
@@ -183,6 +182,51 @@ def groups_for_admin_list(actor: Any):
         return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
     return groups.annotate(member_count=count_of(Membership), owner_count=count_of(Ownership))
+
+
+# --- a user's groups (the user page) and groups in the directory typeahead ------------------------
+
+
+def user_groups(user: User) -> list:
+    """Groups the user is in, directly or through nesting (alive only), each marked ``direct``."""
+    all_ids = transitive_group_ids(user)
+    groups = list(
+        Group.objects.for_tenant(user.tenant)
+        .alive()
+        .filter(id__in=all_ids)
+        .annotate(member_count=Count("memberships", distinct=True))
+        .order_by("display_name")
+    )
+    direct = set(user.memberships.values_list("group_id", flat=True))
+    for group in groups:
+        group.direct = group.id in direct
+    return groups
+
+
+def user_owned_groups(user: User) -> QuerySet:
+    return Group.objects.for_tenant(user.tenant).alive().owned_by(user).order_by("display_name")
+
+
+def group_hits(tenant: Tenant, text: str, limit: int) -> list[DirectoryHit]:
+    """Groups whose name or alias contains ``text``, for the directory typeahead."""
+    groups = (
+        Group.objects.for_tenant(tenant)
+        .alive()
+        .filter(Q(display_name__icontains=text) | Q(mail_nickname__icontains=text))
+    )
+    return [
+        DirectoryHit("group", g.pk, g.display_name, g.get_kind_display() + " group")
+        for g in groups.order_by("display_name")[:limit]
+    ]
+
+
+def register() -> None:
+    """Add groups to the user page and the directory typeahead (from ``GroupsConfig.ready``)."""
+    portal_selectors.register_user_section("groups", user_groups)
+    portal_selectors.register_user_section("owned", user_owned_groups)
+    portal_selectors.register_directory_kind(
+        "group", objects=lambda tenant: Group.objects.for_tenant(tenant).alive(), search=group_hits
+    )
 
 
 def get_group_for(actor, group_id: UUID, action: str, *, include_deleted: bool = False) -> Group:

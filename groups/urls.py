@@ -1,13 +1,11 @@
 from django.urls import path
 
-from access_requests.views import group_requests
-from groups.views import create, listing, members, overview, rule, settings
+from groups.views import create, listing, members, rule, settings
 
 urlpatterns = [
     path("", listing.group_list, name="group_list"),
     path("new/", create.group_new, name="group_new"),
     path("new/preview/", create.group_name_preview, name="group_name_preview"),
-    path("<uuid:group_id>/", overview.group_detail, name="group_detail"),
     path("<uuid:group_id>/members/", members.group_members, name="group_members"),
     path("<uuid:group_id>/members/add/", members.group_member_add, name="group_member_add"),
     path("<uuid:group_id>/members/remove/", members.group_member_remove, name="group_member_remove"),
@@ -16,7 +14,6 @@ urlpatterns = [
     path("<uuid:group_id>/owners/", members.group_owners, name="group_owners"),
     path("<uuid:group_id>/owners/add/", members.group_owner_add, name="group_owner_add"),
     path("<uuid:group_id>/owners/remove/", members.group_owner_remove, name="group_owner_remove"),
-    path("<uuid:group_id>/requests/", group_requests, name="group_requests"),
     path("<uuid:group_id>/settings/", settings.group_edit, name="group_edit"),
     path("<uuid:group_id>/rule/", rule.group_rule, name="group_rule"),
     path("<uuid:group_id>/rule/validate/", rule.group_rule_validate, name="group_rule_validate"),

@@ -1,7 +1,13 @@
+"""The refusal services raise (``ServiceError``), and the 403/404 pages."""
+
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+
+
+class ServiceError(Exception):
+    """A refusal with a message fit for the person who asked (groups.services re-exports it)."""
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

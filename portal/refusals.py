@@ -119,11 +119,8 @@ def _depth(connection) -> int:
 
 
 def _plain(target: Any) -> Any:
-    from portal.authz import GroupSpec
-
-    if isinstance(target, GroupSpec):
-        return f"new {target.kind} group"
-    return target
+    # What is no row yet (a group about to be created: groups.authz.GroupSpec) names itself.
+    return getattr(target, "audit_name", None) or target
 
 
 def flush_refusals(alias: str = DEFAULT_DB_ALIAS) -> None:

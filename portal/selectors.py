@@ -1,15 +1,21 @@
-"""Tenant-scoped reads of the portal: users, their groups and requests, and the audit log."""
+"""Tenant-scoped reads of the portal: users, the audit log, the directory typeahead.
+
+Feature apps add the user page's sections (``register_user_section``) and their kinds of directory
+object (``register_directory_kind``) from their ``AppConfig.ready()``.
+"""
 
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from portal.filters import AuditEventFilter, UserFilter
-from portal.models import AuditEvent, Tenant, User
+from portal.models import AuditEvent, Device, ServicePrincipal, Tenant, User
 
 TYPEAHEAD_LIMIT = 10
 USER_LIST_FIELDS = (
@@ -75,42 +81,19 @@ def users_search(
     )
 
 
-def user_groups(user: User) -> list:
-    """Groups the user is in, directly or through nesting (alive only), each marked ``direct``."""
-    from django.db.models import Count
+# --- what feature apps add to a user's page (from their AppConfig.ready()) -----------------------
 
-    from groups.models import Group
-    from groups.selectors import transitive_group_ids
-
-    all_ids = transitive_group_ids(user)
-    groups = list(
-        Group.objects.for_tenant(user.tenant)
-        .alive()
-        .filter(id__in=all_ids)
-        .annotate(member_count=Count("memberships", distinct=True))
-        .order_by("display_name")
-    )
-    direct = set(user.memberships.values_list("group_id", flat=True))
-    for group in groups:
-        group.direct = group.id in direct
-    return groups
+# name in the user page's template → reader(user), e.g. "groups": the groups they are in.
+_USER_SECTIONS: dict[str, Callable[[User], Any]] = {}
 
 
-def user_owned_groups(user: User) -> QuerySet:
-    from groups.models import Group
-
-    return Group.objects.for_tenant(user.tenant).alive().owned_by(user).order_by("display_name")
+def register_user_section(name: str, reader: Callable[[User], Any]) -> None:
+    _USER_SECTIONS[name] = reader
 
 
-def user_requests(user: User, limit: int = 50) -> QuerySet:
-    from access_requests.models import JoinRequest
-
-    return (
-        JoinRequest.objects.for_tenant(user.tenant)
-        .filter(requester=user)
-        .select_related("group", "decided_by")
-        .order_by("-created_date_time")[:limit]
-    )
+def user_sections(user: User) -> dict[str, Any]:
+    """What the feature apps show on a user's page, by name (querysets stay lazy)."""
+    return {name: reader(user) for name, reader in _USER_SECTIONS.items()}
 
 
 # --- audit --------------------------------------------------------------------------------------
@@ -193,68 +176,75 @@ class DirectoryHit:
 KIND_LABELS = {"user": "User", "group": "Group", "device": "Device", "servicePrincipal": "Service principal"}
 
 
+@dataclass(frozen=True)
+class DirectoryKind:
+    objects: Callable[[Tenant], QuerySet]  # the live objects of the kind a value may name
+    search: Callable[[Tenant, str, int], list[DirectoryHit]]  # (tenant, text, limit) → hits
+
+
+# Kinds in KIND_LABELS' order; "group" is added by the groups app (groups.selectors.register).
+_DIRECTORY_KINDS: dict[str, DirectoryKind] = {}
+
+
+def register_directory_kind(kind: str, *, objects, search) -> None:
+    _DIRECTORY_KINDS[kind] = DirectoryKind(objects, search)
+
+
 def directory_search(
-    tenant: Tenant,
-    text: str,
-    kinds: tuple[str, ...] = ("user",),
-    *,
-    limit: int = TYPEAHEAD_LIMIT,
-    exclude_group=None,
+    tenant: Tenant, text: str, kinds: tuple[str, ...] = ("user",), *, limit: int = TYPEAHEAD_LIMIT
 ) -> list[DirectoryHit]:
     """Objects of the tenant matching ``text``, at most ``limit`` of each kind asked for."""
-    from groups.models import Group
-    from portal.models import Device, ServicePrincipal
-
     text = text.strip()[:100]
     if not text:
         return []
-    hits: list[DirectoryHit] = []
-    if "user" in kinds:
-        hits += [
-            DirectoryHit(
-                "user", u.pk, u.display_name, u.user_principal_name + (" · Guest" if u.is_guest else "")
-            )
-            for u in users_search(tenant, text, limit=limit)
-        ]
-    if "group" in kinds:
-        groups = (
-            Group.objects.for_tenant(tenant)
-            .alive()
-            .filter(Q(display_name__icontains=text) | Q(mail_nickname__icontains=text))
-        )
-        if exclude_group is not None:
-            groups = groups.exclude(pk=exclude_group.pk)
-        hits += [
-            DirectoryHit("group", g.pk, g.display_name, g.get_kind_display() + " group")
-            for g in groups.order_by("display_name")[:limit]
-        ]
-    if "device" in kinds:
-        devices = (
-            Device.objects.for_tenant(tenant).filter(display_name__icontains=text).order_by("display_name")
-        )
-        hits += [
-            DirectoryHit("device", d.pk, d.display_name, d.operating_system or "Device")
-            for d in devices[:limit]
-        ]
-    if "servicePrincipal" in kinds:
-        sps = (
-            ServicePrincipal.objects.for_tenant(tenant)
-            .filter(display_name__icontains=text)
-            .order_by("display_name")
-        )
-        hits += [
-            DirectoryHit("servicePrincipal", s.pk, s.display_name, "Service principal") for s in sps[:limit]
-        ]
-    return hits
+    return [
+        hit
+        for kind in KIND_LABELS
+        if kind in kinds and kind in _DIRECTORY_KINDS
+        for hit in _DIRECTORY_KINDS[kind].search(tenant, text, limit)
+    ]
+
+
+def _user_hits(tenant: Tenant, text: str, limit: int) -> list[DirectoryHit]:
+    return [
+        DirectoryHit("user", u.pk, u.display_name, u.user_principal_name + (" · Guest" if u.is_guest else ""))
+        for u in users_search(tenant, text, limit=limit)
+    ]
+
+
+def _device_hits(tenant: Tenant, text: str, limit: int) -> list[DirectoryHit]:
+    devices = Device.objects.for_tenant(tenant).filter(display_name__icontains=text).order_by("display_name")
+    return [
+        DirectoryHit("device", d.pk, d.display_name, d.operating_system or "Device") for d in devices[:limit]
+    ]
+
+
+def _service_principal_hits(tenant: Tenant, text: str, limit: int) -> list[DirectoryHit]:
+    sps = (
+        ServicePrincipal.objects.for_tenant(tenant)
+        .filter(display_name__icontains=text)
+        .order_by("display_name")
+    )
+    return [DirectoryHit("servicePrincipal", s.pk, s.display_name, "Service principal") for s in sps[:limit]]
+
+
+register_directory_kind(
+    "user",
+    objects=lambda tenant: User.objects.for_tenant(tenant).filter(deleted_date_time__isnull=True),
+    search=_user_hits,
+)
+register_directory_kind(
+    "device", objects=lambda tenant: Device.objects.for_tenant(tenant), search=_device_hits
+)
+register_directory_kind(
+    "servicePrincipal",
+    objects=lambda tenant: ServicePrincipal.objects.for_tenant(tenant),
+    search=_service_principal_hits,
+)
 
 
 def directory_object(tenant: Tenant, value: str):
     """The object named by a typeahead value ``kind:id`` (or a bare userPrincipalName), or None."""
-    import uuid
-
-    from groups.models import Group
-    from portal.models import Device, ServicePrincipal
-
     value = (value or "").strip()
     if ":" not in value:
         if "@" in value:
@@ -269,12 +259,6 @@ def directory_object(tenant: Tenant, value: str):
         pk = uuid.UUID(raw_id)
     except ValueError:
         return None
-    model = {"user": User, "group": Group, "device": Device, "servicePrincipal": ServicePrincipal}.get(kind)
-    if model is None:
+    if kind not in _DIRECTORY_KINDS:
         return None
-    queryset = model.objects.for_tenant(tenant)
-    if model is Group:
-        queryset = queryset.alive()
-    if model is User:
-        queryset = queryset.filter(deleted_date_time__isnull=True)
-    return queryset.filter(pk=pk).first()
+    return _DIRECTORY_KINDS[kind].objects(tenant).filter(pk=pk).first()

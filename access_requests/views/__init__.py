@@ -5,6 +5,7 @@ my_groups.py   /my/groups/ and /my/groups/discover/
 actions.py     join, request to join, leave (POST; answered with a fragment for htmx)
 requests.py    /my/requests/ and cancelling a request
 approvals.py   /my/approvals/ (one by one and in bulk), the navigation badge, the group's requests tab
+overview.py    the group page's overview tab, with the join box (/groups/<uuid>/)
 """
 
 from access_requests.views.actions import group_join, group_leave, group_request

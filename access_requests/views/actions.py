@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from access_requests import selectors, services
 from access_requests.forms import JoinRequestForm, LeaveForm
 from access_requests.views.common import my_groups_closed, next_url
+from access_requests.views.overview import render_overview
 from groups.selectors import get_group_for
 from groups.services import ServiceError
 from portal.authz import forget
@@ -84,8 +85,6 @@ def group_request(request: HttpRequest, group_id: UUID) -> HttpResponse:
     if form.errors:
         if request.htmx:
             return _action_box(request, group, form=form)
-        from groups.views.overview import render_overview
-
         return render_overview(request, group, request_form=form, status=400)
     return _finish(request, group, done=f"Your request to join {group.display_name} was sent to its owners.")
 

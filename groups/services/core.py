@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from groups import dynamic
+from groups.authz import GroupSpec
 from groups.models import (
     CreatedIn,
     Group,
@@ -28,7 +29,7 @@ from groups.services import membership
 from groups.services.errors import ServiceError
 from groups.services.policy import _names_under_policy, initial_expiration
 from portal.audit import audit_record
-from portal.authz import GroupSpec, acting_user, authorize
+from portal.authz import acting_user, authorize
 from portal.models import User
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from portal.errors import ServiceError
 
-class ServiceError(Exception):
-    """A refusal with a message fit for the person who asked."""
+__all__ = ["NamingError", "ServiceError"]
 
 
 class NamingError(ServiceError):

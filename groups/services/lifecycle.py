@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from groups.authz import USERS_CAN_CREATE, GroupSpec
 from groups.models import (
     CreatedIn,
     Group,
@@ -18,7 +19,7 @@ from groups.services.core import group_create, group_snapshot, membership_add, o
 from groups.services.errors import NamingError, ServiceError
 from groups.services.policy import expiration_covers
 from portal.audit import audit_record
-from portal.authz import GroupSpec, authorize
+from portal.authz import authorize, decide
 from portal.models import User
 
 # --- Admin portal: naming policy, provisioning, update, delete/restore, expiration --------------
@@ -27,8 +28,6 @@ from portal.models import User
 def creator_becomes_owner(*, actor: User, spec: GroupSpec, created_in: str) -> bool:
     """Seed 002: a group made in My Groups, or by someone who may only createAsOwner, gets its
     creator as first owner; one an administrator creates (a role's create right) gets none."""
-    from portal.authz import USERS_CAN_CREATE, decide
-
     if created_in == CreatedIn.MY_GROUPS:
         return True
     create = decide(actor, "create", spec)

@@ -11,11 +11,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.vary import vary_on_headers
 
+from groups.authz import GroupSpec
 from groups.forms import GroupCreateForm, creatable_kinds
 from groups.models import CreatedIn, GroupKind
 from groups.naming import policy_for, resolve_names
 from groups.services import NamingError, ServiceError, group_provision
-from portal.authz import MY_GROUPS_ACCESS, NAMING_POLICY_EXEMPT, GroupSpec, authorize, can
+from portal.authz import MY_GROUPS_ACCESS, NAMING_POLICY_EXEMPT, authorize, can
 
 
 @login_required

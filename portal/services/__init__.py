@@ -1,4 +1,4 @@
-"""State changes of tenants, directory users, roles and tenant settings: authorize → change → audit,
+"""State changes of tenants, directory users and roles: authorize → change → audit,
 in one transaction. One module per area; the names are re-exported here so callers import
 ``portal.services``."""
 
@@ -21,11 +21,6 @@ from portal.services.roles import (
     role_assignment_delete,
     role_assignment_snapshot,
     role_name,
-)
-from portal.services.settings import (
-    SettingsError,
-    settings_snapshot,
-    tenant_settings_update,
 )
 from portal.services.signins import (
     UnknownUser,
@@ -79,9 +74,6 @@ __all__ = [
     "role_assignment_snapshot",
     "role_assignment_create",
     "role_assignment_delete",
-    "settings_snapshot",
-    "SettingsError",
-    "tenant_settings_update",
     "UnknownUser",
     "sign_in_record",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import transaction
@@ -10,6 +10,7 @@ from django.db import transaction
 from portal import roles
 from portal.audit import audit_record
 from portal.authz import authorize, forget
+from portal.errors import ServiceError
 from portal.models import (
     CustomRole,
     RoleAssignment,
@@ -21,9 +22,31 @@ from portal.models import (
 
 
 def _role_error(message: str) -> Exception:
-    from groups.services import ServiceError
-
     return ServiceError(message)
+
+
+# What roles may be assigned to besides users, added by feature apps from their AppConfig.ready():
+# model → (its RoleAssignment field, check(tenant, principal) raising ServiceError when it can't).
+_PRINCIPALS: dict[type, tuple[str, Callable[[Tenant, Any], None]]] = {}
+
+
+def register_role_principal(model: type, *, field: str, check: Callable[[Tenant, Any], None]) -> None:
+    _PRINCIPALS[model] = (field, check)
+
+
+def _principal_field(tenant: Tenant, principal: Any) -> str:
+    """The RoleAssignment field ``principal`` goes in, once it's checked it may hold a role."""
+    if isinstance(principal, User):
+        if principal.tenant_id != tenant.id:
+            raise _role_error("That user belongs to another organization.")
+        if principal.deleted_date_time is not None:
+            raise _role_error("That user has been deleted.")
+        return "principal_user"
+    for model, (field, check) in _PRINCIPALS.items():
+        if isinstance(principal, model):
+            check(tenant, principal)
+            return field
+    raise _role_error("Roles are assigned to users and role-assignable groups.")
 
 
 def custom_role_snapshot(role: CustomRole) -> dict[str, Any]:
@@ -158,8 +181,6 @@ def role_assignment_create(
 ) -> RoleAssignment:
     """Assign a built-in role (by key) or a custom role to a user or a role-assignable group, over
     the whole tenant (``scope_group=None``) or one group."""
-    from groups.models import Group
-
     authorize(actor, roles.ROLES_UPDATE)
     tenant = actor.tenant
     if isinstance(role, CustomRole):
@@ -177,25 +198,7 @@ def role_assignment_create(
                 f"{builtin.display_name} applies to the whole organization, never to one group."
             )
         fields = {"builtin_role": role}
-    if isinstance(principal, User):
-        if principal.tenant_id != tenant.id:
-            raise _role_error("That user belongs to another organization.")
-        if principal.deleted_date_time is not None:
-            raise _role_error("That user has been deleted.")
-        fields["principal_user"] = principal
-    elif isinstance(principal, Group):
-        if principal.tenant_id != tenant.id:
-            raise _role_error("That group belongs to another organization.")
-        if not principal.is_assignable_to_role:
-            raise _role_error(
-                "Roles can be assigned only to groups created with “Microsoft Entra roles can be assigned "
-                "to the group”."
-            )
-        if principal.is_deleted:
-            raise _role_error("That group has been deleted.")
-        fields["principal_group"] = principal
-    else:
-        raise _role_error("Roles are assigned to users and role-assignable groups.")
+    fields[_principal_field(tenant, principal)] = principal
     if scope_group is not None and (scope_group.tenant_id != tenant.id or scope_group.is_deleted):
         raise _role_error("The scope must be a group of this organization.")
     if RoleAssignment.objects.for_tenant(tenant).filter(scope_group=scope_group, **fields).exists():

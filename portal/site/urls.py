@@ -4,9 +4,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from groups.views import licenses
+from groups.views import licenses, tenant_settings
 from portal.site.views import devices, roles
-from portal.views import audit, basic, directory, settings, signin, users
+from portal.views import audit, basic, directory, signin, users
 
 urlpatterns = [
     path("", basic.home, name="home"),
@@ -34,14 +34,15 @@ urlpatterns = [
     path("roles/check/", roles.role_check, name="role_check"),
     path("audit/", audit.audit_log, name="audit_log"),
     path("audit/export.csv", audit.audit_export, name="audit_export"),
-    path("settings/groups/", settings.group_settings, name="group_settings"),
-    path("settings/groups/naming-preview/", settings.naming_preview, name="settings_naming_preview"),
+    path("settings/groups/", tenant_settings.group_settings, name="group_settings"),
+    path("settings/groups/naming-preview/", tenant_settings.naming_preview, name="settings_naming_preview"),
     path("licenses/", licenses.license_list, name="license_list"),
     path("licenses/subscriptions/", licenses.subscription_add, name="subscription_add"),
     path("licenses/assign/", licenses.group_license_add, name="group_license_add"),
     path("licenses/<int:license_id>/remove/", licenses.group_license_remove, name="group_license_remove"),
     path("connections/", directory.connection_list, name="connection_list"),
     path("groups/", include("groups.urls")),
+    path("groups/", include("access_requests.group_urls")),
     path("my/", include("access_requests.urls")),
     path("admin/", admin.site.urls),
     # The JSON API (Microsoft Graph shape): one set of views under both version prefixes.

@@ -57,9 +57,7 @@ def user_detail(request: HttpRequest, user_id: UUID) -> HttpResponse:
     person = get_user_for(request.user, user_id)
     context = {
         "person": person,
-        "groups": selectors.user_groups(person),
-        "owned": selectors.user_owned_groups(person),
-        "requests": selectors.user_requests(person),
+        **selectors.user_sections(person),
         "can_edit": can(request.user, roles.USERS_UPDATE),
     }
     return render(request, "portal/user_detail.html", context)

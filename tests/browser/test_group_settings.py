@@ -3,8 +3,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from groups.authz import GroupSpec
 from groups.models import GroupKind
-from portal.authz import GroupSpec, decide
+from portal.authz import decide
 from portal.models import User
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -134,7 +134,7 @@ def test_it_leaves_everything_alone_without_a_policy(tenant, django_capture_on_c
 def test_it_applies_a_policy_change_from_the_settings_page_at_once(tenant, admin_user):
     from django.utils import timezone
 
-    from portal.services import tenant_settings_update
+    from groups.services.settings import tenant_settings_update
 
     group = _m365(tenant, created_date_time=timezone.now() - timedelta(days=10))
     actor = type(admin_user).objects.select_related("tenant__group_settings").get(pk=admin_user.pk)

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 
+from groups.authz import GroupSpec
 from groups.models import GroupKind, MembershipType
 from groups.services import (
     ServiceError,
@@ -29,7 +30,7 @@ from groups.services import (
     ownership_remove,
 )
 from portal import roles
-from portal.authz import GroupSpec, decide
+from portal.authz import decide
 from portal.models import CustomRole, RoleAssignment, User
 from tests import factories
 

@@ -4,10 +4,11 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
+from groups.authz import GroupSpec
 from groups.models import GroupKind
-from portal.authz import GroupSpec, can
+from groups.services.settings import SettingsError, tenant_settings_update
+from portal.authz import can
 from portal.models import AuditEvent, OwnerAssigners, TenantGroupSettings
-from portal.services import SettingsError, tenant_settings_update
 from tests.factories import GroupFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

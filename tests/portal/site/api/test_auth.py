@@ -186,7 +186,8 @@ def test_the_revoke_command_revokes(member, api_as):
 
 
 def test_an_app_has_no_self_service_or_tenant_setting_rights(tenant):
-    from portal.authz import AppActor, GroupSpec, can
+    from groups.authz import GroupSpec
+    from portal.authz import AppActor, can
 
     open_group = factories.GroupFactory(tenant=tenant, join_policy="open")
     app = AppActor(

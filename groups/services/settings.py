@@ -9,10 +9,13 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from groups.expiration import sync_expiration_dates
 from portal import roles
 from portal.audit import audit_record
 from portal.authz import authorize, forget
 from portal.models import (
+    ExpirationScope,
+    OwnerAssigners,
     Tenant,
     TenantGroupSettings,
     User,
@@ -67,8 +70,6 @@ class SettingsError(ValueError):
 
 
 def _check_settings(settings: TenantGroupSettings, tenant: Tenant) -> None:
-    from portal.models import ExpirationScope, OwnerAssigners
-
     for name in _SETTINGS_GROUP_FIELDS:
         group = getattr(settings, name)
         if group is not None and (group.tenant_id != tenant.id or group.is_deleted):
@@ -129,7 +130,5 @@ def tenant_settings_update(*, actor: User, tenant: Tenant, changes: dict[str, An
         category="GroupSettings",
     )
     if {"group_lifetime_days", "expiration_scope"} & set(changed):
-        from groups.expiration import sync_expiration_dates
-
         sync_expiration_dates(settings, now=timezone.now(), recompute="group_lifetime_days" in changed)
     return settings

@@ -9,10 +9,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from groups.naming import apply_naming_policy
+from groups.services.settings import SettingsError, tenant_settings_update
+from groups.settings_forms import SETTINGS_SECTIONS, NamingSettingsForm, SettingsSectionForm
 from portal import roles
 from portal.authz import authorize, can, group_settings_for
-from portal.forms import SETTINGS_SECTIONS, NamingSettingsForm, SettingsSectionForm
-from portal.services import SettingsError, tenant_settings_update
 
 SECTIONS = {form.key: form for form in SETTINGS_SECTIONS}
 

@@ -1,4 +1,8 @@
-"""The overview tab: the group page every user of the tenant sees (the end-user group page)."""
+"""The overview tab: the group page every user of the tenant sees (the end-user group page).
+
+It lives with the requests: its "Your membership" box joins, requests and leaves, and counts the
+requests waiting for the viewer's decision. Wired under /groups/ by ``access_requests.group_urls``.
+"""
 
 from __future__ import annotations
 
