@@ -94,17 +94,31 @@ def join_request_create(*, actor: User, group: Group, justification: str = "") -
 
 
 def _locked(join_request: JoinRequest) -> JoinRequest:
-    """The request re-read under a row lock, with its group locked and fresh too."""
+    """The request re-read under a row lock, with its group locked and fresh too.
+
+    Every path takes the locks in one order, the group's row first, then the request's: a permanent
+    deletion locks the group and then deletes its requests, so the opposite order would deadlock with it.
+    Whoever comes second after a permanent deletion is told the group was deleted.
+    """
+    gone = ServiceError("This group was deleted. Nothing was changed.")
+    group_id = JoinRequest.objects.filter(pk=join_request.pk).values_list("group_id", flat=True).first()
+    group = (
+        Group.objects.select_for_update(of=("self",))
+        .select_related("tenant", "tenant__group_settings")
+        .filter(pk=group_id)
+        .first()
+    )
+    if group is None:
+        raise gone
     locked = (
         JoinRequest.objects.select_for_update(of=("self",))
         .select_related("requester", "decided_by")
-        .get(pk=join_request.pk)
+        .filter(pk=join_request.pk)
+        .first()
     )
-    locked.group = (
-        Group.objects.select_for_update(of=("self",))
-        .select_related("tenant", "tenant__group_settings")
-        .get(pk=locked.group_id)
-    )
+    if locked is None:
+        raise gone
+    locked.group = group
     return locked
 
 
