@@ -5,19 +5,22 @@ one of them: it is ``PermissionDenied``, and only ``portal.authz.authorize`` rai
 
 ``ServiceError``  the base: a message fit for the person who asked (``groups.services`` re-exports it).
                   ``field`` optionally names the form field / attribute at fault.
-``Invalid``       what was asked is malformed or breaks an invariant of the directory: a bad value,
-                  a rule that doesn't parse (``position``), a group that would contain itself.
+``Invalid``       what was asked is malformed or breaks an invariant or limit of the directory: a bad
+                  value, a rule that doesn't parse (``position``), a group that would contain itself,
+                  more owners than a group may have.
 ``NotFound``      the object the change is about isn't there (any more): a member who isn't a member,
                   a group deleted for good meanwhile, an object of another organization.
 ``Conflict``      the object's current state already settles it: already a member, alias taken,
                   already deleted or not deleted, a request or held change already decided.
 ``Refused``       a rule of the organization says no: its plan (P1/P2), its settings (guests may not
-                  own groups), its limits, or a second administrator must confirm. An administrator
-                  can change that; the person asking usually can't.
+                  own groups, no expiration policy), or a second administrator must confirm. An
+                  administrator can change that; the person asking usually can't.
 
 Named refusals of a service subclass one of these (``UserError``, ``RuleError``, ``NamingError``...).
 Pages show a refusal with ``form_error`` (under the field it names) or as a message; the JSON API maps
-the class to a Graph error body in one place (``portal.site.api.errors.GRAPH_ERRORS``).
+the class to a Graph error body in one place (``portal.site.api.errors.GRAPH_ERRORS``): 400
+Request_BadRequest for Invalid and Conflict (Graph answers "already exists" so), 404 for NotFound, 403
+Authorization_RequestDenied for Refused.
 """
 
 from __future__ import annotations
@@ -40,11 +43,11 @@ class ServiceError(Exception):
 
 
 class Invalid(ServiceError):
-    """Malformed input, or a change that breaks an invariant of the directory (Graph: 400)."""
+    """Malformed input, or a change that breaks an invariant or limit of the directory."""
 
 
 class NotFound(ServiceError):
-    """The object the change is about doesn't exist, or not any more (Graph: 404)."""
+    """The object the change is about doesn't exist, or not any more (or is another organization's)."""
 
 
 class Conflict(ServiceError):
@@ -52,7 +55,7 @@ class Conflict(ServiceError):
 
 
 class Refused(ServiceError):
-    """A rule of the organization (plan, settings, limits, two-person rule) refuses the change."""
+    """A rule of the organization (its plan, its settings, the two-person rule) refuses the change."""
 
 
 def form_error(form: forms.BaseForm, exc: ServiceError) -> None:
