@@ -16,10 +16,11 @@ from groups.models import (
     JoinPolicy,
 )
 from groups.services.core import group_create, group_snapshot, membership_add, ownership_add
-from groups.services.errors import NamingError, ServiceError
+from groups.services.errors import NamingError
 from groups.services.policy import expiration_covers
 from portal.audit import audit_record
 from portal.authz import authorize, decide
+from portal.errors import Conflict, Invalid, NotFound, Refused
 from portal.models import User
 
 # --- Admin portal: naming policy, provisioning, update, delete/restore, expiration --------------
@@ -69,7 +70,7 @@ def group_provision(
             continue
         ownership_add(actor=actor, group=group, user=user)
     if members and group.is_dynamic:
-        raise ServiceError("Membership of a dynamic group is set by its rule: add no members.")
+        raise Invalid("Membership of a dynamic group is set by its rule: add no members.")
     for member in members:
         membership_add(actor=actor, group=group, member=member)
     return group
@@ -80,7 +81,7 @@ def _locked(group: Group) -> Group:
     try:
         return Group.objects.select_for_update().select_related("tenant").get(pk=group.pk)
     except Group.DoesNotExist:
-        raise ServiceError("This group no longer exists: it was deleted permanently.") from None
+        raise NotFound("This group no longer exists: it was deleted permanently.") from None
 
 
 # Which right each editable property needs (seed 003's catalog).
@@ -129,14 +130,14 @@ def group_update(*, actor: User, group: Group, **changes: Any) -> Group:
     settings = actor.tenant.group_settings
     classification = changes.get("classification")
     if classification and classification not in settings.classifications:
-        raise ServiceError("Choose a classification from your organization's list.")
+        raise Invalid("Choose a classification from your organization's list.")
     if "join_policy" in changes:
         if changes["join_policy"] not in JoinPolicy.values:
-            raise ServiceError("Choose a join policy.")
+            raise Invalid("Choose a join policy.")
         if changes["join_policy"] == JoinPolicy.OWNER_APPROVAL and not actor.tenant.is_premium:
-            raise ServiceError("Groups that need owner approval need Microsoft Entra ID P1 or P2.")
+            raise Refused("Groups that need owner approval need Microsoft Entra ID P1 or P2.")
     if "visibility" in changes and changes["visibility"] not in Visibility.values:
-        raise ServiceError("Choose a visibility.")
+        raise Invalid("Choose a visibility.")
     before = group_snapshot(group)
     for key, value in changes.items():
         setattr(group, key, value)
@@ -170,7 +171,7 @@ def group_restore(*, actor: User, group: Group, now: Any = None) -> Group:
     group = _locked(group)
     authorize(actor, "restore", group)
     if not group.is_deleted:
-        raise ServiceError("This group isn't deleted.")
+        raise Conflict("This group isn't deleted.")
     group.deleted_date_time = None
     fields = ["deleted_date_time"]
     if group.expiration_date_time and group.expiration_date_time <= now:
@@ -192,7 +193,7 @@ def group_hard_delete(*, actor: User, group: Group) -> None:
     group = _locked(group)
     authorize(actor, "delete", group)
     if not group.is_deleted:
-        raise ServiceError("Delete the group first; permanent deletion is for deleted groups.")
+        raise Conflict("Delete the group first; permanent deletion is for deleted groups.")
     audit_record(
         tenant=group.tenant,
         actor=actor,
@@ -212,7 +213,7 @@ def group_renew(*, actor: Any, group: Group, now: Any = None, reason: str = "") 
         authorize(actor, "renew", group)
     settings = group.tenant.group_settings
     if not expiration_covers(settings, group):
-        raise ServiceError("No expiration policy applies to this group.")
+        raise Refused("No expiration policy applies to this group.")
     before = {"expirationDateTime": _iso(group.expiration_date_time)}
     group.expiration_date_time = now + timedelta(days=settings.group_lifetime_days)
     group.renewed_date_time = now
