@@ -101,7 +101,7 @@ def _locked(join_request: JoinRequest) -> JoinRequest:
     deletion locks the group and then deletes its requests, so the opposite order would deadlock with it.
     Whoever comes second after a permanent deletion is told the group was deleted.
     """
-    gone = ServiceError("This group was deleted. Nothing was changed.")
+    gone = NotFound("This group was deleted. Nothing was changed.")
     group_id = JoinRequest.objects.filter(pk=join_request.pk).values_list("group_id", flat=True).first()
     group = (
         Group.objects.select_for_update(of=("self",))
