@@ -7,6 +7,7 @@ Safe defaults for a laptop (DEBUG on, SQLite file in the project folder, console
 from __future__ import annotations
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -119,10 +120,26 @@ TEMPLATES = [
     }
 ]
 
-# Database: a SQLite file beside manage.py unless DATABASE_URL says otherwise.
+# The commands that change the schema or the grants connect as the role that owns the tables.
+OWNER_COMMANDS = frozenset({"migrate", "grant_app_role"})
+
+
+def database_url(argv: list[str], environ: dict[str, str]) -> str:
+    """The database to connect to: ``DATABASE_URL`` (the application's role), a SQLite file beside
+    manage.py by default. ``manage.py migrate`` and ``manage.py grant_app_role`` use
+    ``MIGRATION_DATABASE_URL`` instead when it is set: on PostgreSQL the tables belong to that role, and the
+    application's role gets only the rights ``grant_app_role`` gives it (README, "Production").
+    """
+    url = environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'groupdesk.sqlite3'}")
+    command = argv[1] if len(argv) > 1 else ""
+    if command in OWNER_COMMANDS and environ.get("MIGRATION_DATABASE_URL"):
+        return environ["MIGRATION_DATABASE_URL"]
+    return url
+
+
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'groupdesk.sqlite3'}"),
+        database_url(sys.argv, dict(os.environ)),
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }

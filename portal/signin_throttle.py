@@ -29,7 +29,9 @@ def client_ip(request: HttpRequest) -> str:
     proxy appends the address it was reached from; whatever the client itself sent is further left).
     """
     count = settings.GROUPDESK_TRUSTED_PROXY_COUNT
-    forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()]
+    forwarded = [
+        part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()
+    ]
     if count > 0 and len(forwarded) >= count:
         return forwarded[-count][:64]
     return request.META.get("REMOTE_ADDR", "")

@@ -132,7 +132,12 @@ def test_it_counts_the_client_behind_a_trusted_proxy_not_the_proxy(client, membe
     settings.GROUPDESK_TRUSTED_PROXY_COUNT = 1
     proxy = "10.0.0.1"
     _fail(client, member.user_principal_name, LIMIT, ip=proxy, HTTP_X_FORWARDED_FOR="6.6.6.6, 192.0.2.66")
-    assert _try(client, member.user_principal_name, PASSWORD, ip=proxy, HTTP_X_FORWARDED_FOR="192.0.2.66").status_code == 429
+    assert (
+        _try(
+            client, member.user_principal_name, PASSWORD, ip=proxy, HTTP_X_FORWARDED_FOR="192.0.2.66"
+        ).status_code
+        == 429
+    )
 
     response = _try(client, member.user_principal_name, PASSWORD, ip=proxy, HTTP_X_FORWARDED_FOR="192.0.2.10")
 
