@@ -42,7 +42,8 @@ def normalized_username(request: HttpRequest, credentials: dict | None) -> str:
     raw = (credentials or {}).get("username")
     if raw is None:
         raw = request.POST.get("username", "")
-    return str(raw).strip().lower()[:255]
+    # No NUL: PostgreSQL refuses it in text, and no userPrincipalName has one.
+    return str(raw).replace("\x00", "").strip().lower()[:255]
 
 
 def lockout_ends(request: HttpRequest, username: str) -> datetime | None:
