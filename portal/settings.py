@@ -7,6 +7,8 @@ Safe defaults for a laptop (DEBUG on, SQLite file in the project folder, console
 from __future__ import annotations
 
 import os
+import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -74,6 +76,7 @@ INSTALLED_APPS = [
     "csp",
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "portal",
     "groups",
     "access_requests",
@@ -92,6 +95,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: turns a sign-in refused for too many failures into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.site.urls"
@@ -115,10 +120,26 @@ TEMPLATES = [
     }
 ]
 
-# Database: a SQLite file beside manage.py unless DATABASE_URL says otherwise.
+# The commands that change the schema or the grants connect as the role that owns the tables.
+OWNER_COMMANDS = frozenset({"migrate", "grant_app_role"})
+
+
+def database_url(argv: list[str], environ: dict[str, str]) -> str:
+    """The database to connect to: ``DATABASE_URL`` (the application's role), a SQLite file beside
+    manage.py by default. ``manage.py migrate`` and ``manage.py grant_app_role`` use
+    ``MIGRATION_DATABASE_URL`` instead when it is set: on PostgreSQL the tables belong to that role, and the
+    application's role gets only the rights ``grant_app_role`` gives it (README, "Production").
+    """
+    url = environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'groupdesk.sqlite3'}")
+    command = argv[1] if len(argv) > 1 else ""
+    if command in OWNER_COMMANDS and environ.get("MIGRATION_DATABASE_URL"):
+        return environ["MIGRATION_DATABASE_URL"]
+    return url
+
+
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'groupdesk.sqlite3'}"),
+        database_url(sys.argv, dict(os.environ)),
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
@@ -226,4 +247,24 @@ LOGGING = {
 GROUPDESK_DELETED_GROUP_RETENTION_DAYS = 30
 # Where people reach this portal: links in emails (owners' request digests) start with it.
 GROUPDESK_BASE_URL = os.environ.get("GROUPDESK_BASE_URL", "http://127.0.0.1:8000")
-AUTHENTICATION_BACKENDS = ["portal.backends.UserPrincipalNameBackend"]
+# The axes backend first: it refuses a throttled (userPrincipalName, address) pair before any password check.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "portal.backends.UserPrincipalNameBackend"]
+
+# Sign-in throttling (django-axes; callables in portal.signin_throttle). Failures are counted per
+# (userPrincipalName, client address) pair, never per account alone: a stranger can't lock a user out
+# from everywhere. 10 failures in a row refuse that pair, even with the right password, for 60 seconds
+# from the 10th; tries in that time don't extend it; a successful sign-in clears the count.
+AXES_FAILURE_LIMIT = env_int("SIGNIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(seconds=env_int("SIGNIN_COOLOFF_SECONDS", 60))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "portal.signin_throttle.normalized_username"
+AXES_CLIENT_IP_CALLABLE = "portal.signin_throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "portal.signin_throttle.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# Successful sign-ins are in the audit log already; axes keeps only the failure counters.
+AXES_DISABLE_ACCESS_LOG = True
+# Behind N reverse proxies that append to X-Forwarded-For, the client is the N-th address from the right.
+GROUPDESK_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)

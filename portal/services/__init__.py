@@ -25,6 +25,7 @@ from portal.services.roles import (
 from portal.services.signins import (
     UnknownUser,
     sign_in_record,
+    sign_in_throttled_record,
 )
 from portal.services.tenants import (
     SYSTEM,
@@ -76,4 +77,5 @@ __all__ = [
     "role_assignment_delete",
     "UnknownUser",
     "sign_in_record",
+    "sign_in_throttled_record",
 ]
