@@ -25,6 +25,7 @@ from groups.models import Group, Membership, MembershipSource
 from groups.services import ServiceError, membership
 from portal.audit import audit_record
 from portal.authz import authorize
+from portal.errors import Conflict, Invalid, NotFound
 from portal.models import User
 
 MAX_JUSTIFICATION = 1000
@@ -34,7 +35,7 @@ MAX_REASON = 1000
 def _clean_text(value: str, *, limit: int, what: str) -> str:
     value = (value or "").strip()
     if len(value) > limit:
-        raise ServiceError(f"The {what} is too long: {len(value)} characters, at most {limit}.")
+        raise Invalid(f"The {what} is too long: {len(value)} characters, at most {limit}.")
     return value
 
 
@@ -74,14 +75,14 @@ def join_request_create(*, actor: User, group: Group, justification: str = "") -
     authorize(actor, "request", group)
     justification = _clean_text(justification, limit=MAX_JUSTIFICATION, what="justification")
     if JoinRequest.objects.filter(group=group, requester=actor, status=RequestStatus.PENDING).exists():
-        raise ServiceError(f"You already have a pending request to join {group.display_name}.")
+        raise Conflict(f"You already have a pending request to join {group.display_name}.")
     try:
         with transaction.atomic():
             join_request = JoinRequest.objects.create(
                 tenant=group.tenant, group=group, requester=actor, justification=justification
             )
     except IntegrityError:  # a second tab sent the same request at the same moment
-        raise ServiceError(f"You already have a pending request to join {group.display_name}.") from None
+        raise Conflict(f"You already have a pending request to join {group.display_name}.") from None
     audit_record(
         tenant=group.tenant,
         actor=actor,
@@ -94,24 +95,38 @@ def join_request_create(*, actor: User, group: Group, justification: str = "") -
 
 
 def _locked(join_request: JoinRequest) -> JoinRequest:
-    """The request re-read under a row lock, with its group locked and fresh too."""
+    """The request re-read under a row lock, with its group locked and fresh too.
+
+    Every path takes the locks in one order, the group's row first, then the request's: a permanent
+    deletion locks the group and then deletes its requests, so the opposite order would deadlock with it.
+    Whoever comes second after a permanent deletion is told the group was deleted.
+    """
+    gone = NotFound("This group was deleted. Nothing was changed.")
+    group_id = JoinRequest.objects.filter(pk=join_request.pk).values_list("group_id", flat=True).first()
+    group = (
+        Group.objects.select_for_update(of=("self",))
+        .select_related("tenant", "tenant__group_settings")
+        .filter(pk=group_id)
+        .first()
+    )
+    if group is None:
+        raise gone
     locked = (
         JoinRequest.objects.select_for_update(of=("self",))
         .select_related("requester", "decided_by")
-        .get(pk=join_request.pk)
+        .filter(pk=join_request.pk)
+        .first()
     )
-    locked.group = (
-        Group.objects.select_for_update(of=("self",))
-        .select_related("tenant", "tenant__group_settings")
-        .get(pk=locked.group_id)
-    )
+    if locked is None:
+        raise gone
+    locked.group = group
     return locked
 
 
-def _already_decided(join_request: JoinRequest) -> ServiceError:
+def _already_decided(join_request: JoinRequest) -> Conflict:
     status = RequestStatus(join_request.status).label.lower()
     by = f" by {join_request.decided_by.display_name}" if join_request.decided_by else ""
-    return ServiceError(f"This request was already {status}{by}. Nothing was changed.")
+    return Conflict(f"This request was already {status}{by}. Nothing was changed.")
 
 
 @transaction.atomic
@@ -142,17 +157,17 @@ def _decide(*, actor: User, join_request: JoinRequest, approve: bool, reason: st
         raise PermissionDenied("Not found.")
     group, requester = join_request.group, join_request.requester
     if group.is_deleted:
-        raise ServiceError(f"{group.display_name} has been deleted. Nothing was changed.")
+        raise NotFound(f"{group.display_name} has been deleted. Nothing was changed.")
     authorize(actor, "requests/decide", join_request)
     if not join_request.is_pending:
         raise _already_decided(join_request)
     if approve:
         if requester.deleted_date_time is not None:
-            raise ServiceError(f"{requester.display_name} has been removed. Nothing was changed.")
+            raise NotFound(f"{requester.display_name} has been removed. Nothing was changed.")
         if not requester.account_enabled:
-            raise ServiceError(f"{requester.display_name}'s account is disabled. Nothing was changed.")
+            raise Conflict(f"{requester.display_name}'s account is disabled. Nothing was changed.")
         if group.is_dynamic or group.is_synced:
-            raise ServiceError(f"Members of {group.display_name} can't be added here any more.")
+            raise Conflict(f"Members of {group.display_name} can't be added here any more.")
     join_request.status = RequestStatus.APPROVED if approve else RequestStatus.DENIED
     join_request.decided_by = actor
     join_request.decided_date_time = timezone.now()

@@ -6,13 +6,18 @@ import csv
 import io
 from collections.abc import Collection, Iterator
 
+from portal.errors import Invalid
 
-class ImportError_(Exception):  # noqa: N801 - "ImportError" is a builtin
+
+class ImportError_(Invalid):  # noqa: N801 - "ImportError" is a builtin
     """A file that can't be imported; ``errors`` lists (line, message) pairs."""
 
     def __init__(self, errors: list[tuple[int, str]]) -> None:
-        self.errors = errors
         super().__init__("; ".join(f"line {line}: {msg}" for line, msg in errors))
+        self.errors = errors
+
+    def problems(self) -> dict[str | None, list[str]]:
+        return {None: [f"line {line}: {msg}" for line, msg in self.errors]}
 
 
 def csv_rows(

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from portal import roles
 from portal.audit import audit_record
+from portal.errors import Invalid
 from portal.models import ApiToken, ServicePrincipal, Tenant, User
 
 TOKEN_PREFIX = "gd_"
@@ -25,13 +26,13 @@ def token_digest(secret: str) -> str:
 
 
 def role_key(name: str) -> str:
-    """A built-in role's key from its key or display name, in any case; ValueError if there is none."""
+    """A built-in role's key from its key or display name, in any case; Invalid if there is none."""
     wanted = name.strip().lower()
     for key, role in roles.BUILTIN_ROLES.items():
         if wanted in (key.lower(), role.display_name.lower()):
             return key
     choices = ", ".join(roles.BUILTIN_ROLES)
-    raise ValueError(f"Unknown role {name!r}: choose one of {choices}.")
+    raise Invalid(f"Unknown role {name!r}: choose one of {choices}.")
 
 
 @transaction.atomic
@@ -47,19 +48,19 @@ def api_token_create(
     """Make a token acting as ``user``, or as the app ``app_name`` (its service principal, made if
     missing) holding the built-in ``role``. Returns the token and its secret (shown once)."""
     if (user is None) == (app_name is None):
-        raise ValueError("A token acts as a user or as an app: give exactly one.")
+        raise Invalid("A token acts as a user or as an app: give exactly one.")
     service_principal = None
     role_key_ = ""
     if user is not None:
         if user.tenant_id != tenant.id:
-            raise ValueError(f"{user.user_principal_name} isn't a user of {tenant.slug}.")
+            raise Invalid(f"{user.user_principal_name} isn't a user of {tenant.slug}.")
         if role:
-            raise ValueError("A user token has the user's own rights: give no role.")
+            raise Invalid("A user token has the user's own rights: give no role.")
     else:
         if not app_name or not app_name.strip():
-            raise ValueError("The app needs a name.")
+            raise Invalid("The app needs a name.")
         if not role:
-            raise ValueError("An app token needs a role.")
+            raise Invalid("An app token needs a role.")
         role_key_ = role_key(role)
         service_principal = (
             ServicePrincipal.objects.for_tenant(tenant).filter(display_name=app_name.strip()).first()

@@ -40,6 +40,7 @@ from groups.rules.evaluator import compiled
 from groups.services import membership
 from portal.audit import audit_record
 from portal.authz import authorize, group_settings_for
+from portal.errors import Conflict, Invalid, Refused
 from portal.models import Device, Tenant, User
 
 RULE_ACTOR = membership.RULE_ACTOR
@@ -47,12 +48,12 @@ MAX_CASCADE_PASSES = 5
 REEVALUATE_LIMIT = 1000  # members changed at once above which memberOf dependents are recomputed whole
 
 
-class RuleError(Exception):
-    """A rule or rule change that can't be accepted, with a message for the person who asked."""
+class RuleError(Invalid):
+    """A rule that can't be accepted; ``position`` is where in its text the problem is, if one place."""
 
     def __init__(self, message: str, position: int | None = None) -> None:
-        self.position = position
         super().__init__(message)
+        self.position = position
 
 
 def validate_rule(text: str, *, group_kind: str) -> Rule:
@@ -196,9 +197,9 @@ def rule_hold_confirm(*, actor: User, hold: RuleChangeHold) -> None:
     group = hold.group
     authorize(actor, "dynamicMembershipRule/update", group)
     if not hold.is_pending:
-        raise RuleError("This change has already been decided.")
+        raise Conflict("This change has already been decided.")
     if hold.requested_by_id == actor.id:
-        raise RuleError("A second administrator must confirm this change: not the one who made it.")
+        raise Refused("A second administrator must confirm this change: not the one who made it.")
     validate_rule(hold.membership_rule, group_kind=group.kind)
     hold.status = RuleChangeHold.Status.CONFIRMED
     hold.decided_by = actor
@@ -219,7 +220,7 @@ def rule_hold_cancel(*, actor: User, hold: RuleChangeHold) -> None:
     hold = RuleChangeHold.objects.select_for_update().select_related("group__tenant").get(pk=hold.pk)
     authorize(actor, "dynamicMembershipRule/update", hold.group)
     if not hold.is_pending:
-        raise RuleError("This change has already been decided.")
+        raise Conflict("This change has already been decided.")
     hold.status = RuleChangeHold.Status.CANCELLED
     hold.decided_by = actor
     hold.decided_date_time = timezone.now()

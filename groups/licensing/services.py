@@ -16,13 +16,10 @@ from groups.selectors import transitive_member_user_ids
 from portal import roles
 from portal.audit import audit_record
 from portal.authz import authorize
+from portal.errors import Conflict, Invalid, NotFound
 from portal.models import Tenant, User
 
 COUNT_VIOLATION = "CountViolation"  # Entra's name for "not enough licenses"
-
-
-class LicensingError(Exception):
-    """A refusal with a message fit for the person who asked."""
 
 
 @transaction.atomic
@@ -31,13 +28,13 @@ def subscribed_sku_add(
 ) -> SubscribedSku:
     authorize(actor, roles.SETTINGS_UPDATE)
     if prepaid_units < 0:
-        raise LicensingError("Units can't be negative.")
+        raise Invalid("Units can't be negative.")
     if (
         SubscribedSku.objects.for_tenant(actor.tenant)
         .filter(sku_part_number__iexact=sku_part_number)
         .exists()
     ):
-        raise LicensingError(f"The subscription {sku_part_number} already exists.")
+        raise Conflict(f"The subscription {sku_part_number} already exists.")
     sku = SubscribedSku.objects.create(
         tenant=actor.tenant,
         sku_part_number=sku_part_number,
@@ -59,7 +56,7 @@ def subscribed_sku_add(
 def subscribed_sku_set_units(*, actor: User, sku: SubscribedSku, prepaid_units: int) -> SubscribedSku:
     authorize(actor, roles.SETTINGS_UPDATE)
     if prepaid_units < 0:
-        raise LicensingError("Units can't be negative.")
+        raise Invalid("Units can't be negative.")
     before = sku.prepaid_units
     sku.prepaid_units = prepaid_units
     sku.save(update_fields=["prepaid_units"])
@@ -80,9 +77,9 @@ def subscribed_sku_set_units(*, actor: User, sku: SubscribedSku, prepaid_units: 
 def group_license_add(*, actor: User, group: Group, sku: SubscribedSku) -> GroupLicense:
     authorize(actor, "allProperties/update", group)
     if sku.tenant_id != group.tenant_id:
-        raise LicensingError("That subscription belongs to another organization.")
+        raise NotFound("That subscription belongs to another organization.")
     if GroupLicense.objects.filter(group=group, sku=sku).exists():
-        raise LicensingError(f"{group.display_name} already carries {sku.display_name}.")
+        raise Conflict(f"{group.display_name} already carries {sku.display_name}.")
     license_ = GroupLicense.objects.create(group=group, sku=sku)
     audit_record(
         tenant=group.tenant,
@@ -101,7 +98,7 @@ def group_license_remove(*, actor: User, group: Group, sku: SubscribedSku) -> No
     authorize(actor, "allProperties/update", group)
     deleted, _ = GroupLicense.objects.filter(group=group, sku=sku).delete()
     if not deleted:
-        raise LicensingError(f"{group.display_name} doesn't carry {sku.display_name}.")
+        raise NotFound(f"{group.display_name} doesn't carry {sku.display_name}.")
     audit_record(
         tenant=group.tenant,
         actor=actor,

@@ -10,8 +10,8 @@ from django.db import transaction
 
 from groups.models import Group, Membership
 from groups.services import membership
-from groups.services.errors import ServiceError
 from portal.authz import authorize
+from portal.errors import Invalid
 from portal.models import User
 
 # --- bulk membership (CSV of userPrincipalNames) ------------------------------------------------
@@ -42,7 +42,7 @@ def parse_member_csv(text: str) -> list[tuple[int, str]]:
             continue
         rows.append((number, value))
         if len(rows) > BULK_MAX_LINES:
-            raise ServiceError(f"A file can add at most {BULK_MAX_LINES:,} members at once.")
+            raise Invalid(f"A file can add at most {BULK_MAX_LINES:,} members at once.")
     return rows
 
 
@@ -55,7 +55,7 @@ def memberships_bulk_add(*, actor: User, group: Group, lines: list[tuple[int, st
     """
     authorize(actor, "members/update", group)
     if group.is_dynamic:
-        raise ServiceError("Membership of a dynamic group is set by its rule.")
+        raise Invalid("Membership of a dynamic group is set by its rule.")
     # Two imports into the same group queue up here instead of racing on the same rows.
     list(Group.objects.select_for_update().filter(pk=group.pk).values_list("pk", flat=True))
     report = BulkReport()

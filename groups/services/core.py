@@ -26,10 +26,10 @@ from groups.models import (
     Ownership,
 )
 from groups.services import membership
-from groups.services.errors import ServiceError
 from groups.services.policy import _names_under_policy, initial_expiration
 from portal.audit import audit_record
 from portal.authz import acting_user, authorize
+from portal.errors import Conflict, Invalid, Refused
 from portal.models import User
 from portal.roles import MAX_ROLE_ASSIGNABLE_GROUPS
 
@@ -83,9 +83,9 @@ def group_create(
     if join_policy is None:
         join_policy = default_join_policy(kind=kind, created_in=created_in)
     if join_policy == JoinPolicy.OWNER_APPROVAL and not actor.tenant.is_premium:
-        raise ServiceError("Groups that need owner approval need Microsoft Entra ID P1 or P2.")
+        raise Refused("Groups that need owner approval need Microsoft Entra ID P1 or P2.")
     if Group.objects.for_tenant(actor.tenant).filter(mail_nickname__iexact=mail_nickname).exists():
-        raise ServiceError(f"The alias “{mail_nickname}” is already used by another group.")
+        raise Conflict(f"The alias “{mail_nickname}” is already used by another group.")
     if membership_type == MembershipType.DYNAMIC:
         _check_rule(membership_rule, kind)
     group = Group.objects.create(
@@ -116,23 +116,20 @@ def group_create(
 
 def _check_role_assignable(tenant, membership_type: str) -> None:
     if membership_type == MembershipType.DYNAMIC:
-        raise ServiceError("Role-assignable groups can't have dynamic membership.")
+        raise Invalid("Role-assignable groups can't have dynamic membership.")
     if (
         Group.objects.for_tenant(tenant).filter(is_assignable_to_role=True).count()
         >= MAX_ROLE_ASSIGNABLE_GROUPS
     ):
-        raise ServiceError(
+        raise Invalid(
             f"An organization can have at most {MAX_ROLE_ASSIGNABLE_GROUPS} role-assignable groups."
         )
 
 
 def _check_rule(rule: str, kind: str) -> None:
     if not rule.strip():
-        raise ServiceError("A dynamic group needs a membership rule.")
-    try:
-        dynamic.validate_rule(rule, group_kind=kind)
-    except dynamic.RuleError as exc:
-        raise ServiceError(str(exc)) from None
+        raise Invalid("A dynamic group needs a membership rule.")
+    dynamic.validate_rule(rule, group_kind=kind)  # a RuleError: Invalid, with the position
 
 
 @transaction.atomic
@@ -161,7 +158,7 @@ def ownership_remove(*, actor: User, group: Group, user: User) -> None:
 def group_soft_delete(*, actor: User, group: Group) -> Group:
     authorize(actor, "delete", group)
     if group.is_deleted:
-        raise ServiceError("This group is already deleted.")
+        raise Conflict("This group is already deleted.")
     group.deleted_date_time = timezone.now()
     group.save(update_fields=["deleted_date_time"])
     audit_record(

@@ -18,10 +18,11 @@ from groups.models import (
 )
 from groups.naming import policy_for, resolve_names
 from groups.services.core import group_create, group_snapshot, membership_add, ownership_add
-from groups.services.errors import NamingError, ServiceError
+from groups.services.errors import NamingError
 from groups.services.policy import expiration_covers
 from portal.audit import audit_record
 from portal.authz import authorize, decide
+from portal.errors import Conflict, Invalid, NotFound, Refused
 from portal.models import User
 
 # --- Admin portal: naming policy, provisioning, update, delete/restore, expiration --------------
@@ -71,7 +72,7 @@ def group_provision(
             continue
         ownership_add(actor=actor, group=group, user=user)
     if members and group.is_dynamic:
-        raise ServiceError("Membership of a dynamic group is set by its rule: add no members.")
+        raise Invalid("Membership of a dynamic group is set by its rule: add no members.")
     for member in members:
         membership_add(actor=actor, group=group, member=member)
     return group
@@ -82,7 +83,7 @@ def _locked(group: Group) -> Group:
     try:
         return Group.objects.select_for_update().select_related("tenant").get(pk=group.pk)
     except Group.DoesNotExist:
-        raise ServiceError("This group no longer exists: it was deleted permanently.") from None
+        raise NotFound("This group no longer exists: it was deleted permanently.") from None
 
 
 # Which right each editable property needs (seed 003's catalog).
@@ -155,14 +156,14 @@ def _check_update(actor: User, settings: Any, changes: dict[str, Any]) -> None:
     visibility, owner approval without a premium plan."""
     classification = changes.get("classification")
     if classification and classification not in settings.classifications:
-        raise ServiceError("Choose a classification from your organization's list.")
+        raise Invalid("Choose a classification from your organization's list.")
     if "join_policy" in changes:
         if changes["join_policy"] not in JoinPolicy.values:
-            raise ServiceError("Choose a join policy.")
+            raise Invalid("Choose a join policy.")
         if changes["join_policy"] == JoinPolicy.OWNER_APPROVAL and not actor.tenant.is_premium:
-            raise ServiceError("Groups that need owner approval need Microsoft Entra ID P1 or P2.")
+            raise Refused("Groups that need owner approval need Microsoft Entra ID P1 or P2.")
     if "visibility" in changes and changes["visibility"] not in Visibility.values:
-        raise ServiceError("Choose a visibility.")
+        raise Invalid("Choose a visibility.")
 
 
 def _expiration_when_selected(settings: Any, group: Group) -> Any:
@@ -183,7 +184,7 @@ def group_restore(*, actor: User, group: Group, now: Any = None) -> Group:
     group = _locked(group)
     authorize(actor, "restore", group)
     if not group.is_deleted:
-        raise ServiceError("This group isn't deleted.")
+        raise Conflict("This group isn't deleted.")
     group.deleted_date_time = None
     fields = ["deleted_date_time"]
     if group.expiration_date_time and group.expiration_date_time <= now:
@@ -205,7 +206,7 @@ def group_hard_delete(*, actor: User, group: Group) -> None:
     group = _locked(group)
     authorize(actor, "delete", group)
     if not group.is_deleted:
-        raise ServiceError("Delete the group first; permanent deletion is for deleted groups.")
+        raise Conflict("Delete the group first; permanent deletion is for deleted groups.")
     audit_record(
         tenant=group.tenant,
         actor=actor,
@@ -225,7 +226,7 @@ def group_renew(*, actor: Any, group: Group, now: Any = None, reason: str = "") 
         authorize(actor, "renew", group)
     settings = group.tenant.group_settings
     if not expiration_covers(settings, group):
-        raise ServiceError("No expiration policy applies to this group.")
+        raise Refused("No expiration policy applies to this group.")
     before = {"expirationDateTime": _iso(group.expiration_date_time)}
     group.expiration_date_time = now + timedelta(days=settings.group_lifetime_days)
     group.renewed_date_time = now

@@ -42,6 +42,7 @@ from groups.selectors import nesting_path
 from groups.services.errors import ServiceError
 from portal.audit import audit_record, current_request_id
 from portal.authz import acting_user, authorize, decide, forget, group_settings_for
+from portal.errors import Conflict, Invalid, NotFound, Refused
 from portal.models import AuditEvent, Device, ServicePrincipal, Tenant, User
 
 RULE_ACTOR = "Dynamic membership rule"
@@ -112,26 +113,26 @@ def member_kind(member: Any) -> str:
 def check_member_allowed(group: Group, member: Any) -> None:
     """The model-layer invariants of membership that the database can't express."""
     if member.tenant_id != group.tenant_id:
-        raise ServiceError("That object belongs to another organization.")
+        raise NotFound("That object belongs to another organization.")
     field = member_field(member)
     if group.kind in (GroupKind.MICROSOFT_365, GroupKind.DISTRIBUTION) and field in (
         "member_device",
         "member_service_principal",
     ):
-        raise ServiceError(f"{group.get_kind_display()} groups hold users and groups only.")
+        raise Invalid(f"{group.get_kind_display()} groups hold users and groups only.")
     if group.kind == GroupKind.MICROSOFT_365 and field == "member_group":
-        raise ServiceError("Microsoft 365 groups can't contain groups.")
+        raise Invalid("Microsoft 365 groups can't contain groups.")
     if field == "member_group":
         if group.is_assignable_to_role:
-            raise ServiceError("Role-assignable groups can't contain groups.")
+            raise Invalid("Role-assignable groups can't contain groups.")
         if member.id == group.id:
-            raise ServiceError("A group can't be a member of itself.")
+            raise Invalid("A group can't be a member of itself.")
         path = nesting_path(start=member, goal=group)
         if path:
             loop = " → ".join(g.display_name for g in [group, *path])
-            raise ServiceError(f"Adding this group would make a cycle: {loop}.")
+            raise Invalid(f"Adding this group would make a cycle: {loop}.")
     if field == "member_user" and member.deleted_date_time is not None:
-        raise ServiceError("That user has been deleted.")
+        raise NotFound("That user has been deleted.")
 
 
 def name_of(member: Any) -> str:
@@ -161,10 +162,10 @@ def member_add(
     """Put ``member`` in ``group``. ``details`` adds to (or replaces keys of) the audit event's ``after``."""
     _authorize(actor, right, group, member)
     if group.is_dynamic and actor != RULE_ACTOR:
-        raise ServiceError(DYNAMIC_REFUSAL)
+        raise Invalid(DYNAMIC_REFUSAL)
     check_member_allowed(group, member)
     field = member_field(member)
-    already = ServiceError(f"{member.display_name} is already a member of {group.display_name}.")
+    already = Conflict(f"{member.display_name} is already a member of {group.display_name}.")
     if Membership.objects.filter(group=group, **{field: member}).exists():
         raise already
     try:
@@ -200,10 +201,10 @@ def member_remove(
     """Take ``member`` out of ``group`` (a direct membership)."""
     _authorize(actor, right, group)
     if group.is_dynamic and actor != RULE_ACTOR:
-        raise ServiceError(DYNAMIC_REFUSAL)
+        raise Invalid(DYNAMIC_REFUSAL)
     deleted, _ = Membership.objects.filter(group=group, **{member_field(member): member}).delete()
     if not deleted:
-        raise ServiceError(f"{member.display_name} is not a direct member of {group.display_name}.")
+        raise NotFound(f"{member.display_name} is not a direct member of {group.display_name}.")
     audit_record(
         tenant=group.tenant,
         actor=actor,
@@ -234,7 +235,7 @@ def members_add_many(*, actor: User, group: Group, users: list[User], reason: st
     consequences once. Users already in the group, or refused, are reported, not raised."""
     _authorize(actor, "members/update", group)
     if group.is_dynamic:
-        raise ServiceError(DYNAMIC_REFUSAL)
+        raise Invalid(DYNAMIC_REFUSAL)
     outcome = ManyAdded()
     guests_refused = next((u for u in users if u.is_guest), None)
     guest_decision = decide(actor, "members/update", group, member=guests_refused) if guests_refused else None
@@ -452,13 +453,13 @@ def ownerships_remove_all(*, actor: Any, user: User, reason: str) -> list[Owners
 def owner_add(*, actor: Any, group: Group, user: User, right: str | None = "owners/update") -> Ownership:
     _authorize(actor, right, group)
     if user.tenant_id != group.tenant_id:
-        raise ServiceError("That user belongs to another organization.")
+        raise NotFound("That user belongs to another organization.")
     if user.is_guest and not group_settings_for(group.tenant).allow_guests_to_be_group_owner:
-        raise ServiceError("Guests can't be group owners in this organization.")
+        raise Refused("Guests can't be group owners in this organization.")
     if Ownership.objects.filter(group=group, user=user).exists():
-        raise ServiceError(f"{user.display_name} already owns {group.display_name}.")
+        raise Conflict(f"{user.display_name} already owns {group.display_name}.")
     if Ownership.objects.filter(group=group).count() >= MAX_OWNERS:
-        raise ServiceError(f"A group can have at most {MAX_OWNERS} owners.")
+        raise Invalid(f"A group can have at most {MAX_OWNERS} owners.")
     ownership = Ownership.objects.create(group=group, user=user, added_by=acting_user(_user_or_none(actor)))
     audit_record(
         tenant=group.tenant,
@@ -475,7 +476,7 @@ def owner_remove(*, actor: Any, group: Group, user: User) -> None:
     _authorize(actor, "owners/update", group)
     deleted, _ = Ownership.objects.filter(group=group, user=user).delete()
     if not deleted:
-        raise ServiceError(f"{user.display_name} doesn't own {group.display_name}.")
+        raise NotFound(f"{user.display_name} doesn't own {group.display_name}.")
     audit_record(
         tenant=group.tenant,
         actor=actor,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from groups.models import Group
-from groups.services.errors import ServiceError
+from portal.errors import Invalid, NotFound
 from portal.models import Tenant
 from portal.services.roles import register_role_principal
 
@@ -11,14 +11,14 @@ from portal.services.roles import register_role_principal
 def check_role_principal(tenant: Tenant, group: Group) -> None:
     """Refuse assigning a role to ``group`` unless it's a live role-assignable group of ``tenant``."""
     if group.tenant_id != tenant.id:
-        raise ServiceError("That group belongs to another organization.")
+        raise NotFound("That group belongs to another organization.")
     if not group.is_assignable_to_role:
-        raise ServiceError(
+        raise Invalid(
             "Roles can be assigned only to groups created with “Microsoft Entra roles can be assigned "
             "to the group”."
         )
     if group.is_deleted:
-        raise ServiceError("That group has been deleted.")
+        raise NotFound("That group has been deleted.")
 
 
 def register() -> None:

@@ -13,6 +13,7 @@ from groups.expiration import sync_expiration_dates
 from portal import roles
 from portal.audit import audit_record
 from portal.authz import authorize, forget
+from portal.errors import Invalid
 from portal.models import (
     ExpirationScope,
     OwnerAssigners,
@@ -61,12 +62,11 @@ def settings_snapshot(
     return data
 
 
-class SettingsError(ValueError):
+class SettingsError(Invalid):
     """A settings change refused for a reason the administrator can fix; ``field`` names the setting."""
 
     def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field=field)
 
 
 def _check_settings(settings: TenantGroupSettings, tenant: Tenant) -> None:

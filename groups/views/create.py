@@ -15,8 +15,9 @@ from groups.authz import GroupSpec
 from groups.forms import GroupCreateForm, creatable_kinds
 from groups.models import CreatedIn, GroupKind
 from groups.naming import policy_for, resolve_names
-from groups.services import NamingError, ServiceError, group_provision
+from groups.services import ServiceError, group_provision
 from portal.authz import MY_GROUPS_ACCESS, NAMING_POLICY_EXEMPT, authorize, can
+from portal.errors import form_error
 
 
 @login_required
@@ -45,11 +46,9 @@ def _create(request: HttpRequest, *, created_in: str) -> HttpResponse:
         if form.is_valid():
             try:
                 group = group_provision(actor=request.user, **form.service_arguments())
-            except NamingError as exc:
-                for field, problems in exc.errors.items():
-                    for problem in problems:
-                        form.add_error(field if field in form.fields else None, problem)
-            except (ServiceError, PermissionDenied) as exc:
+            except ServiceError as exc:
+                form_error(form, exc)
+            except PermissionDenied as exc:
                 form.add_error(None, str(exc))
             except IntegrityError:
                 form.add_error("mail_nickname", "That alias was just taken by another group. Choose another.")

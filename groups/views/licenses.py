@@ -16,6 +16,7 @@ from groups.licensing.models import AssignmentState, GroupLicense, LicenseAssign
 from groups.selectors import get_group_for
 from portal import roles
 from portal.authz import authorize, can
+from portal.errors import ServiceError, form_error
 
 
 @login_required
@@ -66,8 +67,8 @@ def subscription_add(request: HttpRequest) -> HttpResponse:
         return license_list(request, sku_form=form, status=400)
     try:
         services.subscribed_sku_add(actor=request.user, **form.cleaned_data)
-    except services.LicensingError as exc:
-        form.add_error(None, str(exc))
+    except ServiceError as exc:
+        form_error(form, exc)
         return license_list(request, sku_form=form, status=400)
     messages.success(request, f"Added {form.cleaned_data['display_name']}.")
     return redirect("license_list")
@@ -82,8 +83,8 @@ def group_license_add(request: HttpRequest) -> HttpResponse:
     group = get_group_for(request.user, form.cleaned_data["group"].pk, "allProperties/update")
     try:
         services.group_license_add(actor=request.user, group=group, sku=form.cleaned_data["sku"])
-    except services.LicensingError as exc:
-        form.add_error(None, str(exc))
+    except ServiceError as exc:
+        form_error(form, exc)
         return license_list(request, assign_form=form, status=400)
     messages.success(request, f"{group.display_name} now carries {form.cleaned_data['sku'].display_name}.")
     return redirect("license_list")
@@ -96,6 +97,10 @@ def group_license_remove(request: HttpRequest, license_id: int) -> HttpResponse:
         GroupLicense.objects.filter(group__tenant=request.user.tenant), pk=license_id
     )
     group = get_group_for(request.user, license_.group_id, "allProperties/update")
-    services.group_license_remove(actor=request.user, group=group, sku=license_.sku)
-    messages.success(request, f"{group.display_name} no longer carries {license_.sku.display_name}.")
+    try:
+        services.group_license_remove(actor=request.user, group=group, sku=license_.sku)
+    except ServiceError as exc:  # removed by someone else a moment ago
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{group.display_name} no longer carries {license_.sku.display_name}.")
     return redirect("license_list")

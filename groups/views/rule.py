@@ -21,6 +21,7 @@ from groups.rules.printer import quote
 from groups.selectors import get_group_for
 from groups.views.common import render_tab
 from portal.authz import can
+from portal.errors import ServiceError
 from portal.models import Device, User
 
 RULE_ACTION = "dynamicMembershipRule/update"
@@ -170,7 +171,7 @@ def group_rule(request: HttpRequest, group_id: UUID) -> HttpResponse:
                 hold = dynamic.group_rule_update(
                     actor=request.user, group=group, rule=form.cleaned_data["rule"]
                 )
-            except dynamic.RuleError as exc:
+            except ServiceError as exc:
                 form.add_error("rule", str(exc))
             else:
                 if hold:
@@ -224,7 +225,7 @@ def group_rule_processing(request: HttpRequest, group_id: UUID) -> HttpResponse:
     paused = request.POST.get("state") == "Paused"
     try:
         dynamic.group_rule_processing_set(actor=request.user, group=group, paused=paused)
-    except dynamic.RuleError as exc:
+    except ServiceError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(
@@ -245,7 +246,7 @@ def group_rule_hold(request: HttpRequest, group_id: UUID, hold_id: UUID) -> Http
         else:
             dynamic.rule_hold_cancel(actor=request.user, hold=hold)
             messages.success(request, "Cancelled: the rule and the members stay as they were.")
-    except dynamic.RuleError as exc:
+    except ServiceError as exc:
         messages.error(request, str(exc))
     except PermissionDenied:
         raise

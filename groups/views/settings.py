@@ -16,7 +16,6 @@ from django.views.decorators.http import require_POST
 from groups.forms import GroupSettingsForm
 from groups.selectors import get_group_for
 from groups.services import (
-    NamingError,
     ServiceError,
     group_hard_delete,
     group_renew,
@@ -27,6 +26,7 @@ from groups.services import (
 from groups.views.common import render_tab
 from groups.views.create import name_preview
 from portal.authz import can, decide
+from portal.errors import form_error
 
 
 @login_required
@@ -40,10 +40,9 @@ def group_edit(request: HttpRequest, group_id: UUID) -> HttpResponse:
     if request.method == "POST" and not form.read_only and form.is_valid():
         try:
             group = group_update(actor=request.user, group=group, **form.changes())
-        except NamingError as exc:
-            for field, problems in exc.errors.items():
-                form.add_error(field if field in form.fields else None, "; ".join(problems))
-        except (ServiceError, PermissionDenied) as exc:
+        except ServiceError as exc:
+            form_error(form, exc)
+        except PermissionDenied as exc:
             form.add_error(None, str(exc))
         else:
             if not request.htmx:

@@ -9,10 +9,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from groups.naming import apply_naming_policy
-from groups.services.settings import SettingsError, tenant_settings_update
+from groups.services.settings import tenant_settings_update
 from groups.settings_forms import SETTINGS_SECTIONS, NamingSettingsForm, SettingsSectionForm
 from portal import roles
 from portal.authz import authorize, can, group_settings_for
+from portal.errors import ServiceError, form_error
 
 SECTIONS = {form.key: form for form in SETTINGS_SECTIONS}
 
@@ -48,8 +49,8 @@ def _save_section(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             tenant_settings_update(actor=request.user, tenant=request.user.tenant, changes=form.changes())
-        except SettingsError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+        except ServiceError as exc:
+            form_error(form, exc)
     saved = form.is_bound and not form.errors
     if not request.htmx:
         if saved:

@@ -10,7 +10,7 @@ from django.db import transaction
 from portal import roles
 from portal.audit import audit_record
 from portal.authz import authorize, forget
-from portal.errors import ServiceError
+from portal.errors import Conflict, Invalid, NotFound, Refused
 from portal.models import (
     CustomRole,
     RoleAssignment,
@@ -19,10 +19,6 @@ from portal.models import (
 )
 
 # --- custom roles and role assignments ------------------------------------------------------------
-
-
-def _role_error(message: str) -> Exception:
-    return ServiceError(message)
 
 
 # What roles may be assigned to besides users, added by feature apps from their AppConfig.ready():
@@ -38,15 +34,15 @@ def _principal_field(tenant: Tenant, principal: Any) -> str:
     """The RoleAssignment field ``principal`` goes in, once it's checked it may hold a role."""
     if isinstance(principal, User):
         if principal.tenant_id != tenant.id:
-            raise _role_error("That user belongs to another organization.")
+            raise NotFound("That user belongs to another organization.")
         if principal.deleted_date_time is not None:
-            raise _role_error("That user has been deleted.")
+            raise NotFound("That user has been deleted.")
         return "principal_user"
     for model, (field, check) in _PRINCIPALS.items():
         if isinstance(principal, model):
             check(tenant, principal)
             return field
-    raise _role_error("Roles are assigned to users and role-assignable groups.")
+    raise Invalid("Roles are assigned to users and role-assignable groups.")
 
 
 def custom_role_snapshot(role: CustomRole) -> dict[str, Any]:
@@ -60,20 +56,20 @@ def custom_role_snapshot(role: CustomRole) -> dict[str, Any]:
 def _clean_custom_role(*, tenant: Tenant, display_name: str, permissions: Iterable[str], role_id=None):
     display_name = (display_name or "").strip()
     if not display_name:
-        raise _role_error("A custom role needs a name.")
+        raise Invalid("A custom role needs a name.")
     if len(display_name) > CustomRole._meta.get_field("display_name").max_length:
-        raise _role_error("The name is longer than 256 characters.")
+        raise Invalid("The name is longer than 256 characters.")
     if display_name.lower() in {r.display_name.lower() for r in roles.BUILTIN_ROLES.values()}:
-        raise _role_error(f"“{display_name}” is the name of a built-in role.")
+        raise Invalid(f"“{display_name}” is the name of a built-in role.")
     same_name = CustomRole.objects.for_tenant(tenant).filter(display_name__iexact=display_name)
     if same_name.exclude(pk=role_id).exists():
-        raise _role_error(f"A custom role named “{display_name}” already exists.")
+        raise Conflict(f"A custom role named “{display_name}” already exists.")
     chosen = list(dict.fromkeys(permissions))
     unknown = [p for p in chosen if p not in roles.CUSTOM_ROLE_PERMISSIONS]
     if unknown:
-        raise _role_error(f"Not a permission a custom role can hold: {', '.join(unknown)}.")
+        raise Invalid(f"Not a permission a custom role can hold: {', '.join(unknown)}.")
     if not chosen:
-        raise _role_error("Choose at least one permission.")
+        raise Invalid("Choose at least one permission.")
     # Catalog order, so the stored list reads like the picker.
     order = {p: i for i, p in enumerate(roles.CUSTOM_ROLE_PERMISSIONS)}
     return display_name, sorted(chosen, key=order.__getitem__)
@@ -86,12 +82,12 @@ def custom_role_create(
     authorize(actor, roles.ROLES_UPDATE)
     tenant = Tenant.objects.select_for_update().get(pk=actor.tenant_id)  # serializes the count below
     if not tenant.is_premium:
-        raise _role_error("Custom roles need Microsoft Entra ID P1 or P2.")
+        raise Refused("Custom roles need Microsoft Entra ID P1 or P2.")
     display_name, permissions = _clean_custom_role(
         tenant=tenant, display_name=display_name, permissions=permissions
     )
     if CustomRole.objects.for_tenant(tenant).count() >= roles.MAX_CUSTOM_ROLES:
-        raise _role_error(f"An organization can have at most {roles.MAX_CUSTOM_ROLES} custom roles.")
+        raise Invalid(f"An organization can have at most {roles.MAX_CUSTOM_ROLES} custom roles.")
     role = CustomRole.objects.create(
         tenant=tenant, display_name=display_name, description=description.strip(), permissions=permissions
     )
@@ -112,7 +108,7 @@ def custom_role_update(
 ) -> CustomRole:
     authorize(actor, roles.ROLES_UPDATE, role)
     if not actor.tenant.is_premium:
-        raise _role_error("Custom roles need Microsoft Entra ID P1 or P2.")
+        raise Refused("Custom roles need Microsoft Entra ID P1 or P2.")
     before = custom_role_snapshot(role)
     role.display_name, role.permissions = _clean_custom_role(
         tenant=actor.tenant, display_name=display_name, permissions=permissions, role_id=role.pk
@@ -185,24 +181,22 @@ def role_assignment_create(
     tenant = actor.tenant
     if isinstance(role, CustomRole):
         if role.tenant_id != tenant.id:
-            raise _role_error("That role belongs to another organization.")
+            raise NotFound("That role belongs to another organization.")
         if not tenant.is_premium:
-            raise _role_error("Custom roles need Microsoft Entra ID P1 or P2.")
+            raise Refused("Custom roles need Microsoft Entra ID P1 or P2.")
         fields: dict[str, Any] = {"custom_role": role}
     else:
         builtin = roles.BUILTIN_ROLES.get(role)
         if builtin is None:
-            raise _role_error(f"There is no role “{role}”.")
+            raise Invalid(f"There is no role “{role}”.")
         if builtin.privileged and scope_group is not None:
-            raise _role_error(
-                f"{builtin.display_name} applies to the whole organization, never to one group."
-            )
+            raise Invalid(f"{builtin.display_name} applies to the whole organization, never to one group.")
         fields = {"builtin_role": role}
     fields[_principal_field(tenant, principal)] = principal
     if scope_group is not None and (scope_group.tenant_id != tenant.id or scope_group.is_deleted):
-        raise _role_error("The scope must be a group of this organization.")
+        raise Invalid("The scope must be a group of this organization.")
     if RoleAssignment.objects.for_tenant(tenant).filter(scope_group=scope_group, **fields).exists():
-        raise _role_error("This assignment already exists.")
+        raise Conflict("This assignment already exists.")
     assignment = RoleAssignment.objects.create(tenant=tenant, scope_group=scope_group, **fields)
     audit_record(
         tenant=tenant,
@@ -233,7 +227,7 @@ def role_assignment_delete(*, actor: User, assignment: RoleAssignment) -> None:
             .exclude(pk=assignment.pk)
         )
         if not others.select_for_update().exists():
-            raise _role_error("The organization must keep at least one Global Administrator.")
+            raise Conflict("The organization must keep at least one Global Administrator.")
     before = role_assignment_snapshot(assignment)
     principal = assignment.principal_user or assignment.principal_group
     assignment.delete()

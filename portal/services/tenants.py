@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from django.db import transaction
 
 from portal.audit import audit_record
+from portal.errors import Invalid
 from portal.models import (
     Plan,
     Tenant,
@@ -19,7 +20,7 @@ SYSTEM = "Groupdesk"  # the actor name of changes made by commands and periodic 
 @transaction.atomic
 def tenant_create(*, slug: str, name: str, plan: str = Plan.FREE, domains: Iterable[str] = ()) -> Tenant:
     if plan not in Plan.values:
-        raise ValueError(f"plan must be one of {', '.join(Plan.values)}")
+        raise Invalid(f"plan must be one of {', '.join(Plan.values)}")
     tenant = Tenant.objects.create(
         slug=slug, name=name, plan=plan, verified_domains=list(domains) or [f"{slug}.test"]
     )

@@ -19,6 +19,7 @@ from portal.directory import (
     USER_EDITABLE_FIELDS,
     USER_STRING_PROPERTIES,
 )
+from portal.errors import Conflict, Invalid
 from portal.models import (
     AuditEvent,
     Tenant,
@@ -81,12 +82,11 @@ RESTORE_ACTIVITY = "Restore leaver's groups"
 RESTORE_WINDOW_DAYS = 30
 
 
-class UserError(ValueError):
+class UserError(Invalid):
     """A user change refused for a reason the administrator can fix; ``field`` names the attribute."""
 
     def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field=field)
 
 
 @dataclass
@@ -132,7 +132,7 @@ def user_update(*, actor: User, user: User, changes: dict[str, Any]) -> User:
     _authorize_user_change(actor, user)
     user = User.objects.select_for_update(of=("self",)).select_related("manager", "tenant").get(pk=user.pk)
     if user.deleted_date_time is not None:
-        raise UserError("This user is deleted: restore them first.")
+        raise Conflict("This user is deleted: restore them first.")
     unknown = set(changes) - set(USER_EDITABLE_FIELDS)
     if unknown:
         raise UserError(f"These attributes can't be edited here: {', '.join(sorted(unknown))}.")
@@ -187,7 +187,7 @@ def user_delete(*, actor: User, user: User) -> OffboardReport:
     if user.pk == actor.pk:
         raise UserError("You can't delete your own account.")
     if user.deleted_date_time is not None:
-        raise UserError("This user is already deleted.")
+        raise Conflict("This user is already deleted.")
     if user.dir_sync_enabled:
         raise UserError("This user is synced from on-premises: delete them there.")
     user.deleted_date_time = timezone.now()
@@ -211,7 +211,7 @@ def user_restore(*, actor: User, user: User) -> User:
     _authorize_user_change(actor, user)
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.deleted_date_time is None:
-        raise UserError("This user isn't deleted.")
+        raise Conflict("This user isn't deleted.")
     if timezone.now() - user.deleted_date_time > timedelta(days=RESTORE_WINDOW_DAYS):
         raise UserError(f"Users can be restored for {RESTORE_WINDOW_DAYS} days after deletion.")
     user.deleted_date_time = None

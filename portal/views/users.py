@@ -14,9 +14,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from portal import roles, selectors
 from portal.authz import actor_context, authorize, can
+from portal.errors import ServiceError, form_error
 from portal.forms import UserEditForm
 from portal.models import User
-from portal.services import UserError, user_delete, user_restore, user_update
+from portal.services import user_delete, user_restore, user_update
 
 PAGE_SIZE = 50
 
@@ -71,8 +72,8 @@ def user_edit(request: HttpRequest, user_id: UUID) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             updated = user_update(actor=request.user, user=person, changes=form.changes())
-        except UserError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+        except ServiceError as exc:
+            form_error(form, exc)
         else:
             _report_offboarding(request, getattr(updated, "offboard_report", None))
             _report_restore(request, getattr(updated, "restore_report", None))
@@ -88,7 +89,7 @@ def user_delete_view(request: HttpRequest, user_id: UUID) -> HttpResponse:
     person = get_user_for(request.user, user_id)
     try:
         report = user_delete(actor=request.user, user=person)
-    except UserError as exc:
+    except ServiceError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"{person.display_name} was deleted. You can restore them for 30 days.")
@@ -102,7 +103,7 @@ def user_restore_view(request: HttpRequest, user_id: UUID) -> HttpResponse:
     person = get_user_for(request.user, user_id)
     try:
         restored = user_restore(actor=request.user, user=person)
-    except UserError as exc:
+    except ServiceError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"{person.display_name} was restored with their groups.")

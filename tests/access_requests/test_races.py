@@ -12,7 +12,7 @@ from django.db import connection
 from access_requests import services
 from access_requests.models import JoinRequest
 from groups.models import JoinPolicy, Membership
-from groups.services import ServiceError, group_soft_delete
+from groups.services import ServiceError, group_hard_delete, group_soft_delete
 from portal.models import AuditEvent, User
 from tests.factories import GroupFactory, JoinRequestFactory, TenantFactory, UserFactory
 
@@ -53,6 +53,7 @@ def slow_audit(monkeypatch):
         return real(**kwargs)
 
     monkeypatch.setattr(services, "audit_record", slow)
+    monkeypatch.setattr("groups.services.membership.audit_record", slow)
 
 
 def _user(pk):
@@ -105,6 +106,27 @@ def test_it_never_adds_a_member_to_a_group_deleted_at_the_same_moment(slow_audit
     else:
         assert "deleted" in outcomes[0][1]
         assert final.is_pending and not Membership.objects.filter(group=group).exists()
+
+
+@pytest.mark.parametrize("round_", range(5))
+def test_it_refuses_a_decision_racing_a_permanent_deletion_without_deadlock(slow_audit, round_):
+    """Both paths lock the group first, then the request: no deadlock, no missing row; the decision that
+    comes second hears that the group was deleted."""
+    tenant = TenantFactory()
+    owner = UserFactory(tenant=tenant)
+    admin = UserFactory(tenant=tenant, role="groupsAdministrator")
+    group = GroupFactory(tenant=tenant, join_policy=JoinPolicy.OWNER_APPROVAL, owners=[owner])
+    request_id = JoinRequestFactory(group=group).pk
+    group_soft_delete(actor=_user(admin.pk), group=group)
+    decide = services.join_request_approve if round_ % 2 == 0 else services.join_request_deny
+    outcomes = _run_together(
+        lambda: decide(actor=_user(owner.pk), join_request=JoinRequest(pk=request_id)).status,
+        lambda: group_hard_delete(actor=_user(admin.pk), group=type(group).objects.get(pk=group.pk)),
+    )
+    assert outcomes[1][0] == "ok", outcomes
+    assert outcomes[0][0] == "refused" and "deleted" in outcomes[0][1], outcomes
+    assert not JoinRequest.objects.filter(pk=request_id).exists()
+    assert not Membership.objects.filter(group_id=group.pk).exists()
 
 
 def test_it_keeps_one_pending_request_when_the_same_request_is_sent_twice_at_once():

@@ -11,6 +11,7 @@ from django.core.management import call_command
 from groups import dynamic
 from groups.models import Group, Membership, MembershipSource, ProcessingStatus, RuleChangeHold
 from groups.services import ServiceError, group_create, membership_add, membership_remove
+from portal.errors import Refused
 from portal.models import AuditEvent, TenantGroupSettings
 from portal.services import user_delete, user_restore, users_import
 from tests import factories
@@ -143,7 +144,7 @@ def test_it_holds_a_rule_change_that_removes_too_many_members(tenant, admin_user
     group.refresh_from_db()
     assert _members(group) == before and group.membership_rule == 'user.department -eq "Sales"'
     assert group.processing_status == ProcessingStatus.HELD
-    with pytest.raises(dynamic.RuleError, match="second administrator"):
+    with pytest.raises(Refused, match="second administrator"):
         dynamic.rule_hold_confirm(actor=admin_user, hold=hold)
     other_admin = factories.UserFactory(tenant=tenant, role="groupsAdministrator")
     dynamic.rule_hold_confirm(actor=other_admin, hold=hold)

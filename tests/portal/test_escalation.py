@@ -469,3 +469,60 @@ def test_it_refuses_a_user_administrator_disabling_or_editing_a_global_administr
     user_update(actor=fresh(user_admin), user=ordinary, changes={"department": "Legal"})
     user_update(actor=fresh(admin_user), user=through_group, changes={"department": "Legal"})
     assert User.objects.get(pk=ordinary.pk).department == "Legal"
+
+
+def _global_admin_through_a_group(tenant):
+    """An account holding Global Administrator through a role-assignable group, taken out by a Global
+    Administrator; a User Administrator then tries to bring it back."""
+    held = factories.UserFactory(tenant=tenant)
+    group = factories.GroupFactory(tenant=tenant, is_assignable_to_role=True, members=[held])
+    factories.assign_role(group, "globalAdministrator")
+    return held, group
+
+
+def test_it_doesnt_give_global_administrator_back_through_a_restore_page(client, tenant, admin_user):
+    from portal.services import user_delete
+
+    held, group = _global_admin_through_a_group(tenant)
+    user_delete(actor=fresh(admin_user), user=held)
+    user_admin = factories.UserFactory(tenant=tenant, role="userAdministrator")
+    client.force_login(user_admin)
+    page = client.post(reverse("user_restore", args=[held.pk]), follow=True).content.decode()
+    assert User.objects.get(pk=held.pk).deleted_date_time is None  # the account is back ...
+    assert not Membership.objects.filter(group=group, member_user=held).exists()  # ... its role isn't
+    assert f"Not restored: {group.display_name} (as member)" in page
+    client.force_login(held)
+    assert client.get(reverse("role_list")).status_code == 403
+
+
+def test_it_doesnt_give_global_administrator_back_by_re_enabling_through_the_api(client, tenant, admin_user):
+    import json
+
+    from portal.services import user_update
+    from portal.tokens import api_token_create
+
+    held, group = _global_admin_through_a_group(tenant)
+    user_update(actor=fresh(admin_user), user=held, changes={"account_enabled": False})
+    user_admin = factories.UserFactory(tenant=tenant, role="userAdministrator")
+    _, secret = api_token_create(tenant=tenant, actor="tests", user=user_admin)
+    response = client.patch(
+        f"/v1.0/users/{held.pk}",
+        json.dumps({"accountEnabled": True}),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert response.status_code == 200, response.content
+    assert User.objects.get(pk=held.pk).account_enabled
+    assert not Membership.objects.filter(group=group, member_user=held).exists()
+    [left_out] = response.json()["@groupdesk.notRestored"]
+    assert left_out["group"] == group.display_name and "role-assignable" in left_out["reason"]
+    # When nothing is left out, Graph's 204 stays the answer.
+    user_update(actor=fresh(admin_user), user=held, changes={"account_enabled": False})
+    _, admin_secret = api_token_create(tenant=tenant, actor="tests", user=admin_user)
+    response = client.patch(
+        f"/v1.0/users/{held.pk}",
+        json.dumps({"accountEnabled": True}),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {admin_secret}"},
+    )
+    assert response.status_code == 204

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from portal import roles
+from portal.errors import ServiceError
 from portal.models import Tenant, User
 from portal.services import SYSTEM
 from portal.tokens import api_token_create
@@ -41,7 +42,7 @@ class Command(BaseCommand):
             token, secret = api_token_create(
                 tenant=tenant_obj, actor=SYSTEM, user=user_obj, app_name=app, role=role, name=name
             )
-        except ValueError as exc:
+        except ServiceError as exc:
             raise CommandError(str(exc)) from None
         who = user_obj.user_principal_name if user_obj else f"app {app!r} ({token.role})"
         self.stderr.write(f"Token {token.id} for {who} in {tenant}. Keep it secret: it isn't shown again.")

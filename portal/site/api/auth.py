@@ -16,11 +16,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from groups.dynamic import RuleError
-from groups.services import ServiceError
 from portal.authz import AppActor
+from portal.errors import ServiceError
 from portal.models import User
-from portal.services import UserError
 from portal.site.api import errors
 from portal.tokens import api_token_find
 
@@ -81,16 +79,14 @@ def api_view(*methods: str) -> Callable:
                         f"The {request.method} method isn't supported here; use {', '.join(methods)}.",
                     )
                 return view(request, *args, **kwargs)
-            except errors.ApiError as exc:
-                return errors.error_response(request, exc.status, exc.code, exc.message)
+            except ServiceError as exc:  # the services' refusals and the API's own, by class
+                return errors.error_response(request, *errors.graph_error(exc), str(exc))
             except PermissionDenied as exc:
                 return errors.error_response(
                     request, 403, errors.DENIED, f"{errors.INSUFFICIENT} {exc}".strip()
                 )
             except Http404:
                 return errors.error_response(request, 404, errors.NOT_FOUND, "Resource not found.")
-            except (ServiceError, UserError, RuleError) as exc:
-                return errors.error_response(request, 400, errors.REQUEST_BAD_REQUEST, str(exc))
             except ValidationError as exc:
                 return errors.error_response(request, 400, errors.REQUEST_BAD_REQUEST, " ".join(exc.messages))
 

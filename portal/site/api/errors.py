@@ -1,12 +1,16 @@
 """Graph-shaped errors: ``{"error": {"code": ..., "message": ..., "innerError": {...}}}``.
 
 Codes are the ones Microsoft Graph answers with, so SDKs and scripts that branch on them keep working.
+Every refusal reaches the client through ``graph_error``: a service's ``ServiceError`` by its class
+(``GRAPH_ERRORS``), the API's own ``ApiError`` with the status and code it carries.
 """
 
 from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
+
+from portal.errors import Conflict, Invalid, NotFound, Refused, ServiceError
 
 BAD_REQUEST = "BadRequest"  # malformed payload or query option
 REQUEST_BAD_REQUEST = "Request_BadRequest"  # a directory rule refused the change
@@ -17,14 +21,32 @@ METHOD_NOT_ALLOWED = "Request_BadRequest"
 INSUFFICIENT = "Insufficient privileges to complete the operation."
 
 
-class ApiError(Exception):
-    """Stop handling a request and answer with this Graph error."""
+class ApiError(ServiceError):
+    """The API's own refusal (token, method, payload, query option): answer with this Graph error."""
 
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+
+
+# A service's refusal → (HTTP status, Graph code), by the nearest class of the family. Graph answers
+# "already exists" (a member, an alias) with 400 Request_BadRequest, so a Conflict does too.
+GRAPH_ERRORS: dict[type[ServiceError], tuple[int, str]] = {
+    Invalid: (400, REQUEST_BAD_REQUEST),
+    NotFound: (404, NOT_FOUND),
+    Conflict: (400, REQUEST_BAD_REQUEST),
+    Refused: (403, DENIED),
+    ServiceError: (400, REQUEST_BAD_REQUEST),
+}
+
+
+def graph_error(exc: ServiceError) -> tuple[int, str]:
+    """The HTTP status and Graph code a refusal is answered with."""
+    if isinstance(exc, ApiError):
+        return exc.status, exc.code
+    return next(GRAPH_ERRORS[cls] for cls in type(exc).__mro__ if cls in GRAPH_ERRORS)
 
 
 def bad_request(message: str, code: str = BAD_REQUEST) -> ApiError:

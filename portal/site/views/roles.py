@@ -22,6 +22,7 @@ from groups.models import Group
 from groups.services import ServiceError
 from portal import roles
 from portal.authz import authorize, can, decide
+from portal.errors import form_error
 from portal.models import CustomRole, RoleAssignment, User
 from portal.services import (
     custom_role_create,
@@ -231,7 +232,7 @@ def custom_role_new(request: HttpRequest) -> HttpResponse:
         try:
             role = custom_role_create(actor=request.user, **form.cleaned_data)
         except ServiceError as exc:
-            form.add_error(None, str(exc))
+            form_error(form, exc)
         else:
             messages.success(request, f"Created the custom role “{role.display_name}”.")
             return redirect("role_list")
@@ -253,7 +254,7 @@ def custom_role_edit(request: HttpRequest, role_id: UUID) -> HttpResponse:
         try:
             custom_role_update(actor=request.user, role=role, **form.cleaned_data)
         except ServiceError as exc:
-            form.add_error(None, str(exc))
+            form_error(form, exc)
         else:
             messages.success(request, f"Saved the custom role “{role.display_name}”.")
             return redirect("role_list")
@@ -287,7 +288,7 @@ def role_assignments(request: HttpRequest) -> HttpResponse:
                     scope_group=form.cleaned_data["scope"],
                 )
             except ServiceError as exc:
-                form.add_error(None, str(exc))
+                form_error(form, exc)
             else:
                 messages.success(request, "Role assigned. It applies from the person's next page.")
                 if request.htmx:  # the list changes too: reload the page rather than swap the form

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from portal import roles
 from portal.authz import authorize
@@ -35,9 +35,25 @@ def user_list(request: HttpRequest) -> HttpResponse:
 def user_detail(request: HttpRequest, user_id: str) -> HttpResponse:
     user = user_for(request, user_id)
     if request.method == "PATCH":
-        user_update(actor=request.actor, user=user, changes=user_changes(read_json(request)))
-        return no_content()
+        updated = user_update(actor=request.actor, user=user, changes=user_changes(read_json(request)))
+        return _patched(updated)
     return entity_response(request, user, "users/$entity", parse_options(request, "user", collection=False))
+
+
+def _patched(user: User) -> HttpResponse:
+    """Graph answers a PATCH with 204. When re-enabling an account could not put back every membership
+    its disabling removed (the caller couldn't have added them), the answer is 200 and says which and
+    why, in the instance annotation ``@groupdesk.notRestored``."""
+    report = getattr(user, "restore_report", None)
+    if report is None or not report.not_restored:
+        return no_content()
+    return JsonResponse(
+        {
+            "id": str(user.pk),
+            "accountEnabled": user.account_enabled,
+            "@groupdesk.notRestored": report.not_restored,
+        }
+    )
 
 
 @api_view("GET", "PATCH")
