@@ -19,6 +19,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from access_requests.models import JoinRequest, RequestStatus
+from groups.models import Ownership
 
 _SUBJECTS = {
     RequestStatus.APPROVED: "Your request to join {group} was approved",
@@ -71,8 +72,6 @@ def notify_owners(*, now: datetime | None = None) -> int:
     Rows are claimed with ``SKIP LOCKED`` so two workers never announce the same request twice; a failed
     send rolls the claim back and the next run retries.
     """
-    from groups.models import Ownership
-
     now = now or timezone.now()
     sent = 0
     with transaction.atomic():

@@ -137,6 +137,12 @@ class GroupCreateForm(forms.Form):
 
     # --- the fields each kind shows -------------------------------------------------------------
     def _adapt_to_kind(self) -> None:
+        self._adapt_addressing()
+        self._adapt_membership()
+        self._adapt_policies()
+
+    def _adapt_addressing(self) -> None:
+        """The alias is an email address, and Microsoft 365 groups have a privacy and a team."""
         kind, fields = self.kind, self.fields
         if kind in (GroupKind.MICROSOFT_365, GroupKind.MAIL_ENABLED_SECURITY, GroupKind.DISTRIBUTION):
             fields["mail_nickname"].label = "Email alias"
@@ -149,6 +155,10 @@ class GroupCreateForm(forms.Form):
             fields["visibility"].choices = [(Visibility.PUBLIC, "Public"), (Visibility.PRIVATE, "Private")]
         else:
             del fields["has_team"]
+
+    def _adapt_membership(self) -> None:
+        """A membership type where the actor may make a dynamic group; then a rule box or a members box."""
+        kind, fields = self.kind, self.fields
         dynamic_ok = kind in SELF_SERVICE_KINDS and (
             can(self.actor, "create", GroupSpec(kind=kind, membership_type=MembershipType.DYNAMIC))
             or can(self.actor, "createAsOwner", GroupSpec(kind=kind, membership_type=MembershipType.DYNAMIC))
@@ -171,8 +181,21 @@ class GroupCreateForm(forms.Form):
             )
         if self.dynamic:
             del fields["members"]
-        else:
-            del fields["membership_rule"]
+            return
+        del fields["membership_rule"]
+        fields["members"].help_text = (
+            f"{GroupKind(kind).label} groups hold {MEMBER_TYPES[GroupKind(kind)]}. One per line: "
+            + (
+                "a userPrincipalName."
+                if kind == GroupKind.MICROSOFT_365
+                else "a userPrincipalName, a group's alias, a device's name or an app's name."
+            )
+        )
+
+    def _adapt_policies(self) -> None:
+        """Join policy (self-service kinds only), classification (when the tenant has a list), and
+        role-assignable (for those who may create such a group)."""
+        kind, fields = self.kind, self.fields
         if kind in SELF_SERVICE_KINDS:
             choices = list(JoinPolicy.choices)
             if not self.tenant.is_premium:
@@ -193,15 +216,6 @@ class GroupCreateForm(forms.Form):
         )
         if not role_ok:
             del fields["is_assignable_to_role"]
-        if "members" in fields:
-            fields["members"].help_text = (
-                f"{GroupKind(kind).label} groups hold {MEMBER_TYPES[GroupKind(kind)]}. One per line: "
-                + (
-                    "a userPrincipalName."
-                    if kind == GroupKind.MICROSOFT_365
-                    else "a userPrincipalName, a group's alias, a device's name or an app's name."
-                )
-            )
 
     @property
     def kind_label(self) -> str:

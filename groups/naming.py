@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from portal.authz import NAMING_POLICY_EXEMPT, can, group_settings_for
+
 if TYPE_CHECKING:
     from portal.models import TenantGroupSettings, User
 
@@ -213,8 +215,6 @@ def resolve_names(
 
 def policy_for(actor: User) -> tuple[NamingPolicy, bool]:
     """The actor's tenant's policy and whether the actor is exempt from it."""
-    from portal.authz import NAMING_POLICY_EXEMPT, can, group_settings_for
-
     return NamingPolicy.from_settings(group_settings_for(actor.tenant)), can(actor, NAMING_POLICY_EXEMPT)
 
 

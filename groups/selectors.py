@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db import connection
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
@@ -47,9 +47,7 @@ SELECT group_id FROM down
 
 
 def _uuid(value: Any):
-    import uuid
-
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    return value if isinstance(value, UUID) else UUID(str(value))
 
 
 def transitive_group_ids(member: Any) -> set:
@@ -114,9 +112,6 @@ def nesting_path(*, start: Group, goal: Group) -> list[Group]:
 
 def direct_memberships(group: Group, kind: str | None = None):
     """The direct members of ``group`` with their objects, users first then by name."""
-    from django.db.models import F
-    from django.db.models.functions import Coalesce
-
     queryset = Membership.objects.filter(group=group).select_related(
         "member_user", "member_group", "member_device", "member_service_principal", "added_by"
     )
@@ -134,8 +129,6 @@ def direct_memberships(group: Group, kind: str | None = None):
 
 def transitive_member_users(group: Group):
     """Every user in ``group`` directly or through nested groups (deleted users left out)."""
-    from portal.models import User
-
     group_ids = nested_group_ids(group) | {group.pk}
     member_ids = Membership.objects.filter(group_id__in=group_ids, member_user__isnull=False).values(
         "member_user_id"
@@ -148,8 +141,6 @@ def transitive_member_users(group: Group):
 
 
 def group_owners(group: Group):
-    from groups.models import Ownership
-
     return (
         Ownership.objects.filter(group=group)
         .select_related("user", "added_by")

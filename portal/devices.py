@@ -109,6 +109,22 @@ def devices_import(*, tenant: Tenant, text: str, actor: Any = SYSTEM) -> DeviceI
     by_name: dict[str, list[Device]] = {}
     for d in devices:
         by_name.setdefault(d.display_name.lower(), []).append(d)
+    _refuse_ambiguous_names(rows, by_name)
+    report = DeviceImportReport()
+    changed: list[Device] = []
+    for row in rows:
+        device, outcome = _import_row(
+            tenant=tenant, actor=actor, row=row, device=_existing(row, by_id, by_name)
+        )
+        setattr(report, outcome, getattr(report, outcome) + 1)
+        if outcome != "unchanged":
+            changed.append(device)
+    on_device_attributes_changed(tenant=tenant, devices=changed, actor=actor)
+    return report
+
+
+def _refuse_ambiguous_names(rows: list[DeviceRow], by_name: dict[str, list[Device]]) -> None:
+    """A row without a deviceId must name exactly one device (or none, to create it)."""
     errors = []
     for row in rows:
         if "deviceId" not in row.values and len(by_name.get(row.values["displayName"].lower(), [])) > 1:
@@ -117,56 +133,55 @@ def devices_import(*, tenant: Tenant, text: str, actor: Any = SYSTEM) -> DeviceI
             )
     if errors:
         raise ImportError_(errors)
-    report = DeviceImportReport()
-    changed: list[Device] = []
-    for row in rows:
-        device = by_id.get(row.values.get("deviceId"))
-        if device is None and "deviceId" not in row.values:
-            matches = by_name.get(row.values["displayName"].lower(), [])
-            device = matches[0] if matches else None
-        before = _snapshot(device) if device else None
-        before_collections = (
-            sorted(device.multi_values.values_list("attribute", "value"))
-            if device and row.collections
-            else None
+
+
+def _existing(row: DeviceRow, by_id: dict, by_name: dict[str, list[Device]]) -> Device | None:
+    """The device a row updates: the same deviceId, or else (without a deviceId) the same displayName."""
+    device = by_id.get(row.values.get("deviceId"))
+    if device is None and "deviceId" not in row.values:
+        matches = by_name.get(row.values["displayName"].lower(), [])
+        device = matches[0] if matches else None
+    return device
+
+
+def _import_row(*, tenant: Tenant, actor: Any, row: DeviceRow, device: Device | None) -> tuple[Device, str]:
+    """Write one row and audit it; the outcome names the report's counter: created, updated or unchanged."""
+    before = _snapshot(device) if device else None
+    before_collections = (
+        sorted(device.multi_values.values_list("attribute", "value")) if device and row.collections else None
+    )
+    if device is None:
+        device = Device(tenant=tenant)
+    for prop, value in row.values.items():
+        setattr(device, DEVICE_PROPERTIES[prop], value)
+    device.save()
+    for attribute, items in row.collections.items():
+        DeviceMultiValue.objects.filter(device=device, attribute=attribute).delete()
+        DeviceMultiValue.objects.bulk_create(
+            DeviceMultiValue(device=device, attribute=attribute, value=v) for v in items
         )
-        if device is None:
-            device = Device(tenant=tenant)
-        for prop, value in row.values.items():
-            setattr(device, DEVICE_PROPERTIES[prop], value)
-        device.save()
-        for attribute, items in row.collections.items():
-            DeviceMultiValue.objects.filter(device=device, attribute=attribute).delete()
-            DeviceMultiValue.objects.bulk_create(
-                DeviceMultiValue(device=device, attribute=attribute, value=v) for v in items
-            )
-        collections_changed = row.collections and before_collections != sorted(
-            device.multi_values.values_list("attribute", "value")
+    collections_changed = row.collections and before_collections != sorted(
+        device.multi_values.values_list("attribute", "value")
+    )
+    if before is None:
+        audit_record(
+            tenant=tenant,
+            actor=actor,
+            activity="Add device",
+            target=device,
+            after=_snapshot(device),
+            category="Device",
         )
-        if before is None:
-            report.created += 1
-            audit_record(
-                tenant=tenant,
-                actor=actor,
-                activity="Add device",
-                target=device,
-                after=_snapshot(device),
-                category="Device",
-            )
-            changed.append(device)
-        elif before != _snapshot(device) or collections_changed:
-            report.updated += 1
-            audit_record(
-                tenant=tenant,
-                actor=actor,
-                activity="Update device",
-                target=device,
-                before=before,
-                after=_snapshot(device),
-                category="Device",
-            )
-            changed.append(device)
-        else:
-            report.unchanged += 1
-    on_device_attributes_changed(tenant=tenant, devices=changed, actor=actor)
-    return report
+        return device, "created"
+    if before != _snapshot(device) or collections_changed:
+        audit_record(
+            tenant=tenant,
+            actor=actor,
+            activity="Update device",
+            target=device,
+            before=before,
+            after=_snapshot(device),
+            category="Device",
+        )
+        return device, "updated"
+    return device, "unchanged"

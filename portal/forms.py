@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import copy
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
@@ -72,8 +74,6 @@ class UserEditForm(forms.ModelForm):
         }
 
     def __init__(self, *args, instance, **kwargs) -> None:
-        import copy
-
         # Validation sets attributes on the instance: work on a copy so nothing changes before the service.
         super().__init__(*args, instance=copy.copy(instance), **kwargs)
         self.original = instance

@@ -12,6 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from access_requests import selectors, services
 from access_requests.filters import MyRequestsFilter
+from access_requests.views.actions import _action_box
 from access_requests.views.common import my_groups_closed, next_url, paginate, query_without
 from groups.services import ServiceError
 
@@ -42,8 +43,6 @@ def request_cancel(request: HttpRequest, request_id: UUID) -> HttpResponse:
         error = str(exc)
         join_request.refresh_from_db()
     if request.htmx and request.POST.get("answer") == "action":  # from a group's action box
-        from access_requests.views.actions import _action_box
-
         done = "" if error else "Your request was cancelled."
         return _action_box(request, join_request.group, error=error, done=done)
     if request.htmx:

@@ -4,24 +4,26 @@ database. The rule language itself is groups.rules (pure: no Django)."""
 from __future__ import annotations
 
 from groups.dynamic.compiler import queryset_for, to_q
-from groups.dynamic.services import (
+from groups.dynamic.recompute import (
     AUDIT_NAMES_LIMIT,
     BATCH,
+    RecomputeResult,
+    recompute_group,
+    schedule_recompute,
+)
+from groups.dynamic.services import (
     MAX_CASCADE_PASSES,
     RULE_ACTOR,
     Preview,
-    RecomputeResult,
     RuleError,
     group_rule_processing_set,
     group_rule_update,
     on_group_created,
     on_membership_written,
     preview,
-    recompute_group,
     reevaluate,
     rule_hold_cancel,
     rule_hold_confirm,
-    schedule_recompute,
     validate_rule,
 )
 from groups.dynamic.subjects import subject_for

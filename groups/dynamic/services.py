@@ -1,11 +1,10 @@
-"""Dynamic membership processing: rule changes, recomputation, the per-object path, the failsafe.
+"""Dynamic membership processing: rule changes, the per-object path, the failsafe.
 
 Two paths keep a dynamic group's members equal to what its rule selects:
 
-* ``recompute_group`` evaluates the whole rule in the database (one query, the Q compiler) and applies
-  the difference in batches, reporting progress on the group. It runs as background work (groups.tasks)
-  after a rule save, a dynamic group's creation, a resume, or a change in a group that a memberOf
-  rule names.
+* ``recompute_group`` (groups.dynamic.recompute) evaluates the whole rule in the database and applies
+  the difference in batches. It runs as background work after a rule save, a dynamic group's creation,
+  a resume, or a change in a group that a memberOf rule names.
 * ``reevaluate`` takes users or devices whose attributes just changed and, in the caller's transaction,
   runs the tenant's compiled Python predicates (cached per process by rule text) against each of them,
   then adds and removes the differences: milliseconds per object, even with a thousand dynamic groups.
@@ -15,8 +14,6 @@ Memberships written here have source "rule" and are audited with the rule as the
 
 from __future__ import annotations
 
-import logging
-import math
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from groups.dynamic.compiler import queryset_for
+from groups.dynamic.recompute import kind_field, schedule_recompute
 from groups.dynamic.subjects import subject_for
 from groups.models import (
     Group,
@@ -41,15 +39,11 @@ from groups.rules.ast import Rule
 from groups.rules.evaluator import compiled
 from groups.services import membership
 from portal.audit import audit_record
-from portal.authz import authorize
+from portal.authz import authorize, group_settings_for
 from portal.errors import Conflict, Invalid, Refused
 from portal.models import Device, Tenant, User
 
-logger = logging.getLogger(__name__)
-
 RULE_ACTOR = membership.RULE_ACTOR
-BATCH = 5000
-AUDIT_NAMES_LIMIT = 1000  # names listed in a recompute's summary event; counts are always complete
 MAX_CASCADE_PASSES = 5
 REEVALUATE_LIMIT = 1000  # members changed at once above which memberOf dependents are recomputed whole
 
@@ -62,10 +56,6 @@ class RuleError(Invalid):
         self.position = position
 
 
-def _kind_field(kind: str) -> str:
-    return "member_device" if kind == "device" else "member_user"
-
-
 def validate_rule(text: str, *, group_kind: str) -> Rule:
     """Parse ``text`` for a group of ``group_kind``; raise RuleError with the position on a bad rule."""
     try:
@@ -75,10 +65,6 @@ def validate_rule(text: str, *, group_kind: str) -> Rule:
     if rule.kind == "device" and group_kind != GroupKind.SECURITY:
         raise RuleError("Only security groups can hold devices: write a user.* rule for this group.", 0)
     return rule
-
-
-def _rule_reason(group: Group) -> str:
-    return f"Dynamic membership rule of “{group.display_name}”: {group.membership_rule}"
 
 
 def _name_of(obj: Any) -> str:
@@ -103,7 +89,7 @@ def preview(group: Group, rule: Rule, *, limit: int = 20) -> Preview:
     """What saving ``rule`` would do to ``group``: a constant number of queries at any size."""
     model = Device if rule.kind == "device" else User
     matching = queryset_for(rule, group.tenant)
-    field = _kind_field(rule.kind)
+    field = kind_field(rule.kind)
     current = Membership.objects.filter(group=group, **{f"{field}__isnull": False}).values(f"{field}_id")
     adds = matching.exclude(pk__in=current)
     removes = model.objects.filter(pk__in=current).exclude(pk__in=matching.values("pk"))
@@ -177,14 +163,12 @@ def _save_rule(*, actor: User, group: Group, rule: str) -> None:
 
 
 def _failsafe_percent(tenant: Tenant) -> int:
-    from portal.authz import group_settings_for
-
     return group_settings_for(tenant).dynamic_failsafe_percent
 
 
 def _failsafe_removals(group: Group, rule: Rule) -> list[dict] | None:
     """Who would leave, when that is more than the tenant's failsafe share of the members; else None."""
-    field = _kind_field(rule.kind)
+    field = kind_field(rule.kind)
     members = Membership.objects.filter(group=group)
     total = members.count()
     if not total:
@@ -276,104 +260,6 @@ def group_rule_processing_set(*, actor: User, group: Group, paused: bool) -> Gro
     if not paused:
         schedule_recompute(group)
     return group
-
-
-# --- recomputation -----------------------------------------------------------------------------------
-
-
-def schedule_recompute(group: Group) -> None:
-    """Queue the recomputation (immediate backend: it runs now, inside the caller's transaction)."""
-    from groups.tasks import recompute_group_task
-
-    Group.objects.filter(pk=group.pk).update(
-        processing_status=ProcessingStatus.NOT_STARTED, processing_progress=0, processing_error=""
-    )
-    recompute_group_task.enqueue(str(group.pk))
-
-
-@dataclass
-class RecomputeResult:
-    added: int = 0
-    removed: int = 0
-    skipped: str = ""
-
-
-def recompute_group(group_id: uuid.UUID | str) -> RecomputeResult:
-    """Make the group's members exactly what its rule selects, reporting progress on the group."""
-    group = Group.objects.select_related("tenant").filter(pk=group_id).first()
-    if group is None or not group.is_dynamic or group.is_deleted:
-        return RecomputeResult(skipped="not a live dynamic group")
-    if group.membership_rule_processing_state == ProcessingState.PAUSED:
-        return RecomputeResult(skipped="paused")
-    started = timezone.now()
-    Group.objects.filter(pk=group.pk).update(
-        processing_status=ProcessingStatus.RUNNING,
-        processing_progress=0,
-        processing_started=started,
-        processing_finished=None,
-        processing_error="",
-    )
-    try:
-        result = _apply(group)
-    except Exception as exc:  # a failure is reported on the group, never lost
-        logger.exception("recomputing group %s failed", group.pk)
-        Group.objects.filter(pk=group.pk).update(
-            processing_status=ProcessingStatus.FAILED,
-            processing_error=str(exc)[:1000],
-            processing_finished=timezone.now(),
-        )
-        raise
-    Group.objects.filter(pk=group.pk).update(
-        processing_status=ProcessingStatus.SUCCEEDED,
-        processing_progress=100,
-        processing_added=result.added,
-        processing_removed=result.removed,
-        processing_finished=timezone.now(),
-    )
-    return result
-
-
-def _apply(group: Group) -> RecomputeResult:
-    rule = parse(group.membership_rule)
-    field = _kind_field(rule.kind)
-    target = set(queryset_for(rule, group.tenant).values_list("pk", flat=True))
-    current_rows = list(Membership.objects.filter(group=group).values_list("pk", f"{field}_id"))
-    current = {member for _, member in current_rows if member is not None}
-    # Any member of another kind (left from an older rule) leaves too.
-    stale_rows = [pk for pk, member in current_rows if member is None or member not in target]
-    adds = sorted(target - current, key=str)
-    membership.rule_members_apply(
-        group=group,
-        kind_field=field,
-        adds=adds,
-        stale_membership_ids=stale_rows,
-        batch=BATCH,
-        progress=lambda done, total: _progress(group, done, total),
-        summary=_summary(rule, adds, current - target, len(stale_rows)),
-        reason=_rule_reason(group),
-    )
-    return RecomputeResult(added=len(adds), removed=len(stale_rows))
-
-
-def _progress(group: Group, done: int, total: int) -> None:
-    Group.objects.filter(pk=group.pk).update(processing_progress=min(99, math.floor(done * 100 / total)))
-
-
-def _summary(rule: Rule, adds: list, removed_ids: set, removed: int) -> dict:
-    """The recompute's audit summary: counts, and the first names of who joined and left."""
-    model = Device if rule.kind == "device" else User
-    names = "user_principal_name" if model is User else "display_name"
-
-    def listed(ids) -> list[str]:
-        ids = list(ids)[:AUDIT_NAMES_LIMIT]
-        return sorted(model.objects.filter(pk__in=ids).values_list(names, flat=True))
-
-    return {
-        "added": len(adds),
-        "removed": removed,
-        "addedMembers": listed(adds),
-        "removedMembers": listed(removed_ids),
-    }
 
 
 def _member_of_dependents(tenant: Tenant, group_ids: set) -> list[Group]:

@@ -31,6 +31,7 @@ from portal.audit import audit_record
 from portal.authz import acting_user, authorize
 from portal.errors import Conflict, Invalid, Refused
 from portal.models import User
+from portal.roles import MAX_ROLE_ASSIGNABLE_GROUPS
 
 
 def group_snapshot(group: Group) -> dict[str, Any]:
@@ -114,8 +115,6 @@ def group_create(
 
 
 def _check_role_assignable(tenant, membership_type: str) -> None:
-    from portal.roles import MAX_ROLE_ASSIGNABLE_GROUPS
-
     if membership_type == MembershipType.DYNAMIC:
         raise Invalid("Role-assignable groups can't have dynamic membership.")
     if (

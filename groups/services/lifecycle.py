@@ -14,7 +14,9 @@ from groups.models import (
     Group,
     GroupKind,
     JoinPolicy,
+    Visibility,
 )
+from groups.naming import policy_for, resolve_names
 from groups.services.core import group_create, group_snapshot, membership_add, ownership_add
 from groups.services.errors import NamingError
 from groups.services.policy import expiration_covers
@@ -98,9 +100,6 @@ UPDATE_RIGHTS = {
 @transaction.atomic
 def group_update(*, actor: User, group: Group, **changes: Any) -> Group:
     """Change a group's properties; each property needs its right, a rename obeys the naming policy."""
-    from groups.models import Visibility
-    from groups.naming import policy_for, resolve_names
-
     unknown = set(changes) - set(UPDATE_RIGHTS)
     if unknown:
         raise TypeError(f"group_update can't change {', '.join(sorted(unknown))}")
@@ -111,43 +110,18 @@ def group_update(*, actor: User, group: Group, **changes: Any) -> Group:
     if not changes:
         return group
     if "display_name" in changes:
-        policy, exempt = policy_for(actor)
-        names = resolve_names(
-            policy=policy,
-            user=actor,
-            display_name=changes["display_name"],
-            mail_nickname=group.mail_nickname,
-            exempt=exempt,
-            rename=True,
-        )
-        if not names.ok:
-            raise NamingError(names.errors)
-        changes["display_name"] = names.display_name
-        if names.display_name == group.display_name:
+        changes["display_name"] = _name_under_policy(actor, group, changes["display_name"])
+        if changes["display_name"] == group.display_name:
             del changes["display_name"]
             if not changes:
                 return group
     settings = actor.tenant.group_settings
-    classification = changes.get("classification")
-    if classification and classification not in settings.classifications:
-        raise Invalid("Choose a classification from your organization's list.")
-    if "join_policy" in changes:
-        if changes["join_policy"] not in JoinPolicy.values:
-            raise Invalid("Choose a join policy.")
-        if changes["join_policy"] == JoinPolicy.OWNER_APPROVAL and not actor.tenant.is_premium:
-            raise Refused("Groups that need owner approval need Microsoft Entra ID P1 or P2.")
-    if "visibility" in changes and changes["visibility"] not in Visibility.values:
-        raise Invalid("Choose a visibility.")
+    _check_update(actor, settings, changes)
     before = group_snapshot(group)
     for key, value in changes.items():
         setattr(group, key, value)
     if "expiration_selected" in changes:
-        if expiration_covers(settings, group):
-            group.expiration_date_time = group.expiration_date_time or timezone.now() + timedelta(
-                days=settings.group_lifetime_days
-            )
-        else:
-            group.expiration_date_time = None
+        group.expiration_date_time = _expiration_when_selected(settings, group)
         changes["expiration_date_time"] = group.expiration_date_time
     group.save(update_fields=list(changes))
     audit_record(
@@ -159,6 +133,45 @@ def group_update(*, actor: User, group: Group, **changes: Any) -> Group:
         after=group_snapshot(group),
     )
     return group
+
+
+def _name_under_policy(actor: User, group: Group, display_name: str) -> str:
+    """A group's new name under the naming policy (a rename keeps the alias)."""
+    policy, exempt = policy_for(actor)
+    names = resolve_names(
+        policy=policy,
+        user=actor,
+        display_name=display_name,
+        mail_nickname=group.mail_nickname,
+        exempt=exempt,
+        rename=True,
+    )
+    if not names.ok:
+        raise NamingError(names.errors)
+    return names.display_name
+
+
+def _check_update(actor: User, settings: Any, changes: dict[str, Any]) -> None:
+    """Refuse values the tenant doesn't offer: a classification off its list, an unknown join policy or
+    visibility, owner approval without a premium plan."""
+    classification = changes.get("classification")
+    if classification and classification not in settings.classifications:
+        raise Invalid("Choose a classification from your organization's list.")
+    if "join_policy" in changes:
+        if changes["join_policy"] not in JoinPolicy.values:
+            raise Invalid("Choose a join policy.")
+        if changes["join_policy"] == JoinPolicy.OWNER_APPROVAL and not actor.tenant.is_premium:
+            raise Refused("Groups that need owner approval need Microsoft Entra ID P1 or P2.")
+    if "visibility" in changes and changes["visibility"] not in Visibility.values:
+        raise Invalid("Choose a visibility.")
+
+
+def _expiration_when_selected(settings: Any, group: Group) -> Any:
+    """The group's expiration once it is (de)selected for the policy: kept or a full lifetime from now
+    if the policy covers it, none otherwise."""
+    if expiration_covers(settings, group):
+        return group.expiration_date_time or timezone.now() + timedelta(days=settings.group_lifetime_days)
+    return None
 
 
 @transaction.atomic

@@ -7,14 +7,11 @@ from typing import Any
 
 from django.utils import timezone
 
-from groups.models import (
-    Group,
-    GroupKind,
-)
-
-# --- Admin portal: naming policy, provisioning, update, delete/restore, expiration --------------
+from groups.models import Group, GroupKind
+from groups.naming import MAX_MAIL_NICKNAME, policy_for, resolve_names
 from groups.services.errors import NamingError
-from portal.models import User
+from portal.authz import group_settings_for
+from portal.models import ExpirationScope, User
 
 
 def _names_under_policy(actor: User, display_name: str, mail_nickname: str) -> tuple[str, str]:
@@ -22,8 +19,6 @@ def _names_under_policy(actor: User, display_name: str, mail_nickname: str) -> t
 
     An alias left blank is made from the name and made unique; a typed alias must be free.
     """
-    from groups.naming import policy_for, resolve_names
-
     policy, exempt = policy_for(actor)
     names = resolve_names(
         policy=policy, user=actor, display_name=display_name, mail_nickname=mail_nickname, exempt=exempt
@@ -38,8 +33,6 @@ def _names_under_policy(actor: User, display_name: str, mail_nickname: str) -> t
 
 def _free_alias(tenant: Any, alias: str) -> str:
     """``alias``, or ``alias-2``, ``alias-3`` ... the first one no group of the tenant uses."""
-    from groups.naming import MAX_MAIL_NICKNAME
-
     taken = {
         a.lower()
         for a in Group.objects.for_tenant(tenant)
@@ -59,8 +52,6 @@ def _free_alias(tenant: Any, alias: str) -> str:
 
 def expiration_covers(settings: Any, group: Group) -> bool:
     """Does the tenant's expiration policy apply to ``group``? Microsoft 365 cloud groups only."""
-    from portal.models import ExpirationScope
-
     if settings is None or not settings.group_lifetime_days:
         return False
     if group.kind != GroupKind.MICROSOFT_365 or group.is_synced:
@@ -73,9 +64,6 @@ def expiration_covers(settings: Any, group: Group) -> bool:
 def initial_expiration(tenant: Any, *, kind: str, now: Any = None) -> Any:
     """When a new group expires: only Microsoft 365 groups, only with the policy on for all of them
     (with "selected", an administrator picks groups after they exist)."""
-    from portal.authz import group_settings_for
-    from portal.models import ExpirationScope
-
     settings = group_settings_for(tenant)
     if (
         settings is None

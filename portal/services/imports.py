@@ -154,6 +154,34 @@ def users_import(*, tenant: Tenant, text: str, actor: Any = SYSTEM) -> ImportRep
     rows = parse_users_csv(text)
     upns = [r.upn for r in rows] + [r.manager_upn for r in rows if r.manager_upn]
     existing = {u.user_principal_name: u for u in User.objects.filter(user_principal_name__in=upns)}
+    _refuse_conflicts(tenant, rows, existing)
+    report = ImportReport()
+    changed: list[User] = []
+    by_upn: dict[str, User] = {}
+    for r in rows:
+        user, outcome = _import_row(tenant=tenant, actor=actor, row=r, user=existing.get(r.upn))
+        by_upn[r.upn] = user
+        setattr(report, outcome, getattr(report, outcome) + 1)
+        if outcome != "unchanged":
+            changed.append(user)
+    if "manager" in _columns_of(text):
+        _set_managers(rows, by_upn=by_upn, existing=existing, changed=changed, report=report)
+    for user in changed:
+        if user.user_principal_name in existing:
+            audit_record(
+                tenant=tenant,
+                actor=actor,
+                activity="Update user",
+                target=user,
+                after=user_snapshot(user),
+                category="UserManagement",
+            )
+    on_user_attributes_changed(tenant=tenant, users=changed, actor=actor)
+    return report
+
+
+def _refuse_conflicts(tenant: Tenant, rows: list[ParsedRow], existing: dict[str, User]) -> None:
+    """Rows the database can't take: another tenant's user, an unknown manager, a missing name."""
     errors = [
         (r.line, f"{r.upn} belongs to another organization")
         for r in rows
@@ -171,43 +199,46 @@ def users_import(*, tenant: Tenant, text: str, actor: Any = SYSTEM) -> ImportRep
     if errors:
         raise ImportError_(sorted(errors))
 
-    report = ImportReport()
-    changed: list[User] = []
-    by_upn: dict[str, User] = {}
+
+def _import_row(*, tenant: Tenant, actor: Any, row: ParsedRow, user: User | None) -> tuple[User, str]:
+    """Write one row (a new user is audited here, an updated one once its manager is set too); the
+    outcome names the report's counter: created, updated or unchanged."""
+    before = user_snapshot(user) if user else None
+    if user is None:
+        user = User(tenant=tenant, user_principal_name=row.upn)
+        user.set_unusable_password()
+    for prop, value in row.values.items():
+        setattr(user, _FIELD_OF[prop], value)
+    user.save()
+    if row.collections:
+        _replace_collections(user, row.collections)
+    after = user_snapshot(user)
+    after.update({k: v for k, v in row.collections.items()})
+    if before is None:
+        audit_record(
+            tenant=tenant,
+            actor=actor,
+            activity="Add user",
+            target=user,
+            after=after,
+            category="UserManagement",
+        )
+        return user, "created"
+    if before != user_snapshot(user) or row.collections:
+        return user, "updated"
+    return user, "unchanged"
+
+
+def _set_managers(
+    rows: list[ParsedRow],
+    *,
+    by_upn: dict[str, User],
+    existing: dict[str, User],
+    changed: list[User],
+    report: ImportReport,
+) -> None:
+    """Managers last: a manager may be a user further down the same file."""
     for r in rows:
-        user = existing.get(r.upn)
-        before = user_snapshot(user) if user else None
-        if user is None:
-            user = User(tenant=tenant, user_principal_name=r.upn)
-            user.set_unusable_password()
-        for prop, value in r.values.items():
-            setattr(user, _FIELD_OF[prop], value)
-        user.save()
-        by_upn[r.upn] = user
-        if r.collections:
-            _replace_collections(user, r.collections)
-        after = user_snapshot(user)
-        after.update({k: v for k, v in r.collections.items()})
-        if before is None:
-            report.created += 1
-            audit_record(
-                tenant=tenant,
-                actor=actor,
-                activity="Add user",
-                target=user,
-                after=after,
-                category="UserManagement",
-            )
-            changed.append(user)
-        elif before != user_snapshot(user) or r.collections:
-            report.updated += 1
-            changed.append(user)
-        else:
-            report.unchanged += 1
-    # Managers last: a manager may be a user further down the same file.
-    for r in rows:
-        if "manager" not in _columns_of(text):
-            break
         user = by_upn[r.upn]
         manager = by_upn.get(r.manager_upn) or existing.get(r.manager_upn) if r.manager_upn else None
         if user.manager_id != (manager.id if manager else None):
@@ -217,18 +248,6 @@ def users_import(*, tenant: Tenant, text: str, actor: Any = SYSTEM) -> ImportRep
                 changed.append(user)
                 report.updated += 1
                 report.unchanged -= 1
-    for user in changed:
-        if user.user_principal_name in existing:
-            audit_record(
-                tenant=tenant,
-                actor=actor,
-                activity="Update user",
-                target=user,
-                after=user_snapshot(user),
-                category="UserManagement",
-            )
-    on_user_attributes_changed(tenant=tenant, users=changed, actor=actor)
-    return report
 
 
 def _columns_of(text: str) -> list[str]:

@@ -16,6 +16,7 @@ from portal import roles
 from portal.audit import audit_record
 from portal.authz import authorize
 from portal.directory import (
+    USER_EDITABLE_FIELDS,
     USER_STRING_PROPERTIES,
 )
 from portal.errors import Conflict, Invalid
@@ -128,8 +129,6 @@ def user_update(*, actor: User, user: User, changes: dict[str, Any]) -> User:
     Disabling removes the user's memberships and ownerships (a leaver); enabling again within 30 days
     puts them back. Ends with ``on_user_attributes_changed`` so dynamic groups follow.
     """
-    from portal.directory import USER_EDITABLE_FIELDS
-
     _authorize_user_change(actor, user)
     user = User.objects.select_for_update(of=("self",)).select_related("manager", "tenant").get(pk=user.pk)
     if user.deleted_date_time is not None:

@@ -99,6 +99,24 @@ def group_create_args(body: dict[str, Any]) -> dict[str, Any]:
     """A Graph group body → keyword arguments of ``groups.services.group_create``."""
     unknown_properties(body, GROUP_CREATE_PROPERTIES)
     display_name = _string(body, "displayName", required=True)
+    mail_nickname = _mail_nickname(body)
+    kind, group_types = _kind_and_types(body)
+    dynamic = "DynamicMembership" in group_types
+    rule = _membership_rule(body, dynamic=dynamic)
+    return {
+        "display_name": display_name,
+        "mail_nickname": mail_nickname,
+        "kind": kind,
+        "membership_type": MembershipType.DYNAMIC if dynamic else MembershipType.ASSIGNED,
+        "membership_rule": rule,
+        "description": _string(body, "description", limit=1024),
+        "visibility": _choice(body, "visibility", Visibility.values, Visibility.PUBLIC),
+        "is_assignable_to_role": _bool(body, "isAssignableToRole"),
+        "classification": _string(body, "classification", limit=64),
+    }
+
+
+def _mail_nickname(body: dict[str, Any]) -> str:
     mail_nickname = _string(body, "mailNickname", required=True, limit=64)
     if not MAIL_NICKNAME_RE.match(mail_nickname):
         raise bad_request(
@@ -106,6 +124,11 @@ def group_create_args(body: dict[str, Any]) -> dict[str, Any]:
             "no spaces, at most 64 characters.",
             code="Request_BadRequest",
         )
+    return mail_nickname
+
+
+def _kind_and_types(body: dict[str, Any]) -> tuple[str, list[str]]:
+    """The kind of group that mailEnabled, securityEnabled and groupTypes describe, and the groupTypes."""
     mail_enabled = _bool(body, "mailEnabled", required=True)
     security_enabled = _bool(body, "securityEnabled", required=True)
     group_types = body.get("groupTypes") or []
@@ -122,18 +145,20 @@ def group_create_args(body: dict[str, Any]) -> dict[str, Any]:
             raise bad_request(
                 "A Microsoft 365 group (groupTypes 'Unified') must be mail-enabled.", "Request_BadRequest"
             )
-        kind = GroupKind.MICROSOFT_365
-    elif security_enabled and not mail_enabled:
-        kind = GroupKind.SECURITY
-    else:
-        # As in Microsoft Graph: mail-enabled security groups and distribution lists aren't made here.
-        raise bad_request(
-            "Only security groups (mailEnabled false, securityEnabled true) and Microsoft 365 groups "
-            "(groupTypes ['Unified']) can be created through the API; make mail-enabled security and "
-            "distribution groups in the admin pages.",
-            code="Request_BadRequest",
-        )
-    dynamic = "DynamicMembership" in group_types
+        return GroupKind.MICROSOFT_365, group_types
+    if security_enabled and not mail_enabled:
+        return GroupKind.SECURITY, group_types
+    # As in Microsoft Graph: mail-enabled security groups and distribution lists aren't made here.
+    raise bad_request(
+        "Only security groups (mailEnabled false, securityEnabled true) and Microsoft 365 groups "
+        "(groupTypes ['Unified']) can be created through the API; make mail-enabled security and "
+        "distribution groups in the admin pages.",
+        code="Request_BadRequest",
+    )
+
+
+def _membership_rule(body: dict[str, Any], *, dynamic: bool) -> str:
+    """The rule of a new group: a valid one for a dynamic group, none otherwise; processing starts On."""
     rule = _string(body, "membershipRule", limit=3072)
     if dynamic and not rule.strip():
         raise bad_request("A dynamic group needs a membershipRule.", code="Request_BadRequest")
@@ -149,17 +174,7 @@ def group_create_args(body: dict[str, Any]) -> dict[str, Any]:
             "A new dynamic group starts with membershipRuleProcessingState 'On'; pause it afterwards.",
             code="Request_BadRequest",
         )
-    return {
-        "display_name": display_name,
-        "mail_nickname": mail_nickname,
-        "kind": kind,
-        "membership_type": MembershipType.DYNAMIC if dynamic else MembershipType.ASSIGNED,
-        "membership_rule": rule,
-        "description": _string(body, "description", limit=1024),
-        "visibility": _choice(body, "visibility", Visibility.values, Visibility.PUBLIC),
-        "is_assignable_to_role": _bool(body, "isAssignableToRole"),
-        "classification": _string(body, "classification", limit=64),
-    }
+    return rule
 
 
 # PATCH /groups/{id}: Graph property → groups.services.group_update argument.

@@ -1,0 +1,108 @@
+"""Tenant-wide group settings (one row per tenant)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from portal.models.tenancy import Tenant
+
+
+class OwnerAssigners(models.TextChoices):
+    NONE = "none", "None"
+    SELECTED = "selected", "Selected"
+    ALL = "all", "All"
+
+
+class ExpirationScope(models.TextChoices):
+    NONE = "none", "None"
+    SELECTED = "selected", "Selected"
+    ALL = "all", "All"
+
+
+class TenantGroupSettings(models.Model):
+    """Tenant-wide group settings: seed 002's settings pages and Graph's Group.Unified template.
+
+    One row per tenant; read on every request, so a change applies at once.
+    """
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="group_settings")
+    # Self-service (My Groups).
+    owners_can_manage_requests = models.BooleanField(
+        "Owners can manage group membership requests in My Groups", default=False
+    )
+    restrict_my_groups = models.BooleanField(
+        "Restrict user ability to access groups features in My Groups", default=False
+    )
+    # Creation (EnableGroupCreation / allowedToCreateSecurityGroups).
+    users_can_create_security_groups = models.BooleanField(
+        "Users can create security groups in portals, API or PowerShell", default=True
+    )
+    users_can_create_m365_groups = models.BooleanField(
+        "Users can create Microsoft 365 groups in portals, API or PowerShell", default=True
+    )
+    group_creation_allowed_group = models.ForeignKey(
+        "groups.Group",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="GroupCreationAllowedGroupId: when set, only its members may create Microsoft 365 groups.",
+    )
+    # Ownership and guests.
+    owners_who_can_assign_owners = models.CharField(
+        max_length=8, choices=OwnerAssigners.choices, default=OwnerAssigners.ALL
+    )
+    owner_assigners_group = models.ForeignKey(
+        "groups.Group",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="With 'Selected': members of this group may make members owners.",
+    )
+    allow_guests_to_be_group_owner = models.BooleanField(default=False)
+    allow_to_add_guests = models.BooleanField("Members can add guests", default=True)
+    allow_guests_to_access_groups = models.BooleanField(default=True)
+    # Guidance and classification.
+    usage_guidelines_url = models.URLField(blank=True)
+    classification_list = models.CharField(
+        max_length=1024, blank=True, help_text="Comma-separated classification values"
+    )
+    default_classification = models.CharField(max_length=64, blank=True)
+    # Naming policy: e.g. "GRP_[Department]_[GroupName]"; blocked words one per line or comma-separated.
+    prefix_suffix_naming_requirement = models.CharField(max_length=256, blank=True)
+    custom_blocked_words = models.TextField(blank=True)
+    # Expiration.
+    group_lifetime_days = models.PositiveIntegerField(null=True, blank=True)
+    expiration_scope = models.CharField(
+        max_length=8, choices=ExpirationScope.choices, default=ExpirationScope.NONE
+    )
+    # Requests and dynamic groups.
+    request_expiry_days = models.PositiveIntegerField(default=30)
+    dynamic_failsafe_percent = models.PositiveSmallIntegerField(default=20)
+    updated_date_time = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "tenant group settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(group_lifetime_days__isnull=True) | Q(group_lifetime_days__gte=30),
+                name="group_lifetime_at_least_30_days",
+            ),
+            models.CheckConstraint(
+                condition=Q(dynamic_failsafe_percent__lte=100), name="failsafe_percent_max_100"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Group settings of {self.tenant}"
+
+    @property
+    def classifications(self) -> list[str]:
+        return [c.strip() for c in self.classification_list.split(",") if c.strip()]
+
+    @property
+    def blocked_words(self) -> list[str]:
+        raw = self.custom_blocked_words.replace("\n", ",")
+        return [w.strip() for w in raw.split(",") if w.strip()]
