@@ -141,8 +141,8 @@ class AppActor:
 
 
 def acting_user(actor: Any) -> User | None:
-    """The user behind an actor, for "created by" and "added by" columns: None for an app."""
-    return None if isinstance(actor, AppActor) else actor
+    """The user behind an actor, for "created by" and "added by" columns: None for an app or the system."""
+    return None if isinstance(actor, AppActor | str) else actor
 
 
 class ActorContext:

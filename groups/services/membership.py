@@ -171,7 +171,7 @@ def member_add(
     try:
         with transaction.atomic():
             membership = Membership.objects.create(
-                group=group, source=source, added_by=acting_user(_user_or_none(actor)), **{field: member}
+                group=group, source=source, added_by=acting_user(actor), **{field: member}
             )
     except IntegrityError:  # added by someone else at the same moment
         raise already from None
@@ -214,10 +214,6 @@ def member_remove(
         reason=reason,
     )
     _after(Change(group.tenant, frozenset([group.pk]), (member,)))
-
-
-def _user_or_none(actor: Any) -> Any:
-    return None if isinstance(actor, str) else actor
 
 
 # --- many users into one group (bulk add) -----------------------------------------------------------
@@ -460,7 +456,7 @@ def owner_add(*, actor: Any, group: Group, user: User, right: str | None = "owne
         raise Conflict(f"{user.display_name} already owns {group.display_name}.")
     if Ownership.objects.filter(group=group).count() >= MAX_OWNERS:
         raise Invalid(f"A group can have at most {MAX_OWNERS} owners.")
-    ownership = Ownership.objects.create(group=group, user=user, added_by=acting_user(_user_or_none(actor)))
+    ownership = Ownership.objects.create(group=group, user=user, added_by=acting_user(actor))
     audit_record(
         tenant=group.tenant,
         actor=actor,
