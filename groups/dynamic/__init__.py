@@ -4,6 +4,8 @@ database. The rule language itself is groups.rules (pure: no Django)."""
 from __future__ import annotations
 
 from groups.dynamic.compiler import queryset_for, to_q
+from groups.dynamic.disclosure import refuse_unreadable_groups
+from groups.dynamic.errors import RuleError, RuleReadRefused
 from groups.dynamic.services import (
     AUDIT_NAMES_LIMIT,
     BATCH,
@@ -11,7 +13,6 @@ from groups.dynamic.services import (
     RULE_ACTOR,
     Preview,
     RecomputeResult,
-    RuleError,
     group_rule_processing_set,
     group_rule_update,
     on_group_created,
@@ -34,12 +35,14 @@ __all__ = [
     "Preview",
     "RecomputeResult",
     "RuleError",
+    "RuleReadRefused",
     "group_rule_processing_set",
     "group_rule_update",
     "on_group_created",
     "on_membership_written",
     "preview",
     "recompute_group",
+    "refuse_unreadable_groups",
     "reevaluate",
     "rule_hold_cancel",
     "rule_hold_confirm",

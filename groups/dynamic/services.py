@@ -26,6 +26,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from groups.dynamic.compiler import queryset_for
+from groups.dynamic.disclosure import refuse_unreadable_groups
+from groups.dynamic.errors import RuleError
 from groups.dynamic.subjects import subject_for
 from groups.models import (
     Group,
@@ -51,14 +53,6 @@ BATCH = 5000
 AUDIT_NAMES_LIMIT = 1000  # names listed in a recompute's summary event; counts are always complete
 MAX_CASCADE_PASSES = 5
 REEVALUATE_LIMIT = 1000  # members changed at once above which memberOf dependents are recomputed whole
-
-
-class RuleError(Exception):
-    """A rule or rule change that can't be accepted, with a message for the person who asked."""
-
-    def __init__(self, message: str, position: int | None = None) -> None:
-        self.position = position
-        super().__init__(message)
 
 
 def _kind_field(kind: str) -> str:
@@ -129,6 +123,7 @@ def group_rule_update(*, actor: User, group: Group, rule: str) -> RuleChangeHold
     if not group.is_dynamic:
         raise RuleError("This group's membership is assigned: it has no rule.")
     parsed = validate_rule(rule, group_kind=group.kind)
+    refuse_unreadable_groups(actor, parsed, group.tenant, attempt=group)
     group = Group.objects.select_for_update().get(pk=group.pk)
     removals = _failsafe_removals(group, parsed)
     RuleChangeHold.objects.filter(group=group, status=RuleChangeHold.Status.PENDING).update(

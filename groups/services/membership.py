@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -43,6 +44,7 @@ from groups.services.errors import ServiceError
 from portal.audit import audit_record, current_request_id
 from portal.authz import acting_user, authorize, decide, forget, group_settings_for
 from portal.models import AuditEvent, Device, ServicePrincipal, Tenant, User
+from portal.refusals import record_refusal
 
 RULE_ACTOR = "Dynamic membership rule"
 ADD = "Add member to group"
@@ -100,13 +102,11 @@ def member_field(member: Any) -> str:
     raise TypeError(f"{type(member).__name__} can't be a group member")
 
 
+_KINDS = {"member_user": "user", "member_group": "group", "member_device": "device"}
+
+
 def member_kind(member: Any) -> str:
-    return {
-        "member_user": "user",
-        "member_group": "group",
-        "member_device": "device",
-        "member_service_principal": "servicePrincipal",
-    }[member_field(member)]
+    return _KINDS.get(member_field(member), "servicePrincipal")
 
 
 def check_member_allowed(group: Group, member: Any) -> None:
@@ -142,6 +142,11 @@ def _authorize(actor: Any, right: str | None, group: Group, member: Any = None) 
     if actor == RULE_ACTOR or right is None:
         return
     authorize(actor, right, group, member=member)
+    # Whoever reads this group's transitive members would see the nested group's: the actor must too.
+    if isinstance(member, Group) and not (seen := decide(actor, "members/read", member)):
+        reason = f"You can't nest “{member.display_name}”: you can't read its members. {seen.reason}"
+        record_refusal(actor=actor, action=right, target=group, member=member, reason=reason)
+        raise PermissionDenied(reason)
 
 
 # --- one member at a time ----------------------------------------------------------------------------
