@@ -10,6 +10,8 @@ Targets and actions:
 The rules are the table ``GROUP_RULES`` below, read top to bottom: guards (deleted, synced), then
 role grants, then owners, then every user; and for actions that change who is in a group, privilege
 dominance (``_dominance``): nobody adds anyone to a group that confers roles the actor doesn't hold.
+Membership rules (``dynamicMembershipRule/update``, and creating a dynamic group) come from role grants
+only, as in Entra: a rule's preview and checks read other people's attributes.
 Callers ask ``portal.authz.decide`` / ``authorize``, never these functions.
 """
 
