@@ -10,6 +10,8 @@ Targets and actions:
 The rules are the table ``GROUP_RULES`` below, read top to bottom: guards (deleted, synced), then
 role grants, then owners, then every user; and for actions that change who is in a group, privilege
 dominance (``_dominance``): nobody adds anyone to a group that confers roles the actor doesn't hold.
+Membership rules (``dynamicMembershipRule/update``, and creating a dynamic group) come from role grants
+only, as in Entra: a rule's preview and checks read other people's attributes.
 Callers ask ``portal.authz.decide`` / ``authorize``, never these functions.
 """
 
@@ -28,6 +30,12 @@ from portal.models import OwnerAssigners, User
 
 # What lets an ordinary user create a group (no role): such a creator becomes its first owner.
 USERS_CAN_CREATE = "Tenant setting: users can create groups"
+
+# Entra: only a role holding dynamicMembershipRule/update writes, previews or checks membership rules.
+RULES_NEED_A_ROLE = (
+    "Only administrators whose role may update membership rules (for example Groups Administrators) "
+    "write, preview or check dynamic membership rules."
+)
 
 # allProperties covers the narrower property rights.
 IMPLIED_BY = {
@@ -144,6 +152,12 @@ def _may_change_owned(actor, ctx, group, member) -> Decision:
     return _allow("Group owner")
 
 
+def _rules_need_a_role(actor, ctx, group, member) -> Decision:
+    """Entra: writing a membership rule (and so testing it against other people's attributes) is an
+    administrator's task, whoever owns the group."""
+    return _deny(RULES_NEED_A_ROLE)
+
+
 def _may_manage_members(actor, ctx, group, member) -> Decision:
     if group.is_dynamic:
         return _deny("Membership of a dynamic group is set by its rule.")
@@ -231,7 +245,7 @@ GROUP_RULES: dict[str, Rule] = {
     "basic/update":                  Rule("basic/update",                 _may_change_owned,    _,                True,  False, False),
     "classification/update":         Rule("classification/update",        _may_change_owned,    _,                True,  False, False),
     "allProperties/update":          Rule("allProperties/update",         _may_change_owned,    _,                True,  False, False),
-    "dynamicMembershipRule/update":  Rule("dynamicMembershipRule/update", _may_change_owned,    _,                True,  True,  False),
+    "dynamicMembershipRule/update":  Rule("dynamicMembershipRule/update", _,                    _rules_need_a_role, True, True, False),
     "delete":                        Rule("delete",                       _may_change_owned,    _,                True,  False, True),
     "restore":                       Rule("delete",                       _,                    _,                True,  False, True),
     "members/update":                Rule("members/update",               _may_manage_members,  _,                True,  True,  False),
@@ -336,6 +350,10 @@ def decide_create(
 ) -> Decision:
     if spec.membership_type == MembershipType.DYNAMIC and not ctx.tenant.is_premium:
         return _deny("Dynamic membership groups need Microsoft Entra ID P1 or P2.")
+    if spec.membership_type == MembershipType.DYNAMIC and not _role_grants(
+        ctx, spec, "dynamicMembershipRule/update"
+    ):
+        return _deny(f"Creating a dynamic membership group writes its rule. {RULES_NEED_A_ROLE}")
     if spec.is_assignable_to_role:
         granted = ctx.holders(roles.ROLE_ASSIGNABLE_GROUPS_MANAGE)
         if granted:
@@ -370,6 +388,7 @@ __all__ = [
     "GroupSpec",
     "IMPLIED_BY",
     "PREMIUM_ACTIONS",
+    "RULES_NEED_A_ROLE",
     "Rule",
     "USERS_CAN_CREATE",
     "actor_groups",

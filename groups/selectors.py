@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404
 
 from groups.models import Group, Membership, Ownership
 from portal import selectors as portal_selectors
-from portal.authz import actor_context, authorize
+from portal.authz import actor_context, authorize, can
 from portal.models import Tenant, User
 from portal.selectors import DirectoryHit
 
@@ -81,6 +81,67 @@ def transitive_member_user_ids(group: Group) -> set:
     )
 
 
+# --- what a transitive list may show: only through groups whose members the reader may see ---------
+
+_DOWN_EDGES_SQL = """
+WITH RECURSIVE down(parent_id, child_id) AS (
+    SELECT group_id, member_group_id FROM groups_membership
+    WHERE group_id = %s AND member_group_id IS NOT NULL
+    UNION
+    SELECT m.group_id, m.member_group_id FROM groups_membership m JOIN down ON m.group_id = down.child_id
+    WHERE m.member_group_id IS NOT NULL
+)
+SELECT parent_id, child_id FROM down
+"""
+
+_UP_EDGES_SQL = """
+WITH RECURSIVE up(child_id, parent_id) AS (
+    SELECT {column}, group_id FROM groups_membership WHERE {column} = %s
+    UNION
+    SELECT m.member_group_id, m.group_id FROM groups_membership m JOIN up ON m.member_group_id = up.parent_id
+)
+SELECT child_id, parent_id FROM up
+"""
+
+
+def _through_readable(actor: Any, start: Any, sql: str, params: list) -> set:
+    """The groups reached from ``start`` along the edges ``sql`` returns (from, to), stepping only into
+    groups whose members ``actor`` may read: two queries at any depth."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        edges = [(_uuid(a), _uuid(b)) for a, b in cursor.fetchall()]
+    groups = Group.objects.filter(pk__in={b for _, b in edges}).select_related("tenant")
+    readable = {g.pk for g in groups if can(actor, "members/read", g)}
+    found: set = set()
+    frontier = {start}
+    while frontier:
+        frontier = {b for a, b in edges if a in frontier and b in readable and b not in found}
+        found |= frontier
+    return found
+
+
+def readable_nested_group_ids(actor: Any, group: Group) -> set:
+    """Ids of the groups nested in ``group`` at any depth that ``actor`` may list the members of,
+    reached only through such groups. A transitive member list shows the members of these: someone
+    reached only through a group whose members the actor can't read (a hidden-membership group they
+    aren't in, say) stays hidden."""
+    return _through_readable(actor, _uuid(group.pk), _DOWN_EDGES_SQL, [_db_id(group.pk)]) - {group.pk}
+
+
+def readable_transitive_group_ids(actor: Any, member: Any) -> set:
+    """Ids of the groups ``member`` (a user, group, device or service principal) belongs to, directly or
+    through nesting, as far as ``actor`` may see: every group on the way up must be one whose members
+    ``actor`` may read."""
+    column = {
+        "User": "member_user_id",
+        "Group": "member_group_id",
+        "Device": "member_device_id",
+        "ServicePrincipal": "member_service_principal_id",
+    }[member._meta.object_name]
+    sql = _UP_EDGES_SQL.format(column=column)
+    return _through_readable(actor, _uuid(member.pk), sql, [_db_id(member.pk)])
+
+
 def nesting_path(*, start: Group, goal: Group) -> list[Group]:
     """The chain of groups from ``start`` down to ``goal`` through nesting ([] when there is none).
 
@@ -127,9 +188,10 @@ def direct_memberships(group: Group, kind: str | None = None):
     ).order_by("sort_name", "id")
 
 
-def transitive_member_users(group: Group):
-    """Every user in ``group`` directly or through nested groups (deleted users left out)."""
-    group_ids = nested_group_ids(group) | {group.pk}
+def transitive_member_users(group: Group, actor: Any):
+    """Every user in ``group`` directly or through nested groups whose members ``actor`` may read
+    (deleted users left out)."""
+    group_ids = readable_nested_group_ids(actor, group) | {group.pk}
     member_ids = Membership.objects.filter(group_id__in=group_ids, member_user__isnull=False).values(
         "member_user_id"
     )

@@ -4,6 +4,8 @@ database. The rule language itself is groups.rules (pure: no Django)."""
 from __future__ import annotations
 
 from groups.dynamic.compiler import queryset_for, to_q
+from groups.dynamic.disclosure import refuse_unreadable_groups
+from groups.dynamic.errors import RuleError, RuleReadRefused
 from groups.dynamic.recompute import (
     AUDIT_NAMES_LIMIT,
     BATCH,
@@ -15,7 +17,6 @@ from groups.dynamic.services import (
     MAX_CASCADE_PASSES,
     RULE_ACTOR,
     Preview,
-    RuleError,
     group_rule_processing_set,
     group_rule_update,
     on_group_created,
@@ -36,12 +37,14 @@ __all__ = [
     "Preview",
     "RecomputeResult",
     "RuleError",
+    "RuleReadRefused",
     "group_rule_processing_set",
     "group_rule_update",
     "on_group_created",
     "on_membership_written",
     "preview",
     "recompute_group",
+    "refuse_unreadable_groups",
     "reevaluate",
     "rule_hold_cancel",
     "rule_hold_confirm",

@@ -23,6 +23,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from groups.dynamic.compiler import queryset_for
+from groups.dynamic.disclosure import refuse_unreadable_groups
+from groups.dynamic.errors import RuleError
 from groups.dynamic.recompute import kind_field, schedule_recompute
 from groups.dynamic.subjects import subject_for
 from groups.models import (
@@ -40,20 +42,12 @@ from groups.rules.evaluator import compiled
 from groups.services import membership
 from portal.audit import audit_record
 from portal.authz import authorize, group_settings_for
-from portal.errors import Conflict, Invalid, Refused
+from portal.errors import Conflict, Refused
 from portal.models import Device, Tenant, User
 
 RULE_ACTOR = membership.RULE_ACTOR
 MAX_CASCADE_PASSES = 5
 REEVALUATE_LIMIT = 1000  # members changed at once above which memberOf dependents are recomputed whole
-
-
-class RuleError(Invalid):
-    """A rule that can't be accepted; ``position`` is where in its text the problem is, if one place."""
-
-    def __init__(self, message: str, position: int | None = None) -> None:
-        super().__init__(message)
-        self.position = position
 
 
 def validate_rule(text: str, *, group_kind: str) -> Rule:
@@ -116,6 +110,7 @@ def group_rule_update(*, actor: User, group: Group, rule: str) -> RuleChangeHold
     if not group.is_dynamic:
         raise RuleError("This group's membership is assigned: it has no rule.")
     parsed = validate_rule(rule, group_kind=group.kind)
+    refuse_unreadable_groups(actor, parsed, group.tenant, attempt=group)
     group = Group.objects.select_for_update().get(pk=group.pk)
     removals = _failsafe_removals(group, parsed)
     RuleChangeHold.objects.filter(group=group, status=RuleChangeHold.Status.PENDING).update(

@@ -33,6 +33,7 @@ from groups.services.errors import (
     NamingError,
     ServiceError,
 )
+from groups.services.invariants import check_member_allowed
 from groups.services.lifecycle import (
     UPDATE_RIGHTS,
     creator_becomes_owner,
@@ -42,7 +43,6 @@ from groups.services.lifecycle import (
     group_restore,
     group_update,
 )
-from groups.services.membership import check_member_allowed
 from groups.services.policy import (
     expiration_covers,
     initial_expiration,

@@ -87,7 +87,7 @@ def group_create(
     if Group.objects.for_tenant(actor.tenant).filter(mail_nickname__iexact=mail_nickname).exists():
         raise Conflict(f"The alias “{mail_nickname}” is already used by another group.")
     if membership_type == MembershipType.DYNAMIC:
-        _check_rule(membership_rule, kind)
+        _check_rule(actor, membership_rule, spec)
     group = Group.objects.create(
         tenant=actor.tenant,
         display_name=display_name,
@@ -126,10 +126,12 @@ def _check_role_assignable(tenant, membership_type: str) -> None:
         )
 
 
-def _check_rule(rule: str, kind: str) -> None:
+def _check_rule(actor: User, rule: str, spec: GroupSpec) -> None:
     if not rule.strip():
         raise Invalid("A dynamic group needs a membership rule.")
-    dynamic.validate_rule(rule, group_kind=kind)  # a RuleError: Invalid, with the position
+    parsed = dynamic.validate_rule(rule, group_kind=spec.kind)  # a RuleError: Invalid, with the position
+    # A rule naming a group whose members the creator can't read: refused as a right (403), not a typo.
+    dynamic.refuse_unreadable_groups(actor, parsed, actor.tenant, attempt=spec)
 
 
 @transaction.atomic

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -33,17 +34,17 @@ from groups.licensing.services import licenses_after_membership_change
 from groups.models import (
     MAX_OWNERS,
     Group,
-    GroupKind,
     Membership,
     MembershipSource,
     Ownership,
 )
-from groups.selectors import nesting_path
 from groups.services.errors import ServiceError
+from groups.services.invariants import check_member_allowed, member_field, member_kind, name_of
 from portal.audit import audit_record, current_request_id
 from portal.authz import acting_user, authorize, decide, forget, group_settings_for
 from portal.errors import Conflict, Invalid, NotFound, Refused
-from portal.models import AuditEvent, Device, ServicePrincipal, Tenant, User
+from portal.models import AuditEvent, Tenant, User
+from portal.refusals import record_refusal
 
 RULE_ACTOR = "Dynamic membership rule"
 ADD = "Add member to group"
@@ -86,63 +87,15 @@ def _after(change: Change) -> None:
             forget(member)
 
 
-# --- invariants ------------------------------------------------------------------------------------
-
-
-def member_field(member: Any) -> str:
-    if isinstance(member, User):
-        return "member_user"
-    if isinstance(member, Group):
-        return "member_group"
-    if isinstance(member, Device):
-        return "member_device"
-    if isinstance(member, ServicePrincipal):
-        return "member_service_principal"
-    raise TypeError(f"{type(member).__name__} can't be a group member")
-
-
-def member_kind(member: Any) -> str:
-    return {
-        "member_user": "user",
-        "member_group": "group",
-        "member_device": "device",
-        "member_service_principal": "servicePrincipal",
-    }[member_field(member)]
-
-
-def check_member_allowed(group: Group, member: Any) -> None:
-    """The model-layer invariants of membership that the database can't express."""
-    if member.tenant_id != group.tenant_id:
-        raise NotFound("That object belongs to another organization.")
-    field = member_field(member)
-    if group.kind in (GroupKind.MICROSOFT_365, GroupKind.DISTRIBUTION) and field in (
-        "member_device",
-        "member_service_principal",
-    ):
-        raise Invalid(f"{group.get_kind_display()} groups hold users and groups only.")
-    if group.kind == GroupKind.MICROSOFT_365 and field == "member_group":
-        raise Invalid("Microsoft 365 groups can't contain groups.")
-    if field == "member_group":
-        if group.is_assignable_to_role:
-            raise Invalid("Role-assignable groups can't contain groups.")
-        if member.id == group.id:
-            raise Invalid("A group can't be a member of itself.")
-        path = nesting_path(start=member, goal=group)
-        if path:
-            loop = " → ".join(g.display_name for g in [group, *path])
-            raise Invalid(f"Adding this group would make a cycle: {loop}.")
-    if field == "member_user" and member.deleted_date_time is not None:
-        raise NotFound("That user has been deleted.")
-
-
-def name_of(member: Any) -> str:
-    return getattr(member, "user_principal_name", None) or member.display_name
-
-
 def _authorize(actor: Any, right: str | None, group: Group, member: Any = None) -> None:
     if actor == RULE_ACTOR or right is None:
         return
     authorize(actor, right, group, member=member)
+    # Whoever reads this group's transitive members would see the nested group's: the actor must too.
+    if isinstance(member, Group) and not (seen := decide(actor, "members/read", member)):
+        reason = f"You can't nest “{member.display_name}”: you can't read its members. {seen.reason}"
+        record_refusal(actor=actor, action=right, target=group, member=member, reason=reason)
+        raise PermissionDenied(reason)
 
 
 # --- one member at a time ----------------------------------------------------------------------------

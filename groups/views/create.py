@@ -13,7 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from groups.authz import GroupSpec
 from groups.forms import GroupCreateForm, creatable_kinds
-from groups.models import CreatedIn, GroupKind
+from groups.models import CreatedIn, GroupKind, MembershipType
 from groups.naming import policy_for, resolve_names
 from groups.services import ServiceError, group_provision
 from portal.authz import MY_GROUPS_ACCESS, NAMING_POLICY_EXEMPT, authorize, can
@@ -73,11 +73,19 @@ def _create(request: HttpRequest, *, created_in: str) -> HttpResponse:
 
 
 def _record_refused_kind(request: HttpRequest, form: GroupCreateForm) -> None:
-    """A kind the person may not create (a crafted POST): refused by the form, audited as a failure."""
+    """A kind, or dynamic membership, the person may not create (a crafted POST): refused by the form,
+    audited as a failure."""
     kind = request.POST.get("kind")
+    spec = None
     if kind in GroupKind.values and kind not in dict(form.fields["kind"].choices):
+        spec = GroupSpec(kind=kind)
+    elif (
+        request.POST.get("membership_type") == MembershipType.DYNAMIC and "membership_type" not in form.fields
+    ):
+        spec = GroupSpec(kind=form.kind, membership_type=MembershipType.DYNAMIC)
+    if spec is not None:
         try:
-            authorize(request.user, "create", GroupSpec(kind=kind))
+            authorize(request.user, "create", spec)
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
 

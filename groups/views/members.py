@@ -48,7 +48,7 @@ def member_kinds(group: Group) -> str:
 def _members_context(request: HttpRequest, group: Group, **extra) -> dict:
     view = "transitive" if request.GET.get("view") == "transitive" else "direct"
     if view == "transitive":
-        rows = selectors.transitive_member_users(group)
+        rows = selectors.transitive_member_users(group, request.user)
     else:
         rows = selectors.direct_memberships(group)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -94,12 +94,14 @@ def build_rule(data: dict, *, device: bool) -> str:
     return joiner.join(clauses)
 
 
-def _validation(group, text: str) -> dict:
-    """What the editor shows under the text box: the error with its position, or the preview."""
+def _validation(actor, group, text: str) -> dict:
+    """What the editor shows under the text box: the error with its position, or the preview (never of
+    a rule naming a group whose members ``actor`` can't read)."""
     if not text.strip():
         return {"empty": True}
     try:
         rule = dynamic.validate_rule(text, group_kind=group.kind)
+        dynamic.refuse_unreadable_groups(actor, rule, group.tenant)
     except dynamic.RuleError as exc:
         pos = exc.position if exc.position is not None else 0
         return {
@@ -111,11 +113,13 @@ def _validation(group, text: str) -> dict:
     return {"preview": dynamic.preview(group, rule), "device": rule.kind == "device"}
 
 
-def _explanations(group, names: list[str]) -> tuple[list[dict], list[str]]:
-    """Per picked user/device: member yes/no and the true/false of every clause."""
+def _explanations(actor, group, names: list[str]) -> tuple[list[dict], list[str]]:
+    """Per picked user/device: member yes/no and the true/false of every clause (none when the rule
+    names a group whose members ``actor`` can't read: the refusal is shown as the rule's validation)."""
     try:
         rule = parse(group.membership_rule)
-    except RuleSyntaxError:
+        dynamic.refuse_unreadable_groups(actor, rule, group.tenant)
+    except (RuleSyntaxError, dynamic.RuleError):
         return [], []
     model, key = (Device, "display_name") if rule.kind == "device" else (User, "user_principal_name")
     lookup = {n.lower(): n for n in names}
@@ -139,13 +143,15 @@ def _context(request: HttpRequest, group, form: RuleForm | None = None, **extra)
     device = group.membership_rule.lstrip().lower().startswith("device.")
     text = form["rule"].value() if form is not None else group.membership_rule
     names = [n.strip() for n in request.GET.get("check", "").replace(",", "\n").splitlines() if n.strip()]
-    checked, missing = _explanations(group, names[:MAX_CHECKED]) if names and may_edit else ([], [])
+    checked, missing = (
+        _explanations(request.user, group, names[:MAX_CHECKED]) if names and may_edit else ([], [])
+    )
     return {
         "may_edit": may_edit,
         "form": form or RuleForm(initial={"rule": group.membership_rule}),
         "builder": _builder_form_class(device)(),
         "builder_kind": "device" if device else "user",
-        "validation": _validation(group, text or "") if may_edit else None,
+        "validation": _validation(request.user, group, text or "") if may_edit else None,
         "hold": RuleChangeHold.objects.filter(group=group, status=RuleChangeHold.Status.PENDING)
         .select_related("requested_by")
         .first(),
@@ -192,7 +198,7 @@ def group_rule(request: HttpRequest, group_id: UUID) -> HttpResponse:
 def group_rule_validate(request: HttpRequest, group_id: UUID) -> HttpResponse:
     group = get_group_for(request.user, group_id, RULE_ACTION)
     text = request.POST.get("rule", "")[: MAX_RULE_LENGTH + 1]
-    context = {"group": group, "validation": _validation(group, text), "may_edit": True}
+    context = {"group": group, "validation": _validation(request.user, group, text), "may_edit": True}
     return render(request, "groups/rule.html#validation", context)
 
 

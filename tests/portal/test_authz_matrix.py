@@ -105,6 +105,11 @@ def expected_by_role(held: set[str], manages_role_assignable: bool, kind: Kind, 
         if action in READS:
             return any(f"{P}groups/{a}" in held for a in wanted)  # reads include role-assignable groups
         return manages_role_assignable
+    if action in ("create", "createAsOwner") and kind.membership_type == MembershipType.DYNAMIC:
+        # Entra: creating a dynamic group writes its rule, which needs the rule right too (issue 10).
+        rule = expected_by_role(held, manages_role_assignable, kind, "dynamicMembershipRule/update")
+        if not rule:
+            return False
     return any(f"{P}{sub}/{a}" in held for sub in kind.covered_by for a in wanted)
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
 from groups.models import Group
@@ -125,6 +127,14 @@ def collection_response(
         body["@odata.nextLink"] = page.next_link
     body["value"] = [select(to_json(obj, typed=typed), options.select) for obj in page.items]
     return JsonResponse(body)
+
+
+def trimmed(queryset: QuerySet, keep: Callable[[Any], bool]) -> QuerySet:
+    """``queryset`` less the rows ``keep`` refuses, as a queryset: trim BEFORE paging, so that neither
+    the pages nor ``@odata.count`` tell anything about the rows the caller may not see."""
+    rows = list(queryset)
+    kept = [row.pk for row in rows if keep(row)]
+    return queryset if len(kept) == len(rows) else queryset.filter(pk__in=kept)
 
 
 def no_content() -> HttpResponse:

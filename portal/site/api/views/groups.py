@@ -21,6 +21,7 @@ from portal.site.api.views.common import (
     group_for,
     no_content,
     object_from_reference,
+    trimmed,
 )
 
 
@@ -30,9 +31,10 @@ def group_list(request: HttpRequest) -> HttpResponse:
         return _group_create(request)
     options = parse_options(request, "group")
     groups = Group.objects.for_tenant(request.api_tenant).alive().select_related("tenant")
-    page = paginate(request, options, [Source(groups, filter_resource="group")], tenant=request.api_tenant)
-    # Security trimming: the one authorization function decides what the caller may read.
-    page.items = [g for g in page.items if can(request.actor, "standard/read", g)]
+    # Security trimming, before paging (pages and @odata.count tell nothing of the others): the one
+    # authorization function decides what the caller may read.
+    readable = trimmed(groups, lambda g: can(request.actor, "standard/read", g))
+    page = paginate(request, options, [Source(readable, filter_resource="group")], tenant=request.api_tenant)
     return collection_response(request, options, page, "groups")
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from groups.models import Group
-from groups.selectors import nested_group_ids, transitive_group_ids
+from groups.selectors import readable_nested_group_ids, readable_transitive_group_ids
 from groups.services import membership_add, membership_remove, ownership_add, ownership_remove
 from portal.authz import can
 from portal.models import Device, ServicePrincipal, User
@@ -24,6 +24,7 @@ from portal.site.api.views.common import (
     me,
     no_content,
     object_from_reference,
+    trimmed,
     user_for,
 )
 
@@ -93,7 +94,8 @@ def group_members(request: HttpRequest, group_id: str, cast: str | None = None) 
 @api_view("GET")
 def group_transitive_members(request: HttpRequest, group_id: str, cast: str | None = None) -> HttpResponse:
     group = group_for(request, group_id, "members/read")
-    group_ids = [group.pk, *nested_group_ids(group)]
+    # Only through nested groups whose members the caller may read (a hidden group's stay hidden).
+    group_ids = [group.pk, *readable_nested_group_ids(request.actor, group)]
     return _directory_list(request, _member_sources(request.api_tenant, group_ids), cast)
 
 
@@ -110,12 +112,15 @@ def group_owners(request: HttpRequest, group_id: str, cast: str | None = None) -
 
 def _groups_list(request: HttpRequest, groups, cast: str | None) -> HttpResponse:
     """Groups something belongs to. Belonging to a group is a fact about its members: show only the
-    groups whose members the caller may read (hidden-membership groups stay hidden)."""
-    source = Source(groups.alive().select_related("tenant"), "group")
+    groups whose members the caller may read (hidden-membership groups stay hidden), trimmed before
+    paging so that pages and ``@odata.count`` tell nothing about the others."""
+    visible = trimmed(
+        groups.alive().select_related("tenant"), lambda g: can(request.actor, "members/read", g)
+    )
+    source = Source(visible, "group")
     sources, fragment, resource = _cast([source], cast)
     options = parse_options(request, resource)
     page = paginate(request, options, sources, tenant=request.api_tenant)
-    page.items = [g for g in page.items if can(request.actor, "members/read", g)]
     return collection_response(request, options, page, fragment, typed=cast is None)
 
 
@@ -143,7 +148,8 @@ def transitive_member_of(
     request: HttpRequest, kind: str, object_id: str | None = None, cast: str | None = None
 ) -> HttpResponse:
     subject = _subject(request, kind, object_id)
-    groups = Group.objects.for_tenant(request.api_tenant).filter(id__in=transitive_group_ids(subject))
+    reached = readable_transitive_group_ids(request.actor, subject)
+    groups = Group.objects.for_tenant(request.api_tenant).filter(id__in=reached)
     return _groups_list(request, groups, cast)
 
 
@@ -165,11 +171,9 @@ def check_member_groups(request: HttpRequest, kind: str, object_id: str | None =
             raise errors.bad_request(
                 f"Invalid object identifier '{value}'.", code="Request_BadRequest"
             ) from None
-    belongs = transitive_group_ids(subject) & wanted
-    groups = (
-        Group.objects.for_tenant(request.api_tenant).alive().filter(id__in=belongs).select_related("tenant")
-    )
-    visible = sorted(str(g.id) for g in groups if can(request.actor, "members/read", g))
+    belongs = readable_transitive_group_ids(request.actor, subject) & wanted
+    groups = Group.objects.for_tenant(request.api_tenant).alive().filter(id__in=belongs)
+    visible = sorted(str(pk) for pk in groups.values_list("pk", flat=True))
     return JsonResponse({"@odata.context": context_url(request, "Collection(Edm.String)"), "value": visible})
 
 
