@@ -17,7 +17,7 @@ from django.db.models.functions import Coalesce
 from access_requests.models import JoinRequest, RequestStatus
 from groups.models import Group, JoinPolicy, Membership, Ownership, Visibility
 from groups.selectors import _UP_SQL, _db_id, transitive_group_ids
-from portal import roles
+from portal import directory_policy, roles
 from portal import selectors as portal_selectors
 from portal.authz import actor_context, can, decide
 
@@ -63,7 +63,10 @@ def groups_member_of(user) -> QuerySet[Group]:
 
 def discoverable_groups(user) -> QuerySet[Group]:
     """Groups the user may see and is neither in (at any depth) nor owns, with their pending request."""
-    if user.is_guest and not actor_context(user).settings.allow_guests_to_access_groups:
+    settings = actor_context(user).settings
+    if user.is_guest and (
+        not settings.allow_guests_to_access_groups or directory_policy.is_restricted_guest(user, settings)
+    ):
         return Group.objects.none()
     groups = (
         Group.objects.for_tenant(user.tenant)

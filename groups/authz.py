@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from groups.models import Group, GroupKind, JoinPolicy, Membership, MembershipType, Ownership, Visibility
-from portal import authz, roles
+from portal import authz, directory_policy, roles
 from portal.authz import ActorContext, Decision
 from portal.authz import allow as _allow
 from portal.authz import deny as _deny
@@ -125,19 +125,31 @@ def _yes(actor, ctx, group, member) -> Decision:
 
 
 def _may_browse(actor, ctx, group, member) -> Decision:
+    """Guests see the groups they belong to; others only while the tenant lets guests access groups
+    and their access level isn't restricted (portal.directory_policy)."""
     if (
         actor.is_guest
         and group.id not in ctx.member_group_ids
-        and not ctx.settings.allow_guests_to_access_groups
+        and (
+            not ctx.settings.allow_guests_to_access_groups
+            or directory_policy.is_restricted_guest(actor, ctx.settings)
+        )
     ):
         return _deny("Guests can't browse groups in this organization.")
     return _allow("Every user of the tenant")
 
 
+def _may_see_related(actor, ctx, group, member) -> Decision:
+    """Members, owners and memberOf: never for a restricted guest, even of their own groups."""
+    if directory_policy.is_restricted_guest(actor, ctx.settings):
+        return _deny("Guests of this organization can't see who is in a group.")
+    return _may_browse(actor, ctx, group, member)
+
+
 def _may_see_members(actor, ctx, group, member) -> Decision:
     if group.visibility == Visibility.HIDDEN_MEMBERSHIP and group.id not in ctx.member_group_ids:
         return _deny("This group's membership is hidden.")
-    return _may_browse(actor, ctx, group, member)
+    return _may_see_related(actor, ctx, group, member)
 
 
 def _may_change_owned(actor, ctx, group, member) -> Decision:
@@ -161,8 +173,6 @@ def _rules_need_a_role(actor, ctx, group, member) -> Decision:
 def _may_manage_members(actor, ctx, group, member) -> Decision:
     if group.is_dynamic:
         return _deny("Membership of a dynamic group is set by its rule.")
-    if _is_guest(member) and not ctx.settings.allow_to_add_guests:
-        return _deny("Your organization doesn't let owners add guests to groups.")
     return _allow("Group owner")
 
 
@@ -239,8 +249,8 @@ GROUP_RULES: dict[str, Rule] = {
     # action                         roles via                            owners may            anyone may        writes member deleted
     "standard/read":                 Rule("standard/read",                _yes,                 _may_browse,      False, False, True),
     "allProperties/read":            Rule("allProperties/read",           _yes,                 _may_browse,      False, False, True),
-    "memberOf/read":                 Rule("memberOf/read",                _yes,                 _may_browse,      False, False, False),
-    "owners/read":                   Rule("owners/read",                  _yes,                 _may_browse,      False, False, False),
+    "memberOf/read":                 Rule("memberOf/read",                _yes,                 _may_see_related, False, False, False),
+    "owners/read":                   Rule("owners/read",                  _yes,                 _may_see_related, False, False, False),
     "members/read":                  Rule("members/read",                 _yes,                 _may_see_members, False, False, False),
     "basic/update":                  Rule("basic/update",                 _may_change_owned,    _,                True,  False, False),
     "classification/update":         Rule("classification/update",        _may_change_owned,    _,                True,  False, False),
@@ -287,9 +297,37 @@ def decide_group(actor: User, ctx: ActorContext, action: str, group: Group, memb
         )
     else:
         decision = _deny("Only the group's owners and administrators can do this.")
+    if (
+        decision.allowed
+        and action in GUEST_ADDS
+        and (refusal := _guest_refusal(actor, ctx, group, action, member)) is not None
+    ):
+        return refusal
     if decision.allowed and rule.membership and (refusal := _dominance(ctx, group)) is not None:
         return refusal
     return decision
+
+
+# Every path that puts a user into a group: an owner's or an API add (one or many), approving a request,
+# joining and asking to join.
+GUEST_ADDS = frozenset({"members/update", "requests/decide", "join", "request"})
+
+
+def _guest_refusal(actor: User, ctx: ActorContext, group: Group, action: str, member: Any) -> Decision | None:
+    """The tenant's "members can add guests" (AllowToAddGuests) on every path into a group.
+
+    Off, a guest gets in only through an administrator: a role that updates this group's members
+    (Groups, User and Global Administrators ... as Entra exempts them). Owners can't add or approve
+    guests, and a guest can't let itself in by joining an open group or asking to join.
+    """
+    newcomer = actor if action in ("join", "request") else member
+    if not _is_guest(newcomer) or ctx.settings.allow_to_add_guests:
+        return None
+    if _role_grants(ctx, group, "members/update"):
+        return None
+    if newcomer is actor:
+        return _deny("Your organization doesn't let guests join groups themselves: ask an administrator.")
+    return _deny("Your organization doesn't let owners add guests to groups: only administrators can.")
 
 
 def _dominance(ctx: ActorContext, group: Group) -> Decision | None:

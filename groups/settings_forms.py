@@ -8,7 +8,8 @@ from django.urls import reverse_lazy
 
 from groups.models import Group
 from groups.services.settings import settings_snapshot
-from portal.models import ExpirationScope, OwnerAssigners
+from portal import roles
+from portal.models import ExpirationScope, GuestUserRole, OwnerAssigners
 
 # --- tenant-wide group settings (/settings/groups/) --------------------------------------------
 
@@ -62,6 +63,9 @@ class SettingsSectionForm(forms.Form):
     title = ""
     # field name → its effect in one sentence; for Yes/No and choices, one sentence per value.
     effects: dict[str, str | dict] = {}
+    # A tenant permission needed beyond updating group settings (the view sets ``editable``).
+    extra_right = ""
+    editable = False
 
     def __init__(self, *args, tenant, settings, **kwargs) -> None:
         initial = {name: getattr(settings, name) for name in self.base_fields}
@@ -276,6 +280,31 @@ class RequestsSettingsForm(SettingsSectionForm):
     }
 
 
+class DirectoryAccessSettingsForm(SettingsSectionForm):
+    """The directory read policy (portal.directory_policy): Global and Privileged Role Administrators."""
+
+    key, title = "directory", "Directory access: users and guests"
+    extra_right = roles.AUTHORIZATION_POLICY_UPDATE
+    allowed_to_read_other_users = YesNoField(label="Members can read other users' basic profile")
+    guest_user_role_id = forms.ChoiceField(
+        label="Guest user access", choices=GuestUserRole.choices, widget=forms.RadioSelect
+    )
+    effects = {
+        "allowed_to_read_other_users": {
+            True: "Members list users and read their name, mail, job title, department and office; "
+            "other attributes need a role.",
+            False: "Users without a role read only their own profile (owners can't look people up to add).",
+        },
+        "guest_user_role_id": {
+            GuestUserRole.SAME_AS_MEMBERS: "Guests read the directory as members do.",
+            GuestUserRole.LIMITED: "Guests can't list users; they read the name, mail and user type of "
+            "people they name, and non-hidden group memberships.",
+            GuestUserRole.RESTRICTED: "Guests read only their own profile and the groups they belong to, "
+            "without their members.",
+        },
+    }
+
+
 SETTINGS_SECTIONS: tuple[type[SettingsSectionForm], ...] = (
     SelfServiceSettingsForm,
     CreationSettingsForm,
@@ -284,4 +313,5 @@ SETTINGS_SECTIONS: tuple[type[SettingsSectionForm], ...] = (
     NamingSettingsForm,
     ExpirationSettingsForm,
     RequestsSettingsForm,
+    DirectoryAccessSettingsForm,
 )

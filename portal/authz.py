@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
-from portal import roles
+from portal import directory_policy, roles
+from portal.directory_policy import EVERYTHING, UserReadAccess
 from portal.models import Plan, RoleAssignment, TenantGroupSettings, User
 from portal.refusals import record_refusal
 
@@ -266,9 +267,9 @@ TENANT_RULES: dict[str, Callable[[User, ActorContext], Decision]] = {
     MY_GROUPS_ACCESS: lambda actor, ctx: (
         allow("My Groups") if not ctx.settings.restrict_my_groups or ctx.is_group_admin
         else deny("My Groups is turned off for your organization. Ask your administrator.")),
-    # Every member reads standard user properties (the owner typeahead needs it); guests don't.
+    # Listing users (the user list, the owner typeahead, GET /users): the directory read policy.
     roles.USERS_READ: lambda actor, ctx: (
-        deny("Guests can't list the users of this organization.") if actor.is_guest
+        deny(why) if (why := directory_policy.list_refusal(actor, ctx.settings))
         else allow("Every member of the tenant")),
     # Administrators (a tenant-wide right to create or change groups) are exempt from the naming policy.
     NAMING_POLICY_EXEMPT: lambda actor, ctx: (
@@ -340,6 +341,31 @@ def _holds_privileged_role(target: Any) -> bool:
     return ActorContext(target).is_privileged
 
 
+def user_read_access(actor: User | AppActor | None, subject: User | None = None) -> UserReadAccess:
+    """Which properties of ``subject`` (None: of any other user) ``actor`` reads, by the directory read
+    policy (``portal.directory_policy``): everything of their own account or with a role that reads
+    users; otherwise what the tenant's switches give members and guests."""
+    if (refusal := _read_refusal(actor)) is not None:
+        return refusal
+    if subject is not None and subject.pk == actor.pk and not isinstance(actor, AppActor):
+        return EVERYTHING
+    if subject is not None and subject.tenant_id != actor.tenant_id:
+        return UserReadAccess(reason="Not found.")
+    ctx = actor_context(actor)
+    if ctx.has_tenant_permission(roles.USERS_READ):
+        return EVERYTHING
+    if isinstance(actor, AppActor):
+        return UserReadAccess(reason=f"The app's role ({actor.role}) doesn't read users.")
+    return directory_policy.other_users_access(actor, ctx.settings)
+
+
+def _read_refusal(actor: User | AppActor | None) -> UserReadAccess | None:
+    """No access at all for a signed-out, disabled or tenant-less actor."""
+    if actor is None or not actor.is_authenticated or not actor.is_active or actor.tenant_id is None:
+        return UserReadAccess(reason="Sign in with an enabled account of this organization.")
+    return None
+
+
 def can(actor: User | None, action: str, target: Any = None, *, member: Any = None) -> bool:
     return decide(actor, action, target, member=member).allowed
 
@@ -380,6 +406,7 @@ __all__ = [
     "decide",
     "can",
     "authorize",
+    "user_read_access",
     "forget",
     "actor_context",
     "group_settings_for",

@@ -75,6 +75,8 @@ USERS_READ = f"{PREFIX}users/standard/read"
 USERS_UPDATE = f"{PREFIX}users/basic/update"
 ROLES_READ = f"{PREFIX}roleDefinitions/standard/read"
 ROLES_UPDATE = f"{PREFIX}roleAssignments/allProperties/update"
+# The directory read policy (Graph's authorizationPolicy: allowedToReadOtherUsers, guestUserRoleId).
+AUTHORIZATION_POLICY_UPDATE = f"{PREFIX}authorizationPolicy/allProperties/update"
 # Not in seed 003's catalog: managing role-assignable groups is reserved to the privileged roles.
 ROLE_ASSIGNABLE_GROUPS_MANAGE = f"{PREFIX}groups.roleAssignable/allProperties/update"
 
@@ -87,6 +89,7 @@ TENANT_PERMISSIONS: dict[str, str] = {
     USERS_UPDATE: "Update basic properties of users",
     ROLES_READ: "Read role definitions and assignments",
     ROLES_UPDATE: "Create, update and delete custom roles and role assignments",
+    AUTHORIZATION_POLICY_UPDATE: "Update the directory read policy: reading other users, guest access",
 }
 CATALOG: dict[str, str] = {**GROUP_PERMISSIONS, **TENANT_PERMISSIONS}
 # Permissions a custom role may hold: seed 003's group catalog, audit-log read and editing the
@@ -130,7 +133,16 @@ BUILTIN_ROLES: dict[str, BuiltinRole] = {
             "privilegedRoleAdministrator",
             "Privileged Role Administrator",
             "Can manage role assignments and role-assignable groups.",
-            frozenset([*_GROUP_READS, ROLES_READ, ROLES_UPDATE, USERS_READ, ROLE_ASSIGNABLE_GROUPS_MANAGE]),
+            frozenset(
+                [
+                    *_GROUP_READS,
+                    ROLES_READ,
+                    ROLES_UPDATE,
+                    USERS_READ,
+                    ROLE_ASSIGNABLE_GROUPS_MANAGE,
+                    AUTHORIZATION_POLICY_UPDATE,
+                ]
+            ),
             privileged=True,
         ),
         BuiltinRole(

@@ -42,7 +42,7 @@ def users_filtered(tenant: Tenant, params) -> UserFilter:
     return UserFilter(params, queryset=queryset)
 
 
-def user_facets(tenant: Tenant) -> dict[str, list[str]]:
+def user_facets(tenant: Tenant, names: tuple[str, ...] = ("department", "country")) -> dict[str, list[str]]:
     """The departments and countries in use, for the filter's suggestions (one query each)."""
     users = User.objects.for_tenant(tenant).filter(deleted_date_time__isnull=True)
     return {
@@ -53,8 +53,26 @@ def user_facets(tenant: Tenant) -> dict[str, list[str]]:
             .values_list(name, flat=True)
             .distinct()[:500]
         )
-        for name in ("department", "country")
+        for name in names
     }
+
+
+# The basic profile as the user page shows it to people without a role: (Graph property, label, field).
+PROFILE_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("userPrincipalName", "User principal name", "user_principal_name"),
+    ("userType", "User type", "user_type"),
+    ("givenName", "First name", "given_name"),
+    ("surname", "Last name", "surname"),
+    ("mail", "Email", "mail"),
+    ("jobTitle", "Job title", "job_title"),
+    ("department", "Department", "department"),
+    ("officeLocation", "Office location", "office_location"),
+)
+
+
+def user_profile(user: User, readable) -> list[tuple[str, Any]]:
+    """(label, value) of the basic properties ``readable`` (a ``UserReadAccess``) lets through."""
+    return [(label, getattr(user, field)) for prop, label, field in PROFILE_ROWS if prop in readable]
 
 
 def user_for(tenant: Tenant, user_id, *, include_deleted: bool = True) -> QuerySet[User]:

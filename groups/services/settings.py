@@ -16,6 +16,7 @@ from portal.authz import authorize, forget
 from portal.errors import Invalid
 from portal.models import (
     ExpirationScope,
+    GuestUserRole,
     OwnerAssigners,
     Tenant,
     TenantGroupSettings,
@@ -44,7 +45,10 @@ SETTINGS_FIELDS: tuple[str, ...] = (
     "expiration_scope",
     "request_expiry_days",
     "dynamic_failsafe_percent",
+    *("allowed_to_read_other_users", "guest_user_role_id"),
 )
+# The directory read policy (Graph's authorizationPolicy): changing it needs a privileged role.
+DIRECTORY_POLICY_FIELDS: tuple[str, ...] = ("allowed_to_read_other_users", "guest_user_role_id")
 _SETTINGS_GROUP_FIELDS = ("group_creation_allowed_group", "owner_assigners_group")
 
 
@@ -78,6 +82,8 @@ def _check_settings(settings: TenantGroupSettings, tenant: Tenant) -> None:
         raise SettingsError("A group lifetime is at least 30 days.", "group_lifetime_days")
     if settings.expiration_scope != ExpirationScope.NONE and settings.group_lifetime_days is None:
         raise SettingsError("Set a group lifetime to turn expiration on.", "group_lifetime_days")
+    if settings.guest_user_role_id not in GuestUserRole.values:
+        raise SettingsError("Choose one of the three guest access levels.", "guest_user_role_id")
     if not 0 <= settings.dynamic_failsafe_percent <= 100:
         raise SettingsError("The failsafe is a percentage from 0 to 100.", "dynamic_failsafe_percent")
     if settings.request_expiry_days < 1:
@@ -100,6 +106,8 @@ def tenant_settings_update(*, actor: User, tenant: Tenant, changes: dict[str, An
     """Change some tenant-wide group settings; they apply from the very next request."""
 
     authorize(actor, roles.SETTINGS_UPDATE)
+    if set(changes) & set(DIRECTORY_POLICY_FIELDS):
+        authorize(actor, roles.AUTHORIZATION_POLICY_UPDATE)
     if actor.tenant_id != tenant.id:
         raise PermissionDenied("Not found.")
     unknown = set(changes) - set(SETTINGS_FIELDS)
@@ -120,14 +128,15 @@ def tenant_settings_update(*, actor: User, tenant: Tenant, changes: dict[str, An
         actor.tenant.group_settings = settings
 
     forget(actor)
+    policy = set(changed) <= set(DIRECTORY_POLICY_FIELDS)
     audit_record(
         tenant=tenant,
         actor=actor,
-        activity="Update group settings",
+        activity="Update authorization policy" if policy else "Update group settings",
         target=tenant,
         before={k: before[k] for k in changed},
         after={k: after[k] for k in changed},
-        category="GroupSettings",
+        category="Policy" if policy else "GroupSettings",
     )
     if {"group_lifetime_days", "expiration_scope"} & set(changed):
         sync_expiration_dates(settings, now=timezone.now(), recompute="group_lifetime_days" in changed)

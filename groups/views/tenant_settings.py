@@ -20,7 +20,11 @@ SECTIONS = {form.key: form for form in SETTINGS_SECTIONS}
 
 def _section(request: HttpRequest, form_class: type[SettingsSectionForm], data=None) -> SettingsSectionForm:
     tenant = request.user.tenant
-    return form_class(data, tenant=tenant, settings=group_settings_for(tenant))
+    form = form_class(data, tenant=tenant, settings=group_settings_for(tenant))
+    form.editable = can(request.user, roles.SETTINGS_UPDATE) and (
+        not form.extra_right or can(request.user, form.extra_right)
+    )
+    return form
 
 
 @login_required

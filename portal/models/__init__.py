@@ -22,7 +22,12 @@ from portal.models.directory import (
     UserMultiValue,
     UserType,
 )
-from portal.models.group_settings import ExpirationScope, OwnerAssigners, TenantGroupSettings
+from portal.models.group_settings import (
+    ExpirationScope,
+    GuestUserRole,
+    OwnerAssigners,
+    TenantGroupSettings,
+)
 from portal.models.roles import CustomRole, RoleAssignment
 from portal.models.tenancy import Plan, Tenant, TenantOwned, TenantQuerySet
 from portal.models.tokens import ApiToken
@@ -36,6 +41,7 @@ __all__ = [
     "DeviceMultiValue",
     "DeviceOwnership",
     "ExpirationScope",
+    "GuestUserRole",
     "MultiValueAttribute",
     "OwnerAssigners",
     "Plan",

@@ -20,6 +20,20 @@ class ExpirationScope(models.TextChoices):
     ALL = "all", "All"
 
 
+class GuestUserRole(models.TextChoices):
+    """Graph's ``authorizationPolicy.guestUserRoleId``: the role template guests get (the guest access level)."""
+
+    SAME_AS_MEMBERS = "a0b1b346-4d3e-4e8b-98f8-753987be4970", "Guests have the same access as members"
+    LIMITED = (
+        "10dae51f-b6af-4016-8d66-8c2a99b929b3",
+        "Guests have limited access to properties and memberships of directory objects",
+    )
+    RESTRICTED = (
+        "2af84b1e-32c8-42b7-82bc-daa82404023b",
+        "Guest access is restricted to properties and memberships of their own directory objects",
+    )
+
+
 class TenantGroupSettings(models.Model):
     """Tenant-wide group settings: seed 002's settings pages and Graph's Group.Unified template.
 
@@ -81,6 +95,13 @@ class TenantGroupSettings(models.Model):
     # Requests and dynamic groups.
     request_expiry_days = models.PositiveIntegerField(default=30)
     dynamic_failsafe_percent = models.PositiveSmallIntegerField(default=20)
+    # The directory read policy (Graph's authorizationPolicy; portal.directory_policy applies it).
+    allowed_to_read_other_users = models.BooleanField(
+        "Members can read other users' basic profile", default=True
+    )
+    guest_user_role_id = models.CharField(
+        "Guest user access", max_length=36, choices=GuestUserRole.choices, default=GuestUserRole.LIMITED
+    )
     updated_date_time = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -13,18 +13,21 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from portal import roles, selectors
-from portal.authz import actor_context, authorize, can
+from portal.authz import actor_context, authorize, can, user_read_access
+from portal.directory_policy import UserReadAccess
 from portal.errors import ServiceError, form_error
 from portal.forms import UserEditForm
 from portal.models import User
 from portal.services import user_delete, user_restore, user_update
 
 PAGE_SIZE = 50
+# What a user list without a role that reads users may filter on: basic profile properties only.
+BASIC_LIST_FILTERS = ("q", "department", "user_type", "page")
 
 
 def _authorize_directory(actor: User) -> None:
-    """The directory pages are for role holders: every member may look people up (the typeahead), but
-    browsing and reading every attribute of every user is an administrator's job."""
+    """Changing users, and seeing deleted ones, is for role holders; reading goes by the directory read
+    policy (``user_read_access``)."""
     authorize(actor, roles.USERS_READ)
     if not actor_context(actor).has_tenant_permission(roles.USERS_READ):
         raise PermissionDenied("Only administrators browse the users of the organization.")
@@ -36,28 +39,48 @@ def get_user_for(actor: User, user_id: UUID) -> User:
     return get_object_or_404(selectors.user_for(actor.tenant, user_id))
 
 
+def readable_user_for(actor: User, user_id: UUID) -> tuple[User, UserReadAccess]:
+    """A user of the actor's tenant and what the actor reads of them: 404 for users of other tenants
+    (and deleted ones, without a role), 403 when the directory read policy gives nothing."""
+    full = user_read_access(actor).everything
+    person = get_object_or_404(selectors.user_for(actor.tenant, user_id, include_deleted=full))
+    access = user_read_access(actor, person)
+    if not access:
+        raise PermissionDenied(access.reason)
+    return person, access
+
+
 @login_required
 @require_GET
 def user_list(request: HttpRequest) -> HttpResponse:
-    _authorize_directory(request.user)
-    users = selectors.users_filtered(request.user.tenant, request.GET)
-    page = Paginator(users.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"filter": users, "page": page, "query": query.urlencode()}
+    authorize(request.user, roles.USERS_READ)
+    full = user_read_access(request.user).everything
+    params = request.GET.copy()
+    if not full:  # no filtering on what the actor can't read (an attribute oracle otherwise)
+        for name in set(params) - set(BASIC_LIST_FILTERS):
+            params.pop(name)
+    users = selectors.users_filtered(request.user.tenant, params)
+    page = Paginator(users.qs, PAGE_SIZE).get_page(params.get("page"))
+    params.pop("page", None)
+    context = {"filter": users, "page": page, "query": params.urlencode(), "full": full}
     if request.htmx:
         return render(request, "portal/users.html#results", context)
-    return render(
-        request, "portal/users.html", {**context, "facets": selectors.user_facets(request.user.tenant)}
+    facets = selectors.user_facets(
+        request.user.tenant, ("department", "country") if full else ("department",)
     )
+    return render(request, "portal/users.html", {**context, "facets": facets})
 
 
 @login_required
 @require_GET
 def user_detail(request: HttpRequest, user_id: UUID) -> HttpResponse:
-    person = get_user_for(request.user, user_id)
+    person, access = readable_user_for(request.user, user_id)
+    if not access.everything:
+        context = {"person": person, "full": False, "profile": selectors.user_profile(person, access)}
+        return render(request, "portal/user_detail.html", context)
     context = {
         "person": person,
+        "full": True,
         **selectors.user_sections(person),
         "can_edit": can(request.user, roles.USERS_UPDATE),
     }

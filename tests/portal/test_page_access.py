@@ -13,8 +13,9 @@ PAGES = ("group_list", "group_settings", "user_list", "audit_log")
 EXPECTED = {
     "globalAdministrator": {"group_list": 200, "group_settings": 200, "user_list": 200, "audit_log": 200},
     "groupsAdministrator": {"group_list": 200, "group_settings": 200, "user_list": 200, "audit_log": 403},
-    "reportsReader": {"group_settings": 403, "user_list": 403, "audit_log": 200},
-    None: {"group_settings": 403, "user_list": 403, "audit_log": 403},
+    # Members list the users' basic profiles (the directory read policy, portal.directory_policy).
+    "reportsReader": {"group_settings": 403, "user_list": 200, "audit_log": 200},
+    None: {"group_settings": 403, "user_list": 200, "audit_log": 403},
 }
 
 

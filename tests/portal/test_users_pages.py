@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from access_requests.models import RequestStatus
 from groups.models import Membership, Ownership
-from portal.models import AuditEvent, Source, User
+from portal.models import AuditEvent, GuestUserRole, Source, User
 from portal.services import OFFBOARD_ACTIVITY, UserError, user_delete, user_restore, user_update
 from tests.factories import GroupFactory, JoinRequestFactory, UserFactory
 
@@ -28,8 +28,17 @@ def _names(response) -> str:
     return response.content.decode().split('id="user-results"')[1]
 
 
-def test_it_opens_the_list_for_admins_only(client, tenant, member, admin_user, groups_admin, user_admin):
-    for user, status in ((admin_user, 200), (groups_admin, 200), (user_admin, 200), (member, 403)):
+def test_it_opens_the_list_to_admins_and_members_but_not_guests(
+    client, tenant, member, admin_user, groups_admin, user_admin
+):
+    guest = UserFactory(tenant=tenant, user_type="Guest")
+    for user, status in (
+        (admin_user, 200),
+        (groups_admin, 200),
+        (user_admin, 200),
+        (member, 200),
+        (guest, 403),
+    ):
         client.force_login(user)
         assert client.get(URL).status_code == status
 
@@ -87,8 +96,10 @@ def test_the_user_page_shows_groups_direct_and_transitive_owned_and_requests(
     assert client.get(reverse("user_detail", args=[stranger.id])).status_code == 404
 
 
-def test_the_user_page_is_refused_to_members_and_outsiders(client, tenant, other_tenant, member):
-    client.force_login(member)
+def test_the_user_page_is_refused_to_restricted_guests_and_outsiders(client, tenant, other_tenant, member):
+    tenant.group_settings.guest_user_role_id = GuestUserRole.RESTRICTED
+    tenant.group_settings.save()
+    client.force_login(UserFactory(tenant=tenant, user_type="Guest"))
     assert client.get(reverse("user_detail", args=[member.id])).status_code == 403
     client.force_login(UserFactory(tenant=other_tenant, role="globalAdministrator"))
     assert client.get(reverse("user_detail", args=[member.id])).status_code == 404

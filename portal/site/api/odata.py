@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +28,7 @@ from portal.directory import (
     USER_STRING_PROPERTIES,
 )
 from portal.models import MultiValueAttribute, Source, UserMultiValue, UserType
-from portal.site.api.errors import ApiError, bad_request
+from portal.site.api.errors import ApiError, bad_request, denied
 
 MAX_FILTER_LENGTH = 4096
 COMPARISONS = ("eq", "ne", "gt", "ge", "lt", "le")
@@ -123,6 +123,7 @@ class FilterCompiler:
         props: dict[str, Prop],
         collections: dict[str, Collection],
         tenant: Any,
+        readable: Container[str] | None = None,
     ) -> None:
         if len(text) > MAX_FILTER_LENGTH:
             raise filter_error(f"the filter is longer than {MAX_FILTER_LENGTH} characters.")
@@ -131,6 +132,7 @@ class FilterCompiler:
         self.props = props
         self.collections = collections
         self.tenant = tenant
+        self.readable = readable
         self.tokens = tokenize(text)
         self.i = 0
 
@@ -253,6 +255,7 @@ class FilterCompiler:
                 f"Unsupported filter: '{path}' isn't a collection that can be filtered on {self.resource} "
                 f"(supported: {', '.join(sorted(self.collections)) or 'none'})."
             )
+        self.check_readable(path)
         self.expect_punct("(")
         var = self.next("a variable")
         if var.kind != "name":
@@ -289,6 +292,11 @@ class FilterCompiler:
         if token.kind != "name" or token.value != var:
             raise filter_error(f"expected '{var}' at position {token.position}.")
 
+    def check_readable(self, name: str) -> None:
+        """Filtering on a property the caller can't read would reveal it: refused as Graph does."""
+        if self.readable is not None and name.split("/")[0] not in self.readable:
+            raise denied(f"Reading '{name}' of other users needs a role that reads users.")
+
     # --- one condition
     def condition(self, prop_token: Token, op: str, value: Any) -> Q:
         if prop_token.kind != "name":
@@ -300,6 +308,7 @@ class FilterCompiler:
                 f"{self.resource} (supported: {', '.join(sorted(self.props))})."
             )
         name = prop_token.value
+        self.check_readable(name)
         if op == "in":
             q = _NO_MATCH
             for item in value:
@@ -463,9 +472,10 @@ RESOURCES: dict[str, tuple[str, dict[str, Prop], dict[str, Collection]]] = {
 }
 
 
-def compile_filter(text: str, resource: str, tenant: Any) -> Q:
-    """``$filter`` text → ``Q`` over the resource's model; ApiError (400) when it can't be."""
+def compile_filter(text: str, resource: str, tenant: Any, readable: Container[str] | None = None) -> Q:
+    """``$filter`` text → ``Q`` over the resource's model; ApiError (400) when it can't be, 403 when it
+    names a property outside ``readable`` (what the caller may read of other users)."""
     if resource not in RESOURCES:
         raise bad_request(f"$filter isn't supported on this collection of {resource} objects.")
     label, props, collections = RESOURCES[resource]
-    return FilterCompiler(text, label, props, collections, tenant).compile()
+    return FilterCompiler(text, label, props, collections, tenant, readable).compile()

@@ -17,6 +17,8 @@ from django.core import signing
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
+from portal.authz import user_read_access
+from portal.directory_policy import UserReadAccess
 from portal.site.api.errors import ApiError, bad_request
 from portal.site.api.odata import compile_filter
 from portal.site.api.serializers import PROPERTIES
@@ -175,7 +177,8 @@ def paginate(
 
     querysets = [source.queryset for source in sources]
     if options.filter is not None:
-        querysets = _filtered(querysets, sources, options.filter, tenant)
+        readable = user_read_access(request.actor)
+        querysets = _filtered(querysets, sources, options.filter, tenant, readable)
 
     count = sum(qs.count() for qs in querysets) if options.count else None
 
@@ -204,21 +207,25 @@ def paginate(
     return Page(items=items, next_link=next_link, count=count)
 
 
-def _filtered(querysets: list[QuerySet], sources: list[Source], text: str, tenant: Any) -> list[QuerySet]:
+def _filtered(
+    querysets: list[QuerySet], sources: list[Source], text: str, tenant: Any, readable: UserReadAccess
+) -> list[QuerySet]:
     """Apply $filter to each source. In a list of several object types, a type that doesn't have the
-    filtered property simply matches nothing; the filter is refused only when no type can take it."""
+    filtered property simply matches nothing; the filter is refused only when no type can take it (403
+    when it names a user property the caller can't read of other users)."""
     result, errors = [], []
     for qs, source in zip(querysets, sources, strict=True):
         if source.filter_resource is None:
             result.append(qs.none())
             continue
         try:
-            result.append(qs.filter(compile_filter(text, source.filter_resource, tenant)))
+            only = None if readable.everything or source.filter_resource != "user" else readable
+            result.append(qs.filter(compile_filter(text, source.filter_resource, tenant, only)))
         except ApiError as exc:
             errors.append(exc)
             result.append(qs.none())
     if errors and len(errors) == sum(1 for s in sources if s.filter_resource):
-        raise errors[0]
+        raise next((e for e in errors if e.status == 403), errors[0])
     if not any(s.filter_resource for s in sources):
         raise bad_request("$filter isn't supported on this collection.")
     return result

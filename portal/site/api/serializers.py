@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Container
 from datetime import UTC, datetime
 from typing import Any
 
@@ -134,6 +135,11 @@ PROPERTIES: dict[str, frozenset[str]] = {
     "servicePrincipal": frozenset({"id", *SERVICE_PRINCIPAL_PROPERTIES, "servicePrincipalType"}),
 }
 PROPERTIES["directoryObject"] = frozenset().union(*PROPERTIES.values())
+
+
+def restrict_user(data: dict[str, Any], readable: Container[str]) -> dict[str, Any]:
+    """A user's JSON with the properties ``readable`` doesn't let through set to null."""
+    return {k: v if k == "@odata.type" or k in readable else None for k, v in data.items()}
 
 
 def select(data: dict[str, Any], selected: list[str] | None) -> dict[str, Any]:

@@ -11,12 +11,11 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
 from groups.models import Group
 from groups.selectors import get_group_for
-from portal import roles
-from portal.authz import AppActor, authorize
+from portal.authz import AppActor, user_read_access
 from portal.models import Device, ServicePrincipal, User
 from portal.site.api import errors
 from portal.site.api.paging import Page, QueryOptions
-from portal.site.api.serializers import select, to_json
+from portal.site.api.serializers import restrict_user, select, to_json
 
 
 def api_root(request: HttpRequest) -> str:
@@ -46,7 +45,8 @@ def group_for(request: HttpRequest, group_id: str, action: str) -> Group:
 
 
 def user_for(request: HttpRequest, id_or_upn: str) -> User:
-    """A user of the caller's tenant by id or userPrincipalName; reading others needs users/read."""
+    """A user of the caller's tenant by id or userPrincipalName, if the directory read policy lets the
+    caller read anything of them (403 otherwise)."""
     users = User.objects.for_tenant(request.api_tenant).filter(deleted_date_time__isnull=True)
     try:
         lookup = {"pk": uuid.UUID(id_or_upn)}
@@ -55,8 +55,9 @@ def user_for(request: HttpRequest, id_or_upn: str) -> User:
     user = users.prefetch_related("multi_values").filter(**lookup).first()
     if user is None:
         raise errors.not_found(id_or_upn)
-    if user.pk != request.actor.pk:
-        authorize(request.actor, roles.USERS_READ)
+    access = user_read_access(request.actor, user)
+    if not access:
+        raise errors.denied(access.reason)
     return user
 
 
@@ -105,13 +106,22 @@ def object_from_reference(request: HttpRequest, body: dict[str, Any]) -> Any:
     return directory_object_for(request, segments[-1])
 
 
+def readable_json(request: HttpRequest, obj: Any, *, typed: bool = False) -> dict[str, Any]:
+    """``obj`` as Graph's JSON, a user's properties the caller may not read as null (as Graph answers
+    a caller that reads only the basic profile)."""
+    data = to_json(obj, typed=typed)
+    if isinstance(obj, User):
+        data = restrict_user(data, user_read_access(request.actor, obj))
+    return data
+
+
 def entity_response(
     request: HttpRequest, obj: Any, fragment: str, options: QueryOptions | None = None, status: int = 200
 ) -> JsonResponse:
     selected = options.select if options else None
     if selected:
         fragment = fragment.replace("/$entity", f"({','.join(selected)})/$entity")
-    data = select(to_json(obj), selected)
+    data = select(readable_json(request, obj), selected)
     return JsonResponse({"@odata.context": context_url(request, fragment), **data}, status=status)
 
 
@@ -125,7 +135,7 @@ def collection_response(
         body["@odata.count"] = page.count
     if page.next_link:
         body["@odata.nextLink"] = page.next_link
-    body["value"] = [select(to_json(obj, typed=typed), options.select) for obj in page.items]
+    body["value"] = [select(readable_json(request, obj, typed=typed), options.select) for obj in page.items]
     return JsonResponse(body)
 
 

@@ -56,8 +56,12 @@ def test_it_answers_me_for_a_guest_but_not_the_user_list(tenant, api_as):
     api = api_as(guest)
     assert api.get("/v1.0/me").json()["userType"] == "Guest"
     assert error_of(api.get("/v1.0/users")) == (403, "Authorization_RequestDenied")
-    other = factories.UserFactory(tenant=tenant)
-    assert error_of(api.get(f"/v1.0/users/{other.pk}")) == (403, "Authorization_RequestDenied")
+    # A guest of the default (limited) level reads a user it names, as Entra's guests do: name, mail,
+    # sign-in name and user type only (portal.directory_policy).
+    other = factories.UserFactory(tenant=tenant, employee_id="E-1")
+    body = api.get(f"/v1.0/users/{other.pk}").json()
+    assert body["displayName"] == other.display_name
+    assert body["employeeId"] is None and body["department"] is None
 
 
 def test_it_hides_other_tenants_users(member, api_as, other_tenant):
