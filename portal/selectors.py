@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from portal.filters import AuditEventFilter, UserFilter
@@ -100,16 +101,31 @@ def user_sections(user: User) -> dict[str, Any]:
 
 
 def audit_events(tenant: Tenant, params) -> AuditEventFilter:
-    return AuditEventFilter(params, queryset=AuditEvent.objects.for_tenant(tenant))
+    """The tenant's events filtered by ``params``; ``.activities`` lists the activities present."""
+    return AuditEventFilter(
+        params, queryset=AuditEvent.objects.for_tenant(tenant), activities=audit_activities(tenant)
+    )
 
 
 def audit_activities(tenant: Tenant) -> list[str]:
-    return list(
-        AuditEvent.objects.for_tenant(tenant)
-        .order_by("activity")
-        .values_list("activity", flat=True)
-        .distinct()
-    )
+    """The distinct activities of the tenant's log, alphabetical.
+
+    A plain ``SELECT DISTINCT`` reads every event of the tenant; this skips along the (tenant, activity)
+    index instead, one probe per distinct activity (a few dozen), whatever the size of the log.
+    """
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    tenant_id = AuditEvent._meta.get_field("tenant").get_db_prep_value(tenant.pk, connection)
+    sql = f"""
+        WITH RECURSIVE present(activity) AS (
+            SELECT MIN(activity) FROM {table} WHERE tenant_id = %s
+            UNION ALL
+            SELECT (SELECT MIN(activity) FROM {table} WHERE tenant_id = %s AND activity > present.activity)
+            FROM present WHERE present.activity IS NOT NULL
+        )
+        SELECT activity FROM present WHERE activity IS NOT NULL"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [tenant_id, tenant_id])
+        return sorted((row[0] for row in cursor.fetchall()), key=str.casefold)
 
 
 @dataclass
@@ -118,6 +134,11 @@ class DiffRow:
     before: str
     after: str
     changed: bool
+
+    @property
+    def value(self) -> str:
+        """What a row that didn't change shows: the one value (set, kept or removed)."""
+        return self.after or self.before
 
 
 def _show(value: Any) -> str:
