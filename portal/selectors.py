@@ -197,6 +197,14 @@ class DirectoryHit:
 
 
 KIND_LABELS = {"user": "User", "group": "Group", "device": "Device", "servicePrincipal": "Service principal"}
+KIND_NOUNS = {"user": "user", "group": "group", "device": "device", "servicePrincipal": "app"}
+
+
+def kinds_phrase(kinds: tuple[str, ...]) -> str:
+    """``("user", "group", "device")`` → "user, group or device", for sentences such as "No … matches"."""
+    words = [KIND_NOUNS[k] for k in kinds]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
 
 # (tenant, lowered names, object ids) → (the lowered names the object answers to, its hit), per object.
 ExactFinder = Callable[[Tenant, list[str], list[uuid.UUID]], list[tuple[set[str], DirectoryHit]]]

@@ -13,10 +13,15 @@ from typing import Any
 from django.http import HttpRequest
 
 from portal.models import Tenant
-from portal.selectors import DirectoryHit, directory_object, directory_resolve, directory_search
+from portal.selectors import (
+    DirectoryHit,
+    directory_object,
+    directory_resolve,
+    directory_search,
+    kinds_phrase,
+)
 
 MAX_TEXT = 256
-KIND_NOUNS = {"user": "user", "group": "group", "device": "device", "servicePrincipal": "app"}
 
 
 @dataclass
@@ -28,15 +33,9 @@ class Pick:
     found_none: bool = False  # nothing to choose from: the answer is a refusal (400 without htmx)
 
 
-def listed(kinds: tuple[str, ...]) -> str:
-    """``("user", "group", "device")`` → "user, group or device"."""
-    words = [KIND_NOUNS[k] for k in kinds]
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
-
-
 def nouns(kinds: tuple[str, ...]) -> str:
     """``("user", "group")`` → "a user or group"."""
-    return "a " + listed(kinds)
+    return "a " + kinds_phrase(kinds)
 
 
 def pick(request: HttpRequest, tenant: Tenant, *, field_name: str, kinds: tuple[str, ...]) -> Pick:
@@ -70,7 +69,7 @@ def _search(tenant: Tenant, q: str, kinds: tuple[str, ...]) -> Pick:
     if not matches:
         return Pick(
             q=q,
-            message=f"No {listed(kinds)} of your organization matches “{q}”. "
+            message=f"No {kinds_phrase(kinds)} of your organization matches “{q}”. "
             "Type a display name, userPrincipalName, mail or object id.",
             found_none=True,
         )
