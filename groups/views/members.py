@@ -20,6 +20,7 @@ from groups.services import (
     membership_add,
     membership_remove,
     memberships_bulk_add,
+    memberships_bulk_remove,
     ownership_add,
     ownership_remove,
     parse_member_csv,
@@ -139,18 +140,29 @@ def _refused(request: HttpRequest, group: Group, url_name: str, error: str, rend
 @login_required
 @require_POST
 def group_members_import(request: HttpRequest, group_id: UUID) -> HttpResponse:
+    return _bulk(request, group_id, memberships_bulk_add)
+
+
+@login_required
+@require_POST
+def group_members_remove_import(request: HttpRequest, group_id: UUID) -> HttpResponse:
+    return _bulk(request, group_id, memberships_bulk_remove)
+
+
+def _bulk(request: HttpRequest, group_id: UUID, service) -> HttpResponse:
+    """A CSV upload, added or removed through ``service``; the per-line report is the answer."""
     group = get_group_for(request.user, group_id, "members/update")
     upload = request.FILES.get("file")
     try:
         if upload is None:
-            raise ServiceError("Choose a CSV file with one userPrincipalName per line.")
+            raise ServiceError("Choose a CSV file with one userPrincipalName or object id per line.")
         if upload.size > MAX_UPLOAD_BYTES:
             raise ServiceError("The file is larger than 2 MB.")
         try:
             text = upload.read().decode("utf-8-sig")
         except UnicodeDecodeError:
             raise ServiceError("The file is not UTF-8 text: save it as CSV UTF-8.") from None
-        report = memberships_bulk_add(actor=request.user, group=group, lines=parse_member_csv(text))
+        report = service(actor=request.user, group=group, lines=parse_member_csv(text))
     except ServiceError as exc:
         return _refused(request, group, "group_members", str(exc), _render_members)
     # The per-line report is the answer itself (not a redirect): it would be lost otherwise.
