@@ -204,14 +204,14 @@ class GroupCreateForm(forms.Form):
         """Join policy (self-service kinds only), classification (when the tenant has a list), and
         role-assignable (for those who may create such a group)."""
         kind, fields = self.kind, self.fields
-        if kind in SELF_SERVICE_KINDS:
+        if kind in SELF_SERVICE_KINDS and not self.dynamic:  # a dynamic group's rule decides who joins
             choices = list(JoinPolicy.choices)
             if not self.tenant.is_premium:
                 choices = [c for c in choices if c[0] != JoinPolicy.OWNER_APPROVAL]
             fields["join_policy"].choices = choices
             fields["join_policy"].initial = default_join_policy(kind=kind, created_in=self.created_in)
         else:
-            del fields["join_policy"]  # no self-service for mail-enabled security or distribution groups
+            del fields["join_policy"]  # no self-service for mail-enabled security, distribution, dynamic
         if self.settings.classifications:
             fields["classification"].choices = [("", "None")] + [
                 (c, c) for c in self.settings.classifications
