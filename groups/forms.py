@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.db.models.functions import Lower
 from django.urls import reverse
 
 from groups.authz import GroupSpec
@@ -17,7 +16,8 @@ from groups.naming import MAX_MAIL_NICKNAME, policy_for, resolve_names
 from groups.rules import RuleSyntaxError, parse
 from groups.services import default_join_policy
 from portal.authz import can, decide
-from portal.models import Device, ServicePrincipal, User
+from portal.models import User
+from portal.selectors import directory_resolve, kinds_phrase
 
 MAX_INITIAL_LINES = 500
 # Which kinds hold which members (seed 000's table): Microsoft 365 groups hold users only.
@@ -26,6 +26,13 @@ MEMBER_TYPES = {
     GroupKind.MAIL_ENABLED_SECURITY: "users, groups, devices and service principals",
     GroupKind.MICROSOFT_365: "users only",
     GroupKind.DISTRIBUTION: "users and groups",
+}
+_ALL_KINDS = ("user", "group", "device", "servicePrincipal")
+MEMBER_KINDS = {  # the same table, as the directory's kinds of object (portal.selectors)
+    GroupKind.SECURITY: _ALL_KINDS,
+    GroupKind.MAIL_ENABLED_SECURITY: _ALL_KINDS,
+    GroupKind.MICROSOFT_365: ("user",),
+    GroupKind.DISTRIBUTION: ("user", "group"),
 }
 SELF_SERVICE_KINDS = (GroupKind.SECURITY, GroupKind.MICROSOFT_365)
 
@@ -108,7 +115,7 @@ class GroupCreateForm(forms.Form):
         label="Owners",
         widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
         required=False,
-        help_text="One userPrincipalName per line.",
+        help_text="One per line: a name, userPrincipalName, mail or object id.",
     )
     members = forms.CharField(
         label="Members",
@@ -186,9 +193,10 @@ class GroupCreateForm(forms.Form):
         fields["members"].help_text = (
             f"{GroupKind(kind).label} groups hold {MEMBER_TYPES[GroupKind(kind)]}. One per line: "
             + (
-                "a userPrincipalName."
+                "a name, userPrincipalName, mail or object id."
                 if kind == GroupKind.MICROSOFT_365
-                else "a userPrincipalName, a group's alias, a device's name or an app's name."
+                else "a user's name or userPrincipalName, a group's name or alias, a device's or an app's "
+                "name, or an object id."
             )
         )
 
@@ -196,14 +204,14 @@ class GroupCreateForm(forms.Form):
         """Join policy (self-service kinds only), classification (when the tenant has a list), and
         role-assignable (for those who may create such a group)."""
         kind, fields = self.kind, self.fields
-        if kind in SELF_SERVICE_KINDS:
+        if kind in SELF_SERVICE_KINDS and not self.dynamic:  # a dynamic group's rule decides who joins
             choices = list(JoinPolicy.choices)
             if not self.tenant.is_premium:
                 choices = [c for c in choices if c[0] != JoinPolicy.OWNER_APPROVAL]
             fields["join_policy"].choices = choices
             fields["join_policy"].initial = default_join_policy(kind=kind, created_in=self.created_in)
         else:
-            del fields["join_policy"]  # no self-service for mail-enabled security or distribution groups
+            del fields["join_policy"]  # no self-service for mail-enabled security, distribution, dynamic
         if self.settings.classifications:
             fields["classification"].choices = [("", "None")] + [
                 (c, c) for c in self.settings.classifications
@@ -243,20 +251,10 @@ class GroupCreateForm(forms.Form):
         return alias
 
     def clean_owners(self) -> list[User]:
-        upns = _lines(self.cleaned_data.get("owners", ""))
-        if len(upns) > 100:
+        entries = _lines(self.cleaned_data.get("owners", ""))
+        if len(entries) > 100:
             raise forms.ValidationError("A group can have at most 100 owners.")
-        found = {
-            u.user_principal_name.lower(): u
-            for u in User.objects.for_tenant(self.tenant)
-            .filter(deleted_date_time__isnull=True)
-            .annotate(upn=Lower("user_principal_name"))
-            .filter(upn__in=[u.lower() for u in upns])
-        }
-        missing = [u for u in upns if u.lower() not in found]
-        if missing:
-            raise forms.ValidationError(f"No user of your organization is called {', '.join(missing)}.")
-        return [found[u.lower()] for u in upns]
+        return self._resolve(entries, ("user",))
 
     def clean_members(self) -> list[Any]:
         entries = _lines(self.cleaned_data.get("members", ""))
@@ -264,50 +262,27 @@ class GroupCreateForm(forms.Form):
             raise forms.ValidationError(
                 f"Add at most {MAX_INITIAL_LINES} members here; add more from the group's members tab."
             )
-        if not entries:
-            return []
-        lowered = [e.lower() for e in entries]
-        users = {
-            u.upn: u
-            for u in User.objects.for_tenant(self.tenant)
-            .filter(deleted_date_time__isnull=True)
-            .annotate(upn=Lower("user_principal_name"))
-            .filter(upn__in=lowered)
-        }
-        groups: dict = {}
-        devices: dict = {}
-        apps: dict = {}
-        if self.kind != GroupKind.MICROSOFT_365:
-            groups = {
-                g.alias: g
-                for g in Group.objects.for_tenant(self.tenant)
-                .alive()
-                .annotate(alias=Lower("mail_nickname"))
-                .filter(alias__in=lowered)
-            }
-        if self.kind in (GroupKind.SECURITY, GroupKind.MAIL_ENABLED_SECURITY):
-            for d in Device.objects.for_tenant(self.tenant).filter(display_name__in=entries):
-                devices.setdefault(d.display_name, []).append(d)
-            for a in ServicePrincipal.objects.for_tenant(self.tenant).filter(display_name__in=entries):
-                apps.setdefault(a.display_name, []).append(a)
-        members, problems = [], []
+        return self._resolve(entries, MEMBER_KINDS[GroupKind(self.kind)])
+
+    def _resolve(self, entries: list[str], kinds: tuple[str, ...]) -> list[Any]:
+        """Each line names one object exactly, as the members tab's add box resolves it: a display name,
+        userPrincipalName, mail, group alias or object id (any case)."""
+        named = directory_resolve(self.tenant, entries, kinds) if entries else {}
+        found, problems = [], []
         for entry in entries:
-            key = entry.lower()
-            if key in users:
-                members.append(users[key])
-            elif key in groups:
-                members.append(groups[key])
-            elif len(devices.get(entry, [])) + len(apps.get(entry, [])) == 1:
-                members.append((devices.get(entry) or apps.get(entry))[0])
-            elif devices.get(entry) or apps.get(entry):
-                problems.append(f"several devices or apps are named “{entry}”")
-            else:
+            hits = named[entry]
+            if len(hits) == 1:
+                found.append(hits[0].obj)
+            elif hits:
+                which = "; ".join(f"{h.name} ({h.detail})" for h in hits)
                 problems.append(
-                    f"“{entry}” isn't a {MEMBER_TYPES[GroupKind(self.kind)].replace(' and ', ' or ')}"
+                    f"“{entry}” names {len(hits)} objects ({which}): use a userPrincipalName or id"
                 )
+            else:
+                problems.append(f"“{entry}” isn't a {kinds_phrase(kinds)} of your organization")
         if problems:
             raise forms.ValidationError("Can't add: " + "; ".join(problems) + ".")
-        return members
+        return found
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -37,6 +37,8 @@ MAX_BLOCKED_WORDS = 5000
 ALIAS_ALLOWED = re.compile(r"^[A-Za-z0-9._-]+$")
 _ALIAS_STRIP = re.compile(r"[^A-Za-z0-9._-]+")
 _TOKEN = re.compile(r"\[[A-Za-z]+\]")
+_ANY_TOKEN = re.compile(r"\[[^\[\]]*\]")
+KNOWN_TOKENS = (GROUP_NAME_TOKEN, *ATTRIBUTE_TOKENS)
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,12 @@ def find_blocked_words(text: str, blocked: tuple[str, ...] | list[str]) -> list[
     present = {w.casefold() for w in re.findall(r"\w+", text)} & singles
     hits = {m.group(0).casefold() for m in phrases.finditer(text)} if phrases else set()
     found = present | hits
-    return [w for w in words if w.casefold() in found]
+    # One report per word, however often it is listed ("Secret" and "secret") or appears.
+    reported: dict[str, str] = {}
+    for word in words:
+        if word.casefold() in found:
+            reported.setdefault(word.casefold(), word)
+    return list(reported.values())
 
 
 def parse_blocked_words(raw: str) -> list[str]:
@@ -221,3 +228,14 @@ def policy_for(actor: User) -> tuple[NamingPolicy, bool]:
 def apply_naming_policy(*, pattern: str, name: str, user: User | None) -> str:
     """``name`` under the requirement ``pattern`` for ``user`` (the settings page's preview)."""
     return NamingPolicy(pattern.strip()).apply(name, user)
+
+
+def unknown_tokens_error(pattern: str) -> str | None:
+    """Why a naming requirement names a token the policy doesn't know (``[Dept]``), or None."""
+    unknown = list(dict.fromkeys(t for t in _ANY_TOKEN.findall(pattern) if t not in KNOWN_TOKENS))
+    if not unknown:
+        return None
+    listed = ", ".join(unknown)
+    known = ", ".join(KNOWN_TOKENS[:-1]) + " or " + KNOWN_TOKENS[-1]
+    noun = "isn't a token" if len(unknown) == 1 else "aren't tokens"
+    return f"{listed} {noun} of the naming policy. Use {known} (spelled as shown)."

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from django.db import connection
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.shortcuts import get_object_or_404
 
 from groups.models import Group, Membership, Ownership
@@ -267,10 +267,23 @@ def group_hits(tenant: Tenant, text: str, limit: int) -> list[DirectoryHit]:
         .alive()
         .filter(Q(display_name__icontains=text) | Q(mail_nickname__icontains=text))
     )
-    return [
-        DirectoryHit("group", g.pk, g.display_name, g.get_kind_display() + " group")
-        for g in groups.order_by("display_name")[:limit]
-    ]
+    return [_group_hit(g) for g in groups.order_by("display_name")[:limit]]
+
+
+def _group_hit(group: Group) -> DirectoryHit:
+    return DirectoryHit("group", group.pk, group.display_name, group.get_kind_display() + " group", group)
+
+
+def group_exact(tenant: Tenant, names: list[str], ids: list) -> list[tuple[set[str], DirectoryHit]]:
+    """Groups whose display name or alias is one of ``names`` (lowered), or whose id is in ``ids``."""
+    groups = (
+        Group.objects.for_tenant(tenant)
+        .alive()
+        .annotate(name_key=Lower("display_name"), alias_key=Lower("mail_nickname"))
+        .filter(Q(name_key__in=names) | Q(alias_key__in=names) | Q(pk__in=ids))
+        .order_by("display_name")
+    )
+    return [({g.display_name, g.mail_nickname, str(g.pk)}, _group_hit(g)) for g in groups]
 
 
 def register() -> None:
@@ -278,7 +291,10 @@ def register() -> None:
     portal_selectors.register_user_section("groups", user_groups)
     portal_selectors.register_user_section("owned", user_owned_groups)
     portal_selectors.register_directory_kind(
-        "group", objects=lambda tenant: Group.objects.for_tenant(tenant).alive(), search=group_hits
+        "group",
+        objects=lambda tenant: Group.objects.for_tenant(tenant).alive(),
+        search=group_hits,
+        exact=group_exact,
     )
 
 

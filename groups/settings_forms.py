@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.urls import reverse_lazy
 
 from groups.models import Group
+from groups.naming import unknown_tokens_error
 from groups.services.settings import settings_snapshot
 from portal import roles
 from portal.models import ExpirationScope, GuestUserRole, OwnerAssigners
@@ -187,7 +188,7 @@ class GuidanceSettingsForm(SettingsSectionForm):
             self.add_error("classification_list", "Each classification is at most 64 characters.")
         default = data.get("default_classification") or ""
         if default and default not in values:
-            self.add_error("default_classification", "Choose one of the classification list.")
+            self.add_error("default_classification", "Choose one of the classifications in the list.")
         data["classification_list"] = ", ".join(dict.fromkeys(values))
         return data
 
@@ -226,6 +227,8 @@ class NamingSettingsForm(SettingsSectionForm):
         value = self.cleaned_data["prefix_suffix_naming_requirement"].strip()
         if value and "[GroupName]" not in value:
             raise forms.ValidationError("The policy must contain [GroupName] where the typed name goes.")
+        if problem := unknown_tokens_error(value):
+            raise forms.ValidationError(problem)
         return value
 
     def clean_custom_blocked_words(self) -> str:

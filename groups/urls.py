@@ -10,6 +10,11 @@ urlpatterns = [
     path("<uuid:group_id>/members/add/", members.group_member_add, name="group_member_add"),
     path("<uuid:group_id>/members/remove/", members.group_member_remove, name="group_member_remove"),
     path("<uuid:group_id>/members/import/", members.group_members_import, name="group_members_import"),
+    path(
+        "<uuid:group_id>/members/remove-import/",
+        members.group_members_remove_import,
+        name="group_members_remove_import",
+    ),
     path("<uuid:group_id>/members/export.csv", members.group_members_export, name="group_members_export"),
     path("<uuid:group_id>/owners/", members.group_owners, name="group_owners"),
     path("<uuid:group_id>/owners/add/", members.group_owner_add, name="group_owner_add"),

@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 
 from portal.filters import AuditEventFilter, UserFilter
 from portal.models import AuditEvent, Device, ServicePrincipal, Tenant, User
@@ -118,16 +120,31 @@ def user_sections(user: User) -> dict[str, Any]:
 
 
 def audit_events(tenant: Tenant, params) -> AuditEventFilter:
-    return AuditEventFilter(params, queryset=AuditEvent.objects.for_tenant(tenant))
+    """The tenant's events filtered by ``params``; ``.activities`` lists the activities present."""
+    return AuditEventFilter(
+        params, queryset=AuditEvent.objects.for_tenant(tenant), activities=audit_activities(tenant)
+    )
 
 
 def audit_activities(tenant: Tenant) -> list[str]:
-    return list(
-        AuditEvent.objects.for_tenant(tenant)
-        .order_by("activity")
-        .values_list("activity", flat=True)
-        .distinct()
-    )
+    """The distinct activities of the tenant's log, alphabetical.
+
+    A plain ``SELECT DISTINCT`` reads every event of the tenant; this skips along the (tenant, activity)
+    index instead, one probe per distinct activity (a few dozen), whatever the size of the log.
+    """
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    tenant_id = AuditEvent._meta.get_field("tenant").get_db_prep_value(tenant.pk, connection)
+    sql = f"""
+        WITH RECURSIVE present(activity) AS (
+            SELECT MIN(activity) FROM {table} WHERE tenant_id = %s
+            UNION ALL
+            SELECT (SELECT MIN(activity) FROM {table} WHERE tenant_id = %s AND activity > present.activity)
+            FROM present WHERE present.activity IS NOT NULL
+        )
+        SELECT activity FROM present WHERE activity IS NOT NULL"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [tenant_id, tenant_id])
+        return sorted((row[0] for row in cursor.fetchall()), key=str.casefold)
 
 
 @dataclass
@@ -136,6 +153,11 @@ class DiffRow:
     before: str
     after: str
     changed: bool
+
+    @property
+    def value(self) -> str:
+        """What a row that didn't change shows: the one value (set, kept or removed)."""
+        return self.after or self.before
 
 
 def _show(value: Any) -> str:
@@ -181,6 +203,7 @@ class DirectoryHit:
     id: Any
     name: str
     detail: str
+    obj: Any = field(default=None, repr=False, compare=False)  # the object itself, when loaded
 
     @property
     def value(self) -> str:
@@ -192,20 +215,32 @@ class DirectoryHit:
 
 
 KIND_LABELS = {"user": "User", "group": "Group", "device": "Device", "servicePrincipal": "Service principal"}
+KIND_NOUNS = {"user": "user", "group": "group", "device": "device", "servicePrincipal": "app"}
+
+
+def kinds_phrase(kinds: tuple[str, ...]) -> str:
+    """``("user", "group", "device")`` → "user, group or device", for sentences such as "No … matches"."""
+    words = [KIND_NOUNS[k] for k in kinds]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+# (tenant, lowered names, object ids) → (the lowered names the object answers to, its hit), per object.
+ExactFinder = Callable[[Tenant, list[str], list[uuid.UUID]], list[tuple[set[str], DirectoryHit]]]
 
 
 @dataclass(frozen=True)
 class DirectoryKind:
     objects: Callable[[Tenant], QuerySet]  # the live objects of the kind a value may name
     search: Callable[[Tenant, str, int], list[DirectoryHit]]  # (tenant, text, limit) → hits
+    exact: ExactFinder | None = None  # the objects whose name, alias, UPN, mail or id is one of these
 
 
 # Kinds in KIND_LABELS' order; "group" is added by the groups app (groups.selectors.register).
 _DIRECTORY_KINDS: dict[str, DirectoryKind] = {}
 
 
-def register_directory_kind(kind: str, *, objects, search) -> None:
-    _DIRECTORY_KINDS[kind] = DirectoryKind(objects, search)
+def register_directory_kind(kind: str, *, objects, search, exact: ExactFinder | None = None) -> None:
+    _DIRECTORY_KINDS[kind] = DirectoryKind(objects, search, exact)
 
 
 def directory_search(
@@ -223,18 +258,67 @@ def directory_search(
     ]
 
 
+def directory_resolve(
+    tenant: Tenant, entries: list[str], kinds: tuple[str, ...] = ("user",)
+) -> dict[str, list[DirectoryHit]]:
+    """What each entry names exactly, any case: a display name, userPrincipalName, mail, group alias or
+    object id → the objects of ``kinds`` it names (none, one, or several sharing a name).
+
+    One query per kind, however many entries (the create form resolves up to 500 at once).
+    """
+    keys = {entry.strip().lower() for entry in entries if entry.strip()}
+    aliases: dict[str, str] = {}  # what an object answers to (lowered) → the key typed
+    ids = []
+    for key in keys:
+        aliases[key] = key
+        try:
+            pk = uuid.UUID(key)
+        except ValueError:
+            continue
+        ids.append(pk)
+        aliases[str(pk)] = key  # an object id, in any of its spellings
+    by_key: dict[str, list[DirectoryHit]] = {key: [] for key in keys}
+    for kind in KIND_LABELS:
+        finder = _DIRECTORY_KINDS[kind].exact if kind in kinds and kind in _DIRECTORY_KINDS else None
+        for answers_to, hit in finder(tenant, sorted(keys), ids) if finder else []:
+            for key in {aliases[a.lower()] for a in answers_to if a and a.lower() in aliases}:
+                by_key[key].append(hit)
+    return {entry: by_key.get(entry.strip().lower(), []) for entry in entries}
+
+
+def _user_hit(user: User) -> DirectoryHit:
+    detail = user.user_principal_name + (" · Guest" if user.is_guest else "")
+    return DirectoryHit("user", user.pk, user.display_name, detail, user)
+
+
 def _user_hits(tenant: Tenant, text: str, limit: int) -> list[DirectoryHit]:
-    return [
-        DirectoryHit("user", u.pk, u.display_name, u.user_principal_name + (" · Guest" if u.is_guest else ""))
-        for u in users_search(tenant, text, limit=limit)
-    ]
+    return [_user_hit(u) for u in users_search(tenant, text, limit=limit)]
+
+
+def _user_exact(tenant: Tenant, names: list[str], ids: list[uuid.UUID]):
+    users = (
+        User.objects.for_tenant(tenant)
+        .filter(account_enabled=True, deleted_date_time__isnull=True)
+        .annotate(
+            name_key=Lower("display_name"), upn_key=Lower("user_principal_name"), mail_key=Lower("mail")
+        )
+        .filter(Q(upn_key__in=names) | Q(mail_key__in=names) | Q(name_key__in=names) | Q(pk__in=ids))
+        .order_by("display_name", "user_principal_name")
+    )
+    return [({u.display_name, u.user_principal_name, u.mail, str(u.pk)}, _user_hit(u)) for u in users]
+
+
+def _device_hit(device: Device) -> DirectoryHit:
+    return DirectoryHit("device", device.pk, device.display_name, device.operating_system or "Device", device)
 
 
 def _device_hits(tenant: Tenant, text: str, limit: int) -> list[DirectoryHit]:
     devices = Device.objects.for_tenant(tenant).filter(display_name__icontains=text).order_by("display_name")
-    return [
-        DirectoryHit("device", d.pk, d.display_name, d.operating_system or "Device") for d in devices[:limit]
-    ]
+    return [_device_hit(d) for d in devices[:limit]]
+
+
+def _service_principal_hit(sp: ServicePrincipal) -> DirectoryHit:
+    return DirectoryHit("servicePrincipal", sp.pk, sp.display_name, "Service principal", sp)
 
 
 def _service_principal_hits(tenant: Tenant, text: str, limit: int) -> list[DirectoryHit]:
@@ -243,21 +327,41 @@ def _service_principal_hits(tenant: Tenant, text: str, limit: int) -> list[Direc
         .filter(display_name__icontains=text)
         .order_by("display_name")
     )
-    return [DirectoryHit("servicePrincipal", s.pk, s.display_name, "Service principal") for s in sps[:limit]]
+    return [_service_principal_hit(s) for s in sps[:limit]]
+
+
+def _named_exact(model, hit: Callable[[Any], DirectoryHit]) -> ExactFinder:
+    """Devices and service principals answer to their display name and object id."""
+
+    def exact(tenant: Tenant, names: list[str], ids: list[uuid.UUID]):
+        objects = (
+            model.objects.for_tenant(tenant)
+            .annotate(name_key=Lower("display_name"))
+            .filter(Q(name_key__in=names) | Q(pk__in=ids))
+            .order_by("display_name")
+        )
+        return [({o.display_name, str(o.pk)}, hit(o)) for o in objects]
+
+    return exact
 
 
 register_directory_kind(
     "user",
     objects=lambda tenant: User.objects.for_tenant(tenant).filter(deleted_date_time__isnull=True),
     search=_user_hits,
+    exact=_user_exact,
 )
 register_directory_kind(
-    "device", objects=lambda tenant: Device.objects.for_tenant(tenant), search=_device_hits
+    "device",
+    objects=lambda tenant: Device.objects.for_tenant(tenant),
+    search=_device_hits,
+    exact=_named_exact(Device, _device_hit),
 )
 register_directory_kind(
     "servicePrincipal",
     objects=lambda tenant: ServicePrincipal.objects.for_tenant(tenant),
     search=_service_principal_hits,
+    exact=_named_exact(ServicePrincipal, _service_principal_hit),
 )
 
 

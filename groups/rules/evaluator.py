@@ -207,6 +207,20 @@ class Clause:
     result: bool
     depth: int
     leaf: bool
+    # What the clause read from the subject: (property, value), for showing a person their own value.
+    # None when it reads no single property of theirs (memberOf, assigned plans).
+    reads: tuple[str, Any] | None = None
+
+
+def reads_of(node: Node, subject: Subject) -> tuple[str, Any] | None:
+    """The subject's own value that decided a leaf clause."""
+    if isinstance(node, DirectReports):
+        return "user.manager", subject.obj.manager_id
+    if isinstance(node, Comparison) and node.prop.obj in ("user", "device"):
+        return node.prop.text, getter(node.prop)(subject)
+    if isinstance(node, Quantified) and P.info_of(node.prop).type == P.COLLECTION:
+        return node.prop.text, list(getter(node.prop)(subject))
+    return None
 
 
 def explain(rule: Rule, subject: Subject, *, now: datetime | None = None) -> tuple[bool, list[Clause]]:
@@ -226,7 +240,7 @@ def explain(rule: Rule, subject: Subject, *, now: datetime | None = None) -> tup
             clauses[index].result = result
             return result
         result = build(node, now)(subject)
-        clauses.append(Clause(node_text(node), result, depth, True))
+        clauses.append(Clause(node_text(node), result, depth, True, reads_of(node, subject)))
         return result
 
     return visit(rule.body, 0), clauses

@@ -110,7 +110,7 @@ class Parser:
 
     def expect_punct(self, char: str, expected: str) -> Token:
         if not self.is_punct(char):
-            raise RuleSyntaxError(f"Unexpected {self.tok.describe()}", self.tok.pos, expected)
+            raise RuleSyntaxError(f"Unexpected {_what(self.tok)}", self.tok.pos, expected)
         return self.advance()
 
     def at_logical(self, name: str) -> bool:
@@ -138,7 +138,7 @@ class Parser:
                 raise RuleSyntaxError(
                     "Direct Reports for can't be combined with anything else", tok.pos, "the end of the rule"
                 )
-            raise RuleSyntaxError(f"Unexpected {tok.describe()}", tok.pos, "-and, -or or the end of the rule")
+            raise RuleSyntaxError(f"Unexpected {_what(tok)}", tok.pos, "-and, -or or the end of the rule")
         return Rule(body, self.kind or "user")
 
     def direct_reports(self) -> DirectReports | None:
@@ -153,9 +153,7 @@ class Parser:
         self.i += 3
         tok = self.advance()
         if tok.kind != "string":
-            raise RuleSyntaxError(
-                f"Unexpected {tok.describe()}", tok.pos, "the manager's object id in quotes"
-            )
+            raise RuleSyntaxError(f"Unexpected {_what(tok)}", tok.pos, "the manager's object id in quotes")
         manager = _uuid(tok.text)
         if manager is None:
             raise RuleSyntaxError(
@@ -215,7 +213,7 @@ class Parser:
             raise RuleSyntaxError(
                 f"Unexpected operator {tok.text}", tok.pos, "a property such as user.department"
             )
-        raise RuleSyntaxError(f"Unexpected {tok.describe()}", tok.pos, "a property such as user.department")
+        raise RuleSyntaxError(f"Unexpected {_what(tok)}", tok.pos, "a property such as user.department")
 
     def property(self) -> tuple[Property, P.PropertyInfo]:
         tok = self.advance()
@@ -230,9 +228,7 @@ class Parser:
             return Property("_", "_", tok.pos), P.ITEM
         m = _PROPERTY.match(text)
         if not m:
-            raise RuleSyntaxError(
-                f"Unexpected {tok.describe()}", tok.pos, "a property such as user.department"
-            )
+            raise RuleSyntaxError(f"Unexpected {_what(tok)}", tok.pos, "a property such as user.department")
         obj, name = m.group(1).lower(), m.group(2)
         if obj in ("user", "device"):
             if self.scope is not None:
@@ -274,7 +270,7 @@ class Parser:
         op = tok.operator
         if tok.kind != "word" or op is None:
             raise RuleSyntaxError(
-                f"Unexpected {tok.describe()} after {prop.text}", tok.pos, "an operator such as -eq"
+                f"Unexpected {_what(tok)} after {prop.text}", tok.pos, "an operator such as -eq"
             )
         if op in QUANTIFIERS:
             return self.quantified(prop, info)
@@ -351,7 +347,7 @@ class Parser:
     def scalar(self, prop: Property, info: P.PropertyInfo, op: str, *, in_list: bool):
         tok = self.advance()
         if tok.kind == "punct" or tok.kind == "end":
-            raise RuleSyntaxError(f"Unexpected {tok.describe()}", tok.pos, "a value")
+            raise RuleSyntaxError(f"Unexpected {_what(tok)}", tok.pos, "a value")
         operator_word = tok.kind == "word" and tok.operator in LOGICAL | QUANTIFIERS | set(
             COMPARISON_OPERATORS
         )
@@ -382,7 +378,7 @@ class Parser:
             if NUMBER.match(tok.text):
                 return str(int(tok.text))
             raise RuleSyntaxError(
-                f"Unexpected {tok.describe()}: text values go in double quotes", tok.pos, f'"{tok.text}"'
+                f"Unexpected {_what(tok)}: text values go in double quotes", tok.pos, f'"{tok.text}"'
             )
         if op in ("match", "notMatch"):
             try:
@@ -422,6 +418,11 @@ class Parser:
                 "a date-time such as 2020-06-10T18:13:20Z or system.now",
             )
         return moment
+
+
+def _what(tok) -> str:
+    """What "Unexpected …" names: "end of the rule" (not "the end of the rule"), else the token."""
+    return "end of the rule" if tok.kind == "end" else tok.describe()
 
 
 def _flatten(kind, operands):

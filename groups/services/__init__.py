@@ -5,7 +5,7 @@ transaction. One module per area; the names are re-exported here so callers impo
 errors.py     ServiceError, NamingError
 core.py       create, soft delete, the member and owner services
 membership.py THE writer of memberships and ownerships (every path into or out of a group)
-bulk.py       CSV bulk add of members
+bulk.py       CSV bulk add and remove of members
 policy.py     naming policy and expiration dates of new groups
 lifecycle.py  provisioning, update, restore, permanent delete, renew
 """
@@ -17,6 +17,7 @@ from groups.services.bulk import (
     BulkLine,
     BulkReport,
     memberships_bulk_add,
+    memberships_bulk_remove,
     parse_member_csv,
 )
 from groups.services.core import (
@@ -65,6 +66,7 @@ __all__ = [
     "BulkReport",
     "parse_member_csv",
     "memberships_bulk_add",
+    "memberships_bulk_remove",
     "expiration_covers",
     "initial_expiration",
     "creator_becomes_owner",

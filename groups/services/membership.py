@@ -1,9 +1,9 @@
 """The one writer of memberships and ownerships.
 
 Every insert and delete of a ``Membership`` or an ``Ownership`` happens in this module, for every path
-into or out of a group: the member pages, the JSON API, join, leave, approve, bulk CSV add, dynamic rule
-recomputation and attribute re-evaluation, a leaver's offboarding and restore. Each write runs the same
-steps, in the caller's transaction:
+into or out of a group: the member pages, the JSON API, join, leave, approve, bulk CSV add and remove,
+dynamic rule recomputation and attribute re-evaluation, a leaver's offboarding and restore. Each write
+runs the same steps, in the caller's transaction:
 
 1. authorization by ``portal.authz.authorize`` with the right the path needs (``members/update``,
    ``join``, ``leave``, ``requests/decide``, ``owners/update``), which applies privilege dominance to
@@ -169,7 +169,7 @@ def member_remove(
     _after(Change(group.tenant, frozenset([group.pk]), (member,)))
 
 
-# --- many users into one group (bulk add) -----------------------------------------------------------
+# --- many members of one group (bulk add and remove) -----------------------------------------------------------
 
 
 @dataclass
@@ -201,22 +201,17 @@ def members_add_many(*, actor: User, group: Group, users: list[User], reason: st
         allowed.append(user)
     for start in range(0, len(allowed), 500):
         outcome.added += _insert_batch(group, allowed[start : start + 500], actor=actor, outcome=outcome)
+    after = {"memberType": "user", "source": MembershipSource.DIRECT}
     for user in outcome.added:
         audit_record(
             tenant=group.tenant,
             actor=actor,
             activity=ADD,
             target=group,
-            after={
-                "member": user.user_principal_name,
-                "memberType": "user",
-                "source": MembershipSource.DIRECT,
-            },
+            after={"member": user.user_principal_name, **after},
             reason=reason,
         )
-    _after(
-        Change(group.tenant, frozenset([group.pk]) if outcome.added else frozenset(), tuple(outcome.added))
-    )
+    _after(Change(group.tenant, frozenset([group.pk] if outcome.added else []), tuple(outcome.added)))
     return outcome
 
 
@@ -241,6 +236,29 @@ def _insert_batch(group: Group, batch: list[User], *, actor: User, outcome: Many
         except IntegrityError:
             outcome.refused.append((user, "already a member"))
     return added
+
+
+def members_remove_many(
+    *, actor: User, group: Group, memberships: list[Membership], reason: str = ""
+) -> list[Membership]:
+    """Take many direct members out of one group (bulk remove): one authorization, one DELETE, one audit
+    event per member removed, the consequences once. Returns the memberships removed: one that someone
+    removed meanwhile, or of another group, is left out."""
+    _authorize(actor, "members/update", group)
+    if group.is_dynamic:
+        raise Invalid(DYNAMIC_REFUSAL)
+    wanted = Membership.objects.filter(group=group, pk__in=[m.pk for m in memberships])
+    present = set(wanted.select_for_update().values_list("pk", flat=True))
+    wanted.filter(pk__in=present).delete()
+    removed = [m for m in memberships if m.pk in present]
+    for m in removed:
+        before = {"member": name_of(m.member), "memberType": m.member_kind}
+        audit_record(
+            tenant=group.tenant, actor=actor, activity=REMOVE, target=group, before=before, reason=reason
+        )
+    members = tuple(m.member for m in removed)
+    _after(Change(group.tenant, frozenset([group.pk] if removed else []), members))
+    return removed
 
 
 # --- dynamic membership: the rule as the actor ------------------------------------------------------
@@ -367,14 +385,10 @@ def memberships_remove_all(
         memberships = memberships.exclude(source=MembershipSource.RULE)
     memberships = list(memberships)
     Membership.objects.filter(pk__in=[m.pk for m in memberships]).delete()
+    before = {"member": user.user_principal_name}
     for m in memberships:
         audit_record(
-            tenant=user.tenant,
-            actor=actor,
-            activity=REMOVE,
-            target=m.group,
-            before={"member": user.user_principal_name},
-            reason=reason,
+            tenant=user.tenant, actor=actor, activity=REMOVE, target=m.group, before=before, reason=reason
         )
     _after(Change(user.tenant, frozenset(m.group_id for m in memberships), (user,)))
     return memberships
@@ -383,13 +397,14 @@ def memberships_remove_all(
 def ownerships_remove_all(*, actor: Any, user: User, reason: str) -> list[Ownership]:
     ownerships = list(Ownership.objects.filter(user=user).select_related("group"))
     Ownership.objects.filter(pk__in=[o.pk for o in ownerships]).delete()
+    before = {"owner": user.user_principal_name}
     for o in ownerships:
         audit_record(
             tenant=user.tenant,
             actor=actor,
             activity=REMOVE_OWNER,
             target=o.group,
-            before={"owner": user.user_principal_name},
+            before=before,
             reason=reason,
         )
     forget(user)

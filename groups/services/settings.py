@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from groups.expiration import sync_expiration_dates
+from groups.naming import unknown_tokens_error
 from portal import roles
 from portal.audit import audit_record
 from portal.authz import authorize, forget
@@ -88,9 +89,12 @@ def _check_settings(settings: TenantGroupSettings, tenant: Tenant) -> None:
         raise SettingsError("The failsafe is a percentage from 0 to 100.", "dynamic_failsafe_percent")
     if settings.request_expiry_days < 1:
         raise SettingsError("Requests expire after at least one day.", "request_expiry_days")
+    if problem := unknown_tokens_error(settings.prefix_suffix_naming_requirement):
+        raise SettingsError(problem, "prefix_suffix_naming_requirement")
     if settings.default_classification and settings.default_classification not in settings.classifications:
         raise SettingsError(
-            "The default classification must be one of the classification list.", "default_classification"
+            "The default classification must be one of the classifications in the list.",
+            "default_classification",
         )
     if (
         settings.owners_who_can_assign_owners == OwnerAssigners.SELECTED

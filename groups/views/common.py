@@ -18,10 +18,10 @@ TABS = [
 
 
 def tabs_for(actor, group: Group) -> list[tuple[str, str]]:
+    # The rule tab for dynamic groups only; no join requests for them (their rule decides who is in).
+    only = {"group_rule": group.is_dynamic, "group_requests": not group.is_dynamic}
     return [
-        (name, label)
-        for name, label, action in TABS
-        if can(actor, action, group) and (name != "group_rule" or group.is_dynamic)
+        (name, label) for name, label, action in TABS if only.get(name, True) and can(actor, action, group)
     ]
 
 

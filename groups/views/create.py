@@ -107,6 +107,8 @@ def name_preview(actor, display_name: str, mail_nickname: str, *, rename: bool =
     )
     return {
         "names": names,
+        # A word blocked in both the name and the alias is one problem, said once.
+        "problems": list(dict.fromkeys(p for found in names.errors.values() for p in found)),
         "policy": policy,
         "exempt": exempt,
         "typed": bool((display_name or "").strip()),

@@ -20,11 +20,13 @@ from groups.services import (
     membership_add,
     membership_remove,
     memberships_bulk_add,
+    memberships_bulk_remove,
     ownership_add,
     ownership_remove,
     parse_member_csv,
 )
 from groups.views.common import render_tab
+from groups.views.picker import Pick, pick
 from portal.authz import can
 from portal.models import User
 from portal.selectors import directory_object
@@ -95,17 +97,24 @@ def _done(request: HttpRequest, group: Group, url_name: str, message: str, rende
 @require_POST
 def group_member_add(request: HttpRequest, group_id: UUID) -> HttpResponse:
     group = get_group_for(request.user, group_id, "members/update")
-    value = request.POST.get("member") or request.POST.get("q", "")
-    member = directory_object(group.tenant, value)
+    chosen = pick(request, group.tenant, field_name="member", kinds=tuple(member_kinds(group).split(",")))
+    if chosen.obj is None:
+        return _choose(request, group, chosen, _render_members)
+    member = chosen.obj
     try:
-        if member is None:
-            raise ServiceError(
-                "Choose a user (or, for security groups, a group, device or app) from the list."
-            )
         membership_add(actor=request.user, group=group, member=member)
     except ServiceError as exc:
         return _refused(request, group, "group_members", str(exc), _render_members)
     return _done(request, group, "group_members", f"{member.display_name} was added.", _render_members)
+
+
+def _choose(request: HttpRequest, group: Group, chosen: Pick, render_panel) -> HttpResponse:
+    """The matches to choose from (or why there are none), in the tab, the text kept in the box."""
+    extra = {"q": chosen.q, "matches": chosen.matches}
+    if not chosen.found_none:
+        return render_panel(request, group, choose=chosen.message, **extra)
+    status = 200 if request.htmx else 400  # htmx swaps 2xx only
+    return render_panel(request, group, status=status, error=chosen.message, **extra)
 
 
 @login_required
@@ -131,18 +140,29 @@ def _refused(request: HttpRequest, group: Group, url_name: str, error: str, rend
 @login_required
 @require_POST
 def group_members_import(request: HttpRequest, group_id: UUID) -> HttpResponse:
+    return _bulk(request, group_id, memberships_bulk_add)
+
+
+@login_required
+@require_POST
+def group_members_remove_import(request: HttpRequest, group_id: UUID) -> HttpResponse:
+    return _bulk(request, group_id, memberships_bulk_remove)
+
+
+def _bulk(request: HttpRequest, group_id: UUID, service) -> HttpResponse:
+    """A CSV upload, added or removed through ``service``; the per-line report is the answer."""
     group = get_group_for(request.user, group_id, "members/update")
     upload = request.FILES.get("file")
     try:
         if upload is None:
-            raise ServiceError("Choose a CSV file with one userPrincipalName per line.")
+            raise ServiceError("Choose a CSV file with one userPrincipalName or object id per line.")
         if upload.size > MAX_UPLOAD_BYTES:
             raise ServiceError("The file is larger than 2 MB.")
         try:
             text = upload.read().decode("utf-8-sig")
         except UnicodeDecodeError:
             raise ServiceError("The file is not UTF-8 text: save it as CSV UTF-8.") from None
-        report = memberships_bulk_add(actor=request.user, group=group, lines=parse_member_csv(text))
+        report = service(actor=request.user, group=group, lines=parse_member_csv(text))
     except ServiceError as exc:
         return _refused(request, group, "group_members", str(exc), _render_members)
     # The per-line report is the answer itself (not a redirect): it would be lost otherwise.
@@ -220,10 +240,11 @@ def group_owners(request: HttpRequest, group_id: UUID) -> HttpResponse:
 @require_POST
 def group_owner_add(request: HttpRequest, group_id: UUID) -> HttpResponse:
     group = get_group_for(request.user, group_id, "owners/update")
-    user = directory_object(group.tenant, request.POST.get("owner") or request.POST.get("q", ""))
+    chosen = pick(request, group.tenant, field_name="owner", kinds=("user",))
+    if chosen.obj is None:
+        return _choose(request, group, chosen, _render_owners)
+    user = chosen.obj
     try:
-        if not isinstance(user, User):
-            raise ServiceError("Choose a user from the list.")
         if not user.account_enabled:
             raise ServiceError(f"{user.display_name}'s account is disabled.")
         ownership_add(actor=request.user, group=group, user=user)

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from groups.naming import apply_naming_policy
+from groups.naming import apply_naming_policy, unknown_tokens_error
 from groups.services.settings import tenant_settings_update
 from groups.settings_forms import SETTINGS_SECTIONS, NamingSettingsForm, SettingsSectionForm
 from portal import roles
@@ -88,5 +88,9 @@ def naming_preview(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/settings_groups.html#naming-preview",
-        {"naming_preview": _preview(request, pattern, sample), "sample": sample},
+        {
+            "naming_preview": _preview(request, pattern, sample),
+            "naming_problem": unknown_tokens_error(pattern),
+            "sample": sample,
+        },
     )

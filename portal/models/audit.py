@@ -40,7 +40,11 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-activity_date_time", "-id"]
-        indexes = [models.Index(fields=["tenant", "-activity_date_time"])]
+        indexes = [
+            models.Index(fields=["tenant", "-activity_date_time"]),
+            # The activity filter and its pick-list (portal.selectors.audit_activities) walk this one.
+            models.Index(fields=["tenant", "activity"], name="audit_tenant_activity"),
+        ]
 
     def __str__(self) -> str:
         return (

@@ -16,6 +16,7 @@ from portal import roles, selectors
 from portal.authz import authorize
 
 PAGE_SIZE = 50
+SHOWN_CHANGES = 4  # properties listed in a row; the rest of a long change folds under "N more"
 CSV_COLUMNS = [
     "activityDateTime",
     "activity",
@@ -38,18 +39,18 @@ CSV_COLUMNS = [
 @require_GET
 def audit_log(request: HttpRequest) -> HttpResponse:
     authorize(request.user, roles.AUDIT_READ)
-    tenant = request.user.tenant
-    events = selectors.audit_events(tenant, request.GET)
+    events = selectors.audit_events(request.user.tenant, request.GET)
     page = Paginator(events.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     for event in page.object_list:
-        event.diff = selectors.audit_diff(event)
+        diff = selectors.audit_diff(event)
+        event.diff, event.diff_more = diff[:SHOWN_CHANGES], diff[SHOWN_CHANGES:]
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "filter": events,
         "page": page,
         "query": query.urlencode(),
-        "activities": selectors.audit_activities(tenant),
+        "activities": events.activities,
     }
     template = "portal/audit_log.html#results" if request.htmx else "portal/audit_log.html"
     return render(request, template, context)

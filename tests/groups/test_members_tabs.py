@@ -73,7 +73,7 @@ def test_it_adds_by_upn_without_javascript_and_explains_a_refusal(client, tenant
     stranger = UserFactory(tenant=other_tenant)
     client.force_login(owner)
     response = client.post(_url("group_member_add", group), {"q": stranger.user_principal_name})
-    assert response.status_code == 400 and "Choose a user" in response.content.decode()
+    assert response.status_code == 400 and "No user, group, device or app" in response.content.decode()
     colleague = UserFactory(tenant=tenant)
     response = client.post(_url("group_member_add", group), {"q": colleague.user_principal_name.upper()})
     assert response.status_code == 302 and group.memberships.filter(member_user=colleague).exists()

@@ -120,3 +120,47 @@ def test_it_records_a_disabled_accounts_attempt(client, tenant):
     user = UserFactory(tenant=tenant, account_enabled=False)
     client.post(reverse("login"), {"username": user.user_principal_name, "password": PASSWORD})
     assert AuditEvent.objects.get(activity="Sign-in").reason == "The account is disabled or deleted."
+
+
+def test_it_filters_by_any_part_of_the_activity_in_any_case(client, tenant, other_tenant, auditor):
+    _event(tenant, activity="Add member to group", actor="Bob")
+    _event(tenant, activity="Delete group", actor="Alice")
+    _event(other_tenant, activity="Add member to secret group")
+    client.force_login(auditor)
+    found = _results(client.get(URL, {"activity": "add MEMBER"}))
+    assert "Add member to group" in found and "Delete group" not in found and "secret" not in found
+    assert "No events match" in _results(client.get(URL, {"activity": "nothing like it"}))
+
+
+def test_it_offers_the_activities_present_as_a_pick_list(client, tenant, other_tenant, auditor):
+    for activity in ("Update group", "add owner to group", "Update group", "Delete group"):
+        _event(tenant, activity=activity)
+    _event(other_tenant, activity="Secret activity")
+    client.force_login(auditor)
+    page = client.get(URL).content.decode()
+    options = page.split('<datalist id="audit-activities">')[1].split("</datalist>")[0]
+    assert options == (
+        '<option value="add owner to group"><option value="Delete group"><option value="Update group">'
+    )
+
+
+def test_it_shows_changes_as_a_short_before_after_list(client, tenant, auditor):
+    snapshot = {f"property{i}": f"value {i}" for i in range(10)}
+    _event(tenant, activity="Add group", after=snapshot)
+    _event(
+        tenant,
+        activity="Update group",
+        before={"displayName": "Old", "mail": "a@x"},
+        after={"displayName": "New", "mail": "a@x"},
+    )
+    client.force_login(auditor)
+    body = _results(client.get(URL))
+    rows = body.split("<tbody>")[1].split("</tbody>")[0]
+    assert rows.count("<tr>") == 2 and "<table" not in rows  # one row per event, no table in a cell
+    assert (
+        '<li class="changed"><span class="change-key">displayName:</span>\n  <del><span class="visually-hidden">'
+        'was </span>Old</del> <span aria-hidden="true">→</span> <ins><span class="visually-hidden">now </span>'
+        "New</ins></li>"
+    ) in body
+    assert '<span class="change-key">mail:</span>\n  a@x</li>' in body
+    assert "<summary>6 more properties</summary>" in body and "value 9" in body
