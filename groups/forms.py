@@ -218,6 +218,11 @@ class GroupCreateForm(forms.Form):
             del fields["is_assignable_to_role"]
 
     @property
+    def chosen_kind(self) -> str:
+        """The kind the form is built for. (In a template ``form.kind`` is the bound field, not this.)"""
+        return self.kind
+
+    @property
     def kind_label(self) -> str:
         return GroupKind(self.kind).label
 
