@@ -75,6 +75,7 @@ def _lines(text: str) -> list[str]:
 
 
 class GroupCreateForm(forms.Form):
+    required_css_class = "required"  # label_tag marks required fields (site.css adds the mark)
     kind = forms.ChoiceField(label="Group type")
     display_name = forms.CharField(label="Group name", max_length=256)
     mail_nickname = forms.CharField(
@@ -382,6 +383,7 @@ class GroupCreateForm(forms.Form):
 
 
 class GroupSettingsForm(forms.Form):
+    required_css_class = "required"
     """The settings tab: the properties an owner or administrator edits after creation."""
 
     display_name = forms.CharField(label="Group name", max_length=256)
