@@ -82,6 +82,7 @@ def _lines(text: str) -> list[str]:
 
 
 class GroupCreateForm(forms.Form):
+    required_css_class = "required"  # label_tag marks required fields (site.css adds the mark)
     kind = forms.ChoiceField(label="Group type")
     display_name = forms.CharField(label="Group name", max_length=256)
     mail_nickname = forms.CharField(
@@ -226,6 +227,11 @@ class GroupCreateForm(forms.Form):
             del fields["is_assignable_to_role"]
 
     @property
+    def chosen_kind(self) -> str:
+        """The kind the form is built for. (In a template ``form.kind`` is the bound field, not this.)"""
+        return self.kind
+
+    @property
     def kind_label(self) -> str:
         return GroupKind(self.kind).label
 
@@ -352,6 +358,7 @@ class GroupCreateForm(forms.Form):
 
 
 class GroupSettingsForm(forms.Form):
+    required_css_class = "required"
     """The settings tab: the properties an owner or administrator edits after creation."""
 
     display_name = forms.CharField(label="Group name", max_length=256)

@@ -35,6 +35,11 @@ def _action_box(request: HttpRequest, group, *, form=None, error: str = "", done
         "done": done,
         "next": next_url(request, reverse("discover")),
         "use_htmx": True,
+        # In place: focus moves to the box's message and the outcome is announced (#live-region).
+        "focus": True,
+        "announce": error
+        or done
+        or " ".join(e for errs in (form.errors.values() if form else []) for e in errs),
     }
     return render(request, "access_requests/_group_action.html", context)
 

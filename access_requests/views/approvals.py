@@ -12,7 +12,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import trigger_client_event
 
 from access_requests import selectors, services
 from access_requests.forms import BulkDecisionForm, DecisionForm
@@ -21,8 +20,6 @@ from access_requests.views.common import my_groups_closed, next_url, paginate
 from groups.selectors import get_group_for
 from groups.services import ServiceError
 from groups.views.common import render_tab
-
-CHANGED = "approvals-changed"  # htmx event: the navigation badge reloads its count
 
 
 def _inbox_off_reason(request: HttpRequest) -> str:
@@ -48,6 +45,23 @@ def approvals(request: HttpRequest) -> HttpResponse:
     return render(request, f"{template}#results" if request.htmx else template, context)
 
 
+def _decided(join_request: JoinRequest) -> str:
+    verb = "approved" if join_request.status == "approved" else "denied"
+    return (
+        f"{join_request.requester.display_name}'s request to join "
+        f"{join_request.group.display_name} was {verb}."
+    )
+
+
+def _in_place(request: HttpRequest, template: str, context: dict, *, announce: str) -> HttpResponse:
+    """An in-place answer: the fragment, then (out of band) the inbox's count and the navigation badge,
+    both from one fresh count so they agree, and the announcement for screen readers."""
+    inbox = request.POST.get("inbox") == "1"
+    count = selectors.approvals_count(request.user)
+    context = {**context, "inbox": inbox, "show_group": inbox, "count": count, "announce": announce}
+    return render(request, template, context)
+
+
 @require_POST
 @login_required
 def approval_decide(request: HttpRequest, request_id: UUID) -> HttpResponse:
@@ -67,29 +81,27 @@ def approval_decide(request: HttpRequest, request_id: UUID) -> HttpResponse:
             if not request.htmx:
                 raise
             # In place, without the request's details: the page was stale (a setting changed...).
-            return render(
-                request, "access_requests/_request_row_refused.html", {"id": request_id, "error": exc}
-            )
+            context = {"id": request_id, "error": exc}
+            return _in_place(request, "access_requests/_request_row_refused.html", context, announce=str(exc))
         except ServiceError as exc:
             error = str(exc)  # in the row: decided elsewhere, group deleted, requester disabled...
             join_request.refresh_from_db()
     else:
         error = " ".join(e for errors in form.errors.values() for e in errors)
     if request.htmx:
-        response = render(
-            request,
-            "access_requests/_request_row.html",
-            {"join_request": join_request, "error": error, "form": form if error else DecisionForm()},
+        context = {
+            "join_request": join_request,
+            "error": error,
+            "form": form if error else DecisionForm(),
+            "focus": True,
+        }
+        return _in_place(
+            request, "access_requests/_decided_row.html", context, announce=error or _decided(join_request)
         )
-        return trigger_client_event(response, CHANGED) if not error else response
     if error:
         messages.error(request, error)
     else:
-        verb = "approved" if join_request.status == "approved" else "denied"
-        messages.success(
-            request,
-            f"{join_request.requester.display_name}'s request to join {join_request.group.display_name} was {verb}.",
-        )
+        messages.success(request, _decided(join_request))
     return redirect(next_url(request, reverse("approvals")))
 
 
@@ -98,22 +110,36 @@ def approval_decide(request: HttpRequest, request_id: UUID) -> HttpResponse:
 def approvals_bulk(request: HttpRequest) -> HttpResponse:
     form = BulkDecisionForm(request.POST, queryset=JoinRequest.objects.for_tenant(request.user.tenant))
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
-    else:
-        outcome = services.join_requests_decide(
-            actor=request.user,
-            join_requests=form.cleaned_data["requests"],
-            approve=form.approve,
-            reason=form.cleaned_data["reason"],
-        )
-        verb = "Approved" if form.approve else "Denied"
-        if outcome.decided:
-            n = len(outcome.decided)
-            messages.success(request, f"{verb} {n} request{'s' if n != 1 else ''}.")
-        for join_request, why in outcome.refused:
-            messages.error(
-                request, f"{join_request.requester.display_name} → {join_request.group.display_name}: {why}"
-            )
+        error = " ".join(e for errors in form.errors.values() for e in errors)
+        if request.htmx:
+            context = {"rows": [], "refusals": [error]}
+            return _in_place(request, "access_requests/_bulk_result.html", context, announce=error)
+        messages.error(request, error)
+        return redirect(next_url(request, reverse("approvals")))
+    outcome = services.join_requests_decide(
+        actor=request.user,
+        join_requests=form.cleaned_data["requests"],
+        approve=form.approve,
+        reason=form.cleaned_data["reason"],
+    )
+    verb = "Approved" if form.approve else "Denied"
+    n = len(outcome.decided)
+    decided = f"{verb} {n} request{'s' if n != 1 else ''}." if n else ""
+    refusals = [
+        f"{jr.requester.display_name} → {jr.group.display_name}: {why}" for jr, why in outcome.refused
+    ]
+    if request.htmx:
+        context = {
+            "rows": [(jr, "") for jr in outcome.decided] + list(outcome.refused),
+            "decided_message": decided,
+            "refusals": refusals,
+        }
+        announce = " ".join([decided, *refusals]).strip()
+        return _in_place(request, "access_requests/_bulk_result.html", context, announce=announce)
+    if decided:
+        messages.success(request, decided)
+    for refusal in refusals:
+        messages.error(request, refusal)
     return redirect(next_url(request, reverse("approvals")))
 
 

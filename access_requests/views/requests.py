@@ -49,7 +49,12 @@ def request_cancel(request: HttpRequest, request_id: UUID) -> HttpResponse:
         return render(
             request,
             "access_requests/my_requests.html#request_row",
-            {"join_request": join_request, "error": error},
+            {
+                "join_request": join_request,
+                "error": error,
+                "focus": True,
+                "announce": error or f"Your request to join {join_request.group.display_name} was cancelled.",
+            },
         )
     if error:
         messages.error(request, error)

@@ -3,16 +3,29 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.urls import reverse
 
-from access_requests.selectors import approvals_count
+from access_requests.selectors import approvals_count, approvals_scope
+from groups.forms import creatable_kinds
 from portal import roles
 from portal.authz import MY_GROUPS_ACCESS, actor_context, can
+
+
+def _decides_requests(user, ctx) -> bool:
+    """Approvals is for those who may decide something: administrators of requests, or owners of a
+    group where the tenant lets owners manage requests."""
+    scope = approvals_scope(user)
+    return scope == "admin" or (scope == "owner" and bool(ctx.owned_group_ids))
+
+
+def _manages_groups(ctx) -> bool:
+    """Owners, and holders of a role scoped to a group, manage some groups on /groups/."""
+    return bool(ctx.owned_group_ids) or any(g.scope_group_id is not None for g in ctx.grants)
 
 
 def navigation(request: HttpRequest) -> dict:
     """The navigation each person sees: only what their rights open."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or user.tenant_id is None:
-        return {"nav_items": []}
+        return {"nav_items": [], "may_create_group": False}
     ctx = actor_context(user)
     items = []
     if can(user, MY_GROUPS_ACCESS):
@@ -21,10 +34,13 @@ def navigation(request: HttpRequest) -> dict:
             ("Discover", reverse("discover")),
             ("My requests", reverse("my_requests")),
         ]
-    items.append(("Approvals", reverse("approvals")))
-    approvals_url = items[-1][1]
+    approvals_url = reverse("approvals")
+    if _decides_requests(user, ctx):
+        items.append(("Approvals", approvals_url))
     if ctx.is_group_admin or ctx.is_privileged:
         items.append(("Groups", reverse("group_list")))
+    elif _manages_groups(ctx):
+        items.append(("Groups I manage", reverse("group_list")))
     if can(user, roles.SETTINGS_READ):
         items.append(("Settings", reverse("group_settings")))
         items.append(("Licenses", reverse("license_list")))
@@ -51,4 +67,6 @@ def navigation(request: HttpRequest) -> dict:
             for label, url in items
         ],
         "approvals_count": lambda: approvals_count(user),
+        # "New group" is offered only to those who may create some kind of group (asked when shown).
+        "may_create_group": lambda: bool(creatable_kinds(user)),
     }

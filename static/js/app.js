@@ -11,6 +11,14 @@
       event.stopImmediatePropagation();
     }
   }, true);
+  // After an in-place update (htmx), focus moves to what changed: the element the server marked
+  // with data-focus-here (a row's message, a bulk result). The announcement goes to #live-region.
+  document.addEventListener("htmx:afterSettle", function () {
+    var el = document.querySelector("[data-focus-here]");
+    if (!el) return;
+    el.removeAttribute("data-focus-here");
+    el.focus();
+  });
   // Filter forms whose state lives in the URL (data-url-state): htmx's history snapshot keeps the
   // results but not what the controls show, so after Back/Forward they are set from the URL again.
   document.addEventListener("htmx:historyRestore", function () {
