@@ -122,3 +122,29 @@ def test_an_unknown_enum_value_matches_nothing_without_sending_a_nul(api, group)
     assert response.status_code == 200 and response.json()["value"] == []
     response = api.get("/v1.0/groups", **{"$filter": "visibility ne 'Nonsense'"})
     assert [g["id"] for g in response.json()["value"]] == [str(group.pk)]
+
+
+def test_it_answers_404_for_a_user_id_longer_than_any_user_principal_name(api):
+    """Found by the fuzz test: a 100,000-character id became a LIKE pattern SQLite refuses (a 500)."""
+    response = api.get("/v1.0/users/" + "=" * 100_000)
+    assert error_of(response) == (404, "Request_ResourceNotFound")
+    assert api.get("/v1.0/users/" + "a" * 300 + "@x.test/memberOf").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "rule",
+    ["(" * 300 + 'user.city -eq "x"' + ")" * 300, "-not " * 600 + 'user.city -eq "x"', "(" * 3000],
+)
+def test_a_rule_nested_too_deep_is_a_syntax_error_with_a_position(api, rule):
+    body = {
+        "displayName": "Deep",
+        "mailNickname": "deep",
+        "mailEnabled": False,
+        "securityEnabled": True,
+        "groupTypes": ["DynamicMembership"],
+        "membershipRule": rule,
+        "membershipRuleProcessingState": "On",
+    }
+    response = api.post("/v1.0/groups", body)
+    assert response.status_code == 400, response.content
+    assert "position" in response.json()["error"]["message"]
