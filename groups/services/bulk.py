@@ -56,7 +56,11 @@ def parse_member_csv(text: str) -> list[tuple[int, str]]:
                 raise Invalid(f"The file can't be imported: line {number}: {NUL_CELL}.")
             value = (cells[0] if cells else "").strip()
             lowered = value.lower()
-            if not value or (number == 1 and lowered.startswith("version:")) or lowered.startswith("example:"):
+            if (
+                not value
+                or (number == 1 and lowered.startswith("version:"))
+                or lowered.startswith("example:")
+            ):
                 continue
             if not header_seen:
                 header_seen = True

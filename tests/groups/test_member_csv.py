@@ -71,7 +71,7 @@ def _assert_no_formula(rows: list[list[str]]) -> None:
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (cell, row)
 
 
-def test_the_member_export_guards_every_cell(client, tenant, group, owner):
+def test_it_guards_every_cell_of_the_member_export(client, tenant, group, owner):
     for i, text in enumerate(DANGEROUS):
         user = UserFactory(tenant=tenant, display_name=text, user_principal_name=f"{text.strip()}{i}@x.test")
         Membership.objects.create(group=group, member_user=user)
@@ -84,7 +84,7 @@ def test_the_member_export_guards_every_cell(client, tenant, group, owner):
     assert {r[2] for r in rows[1:]} == {f"'{t.strip()}{i}@x.test" for i, t in enumerate(DANGEROUS)} | {""}
 
 
-def test_the_audit_export_guards_every_cell(client, tenant):
+def test_it_guards_every_cell_of_the_audit_export(client, tenant):
     auditor = UserFactory(tenant=tenant, role="reportsReader")
     for text in DANGEROUS:
         audit_record(tenant=tenant, actor=text, activity="Add member to group", target=None, reason=text)

@@ -49,7 +49,7 @@ def test_it_refuses_an_unreadable_file_with_its_line():
     assert caught.value.errors[0][0] == 3
 
 
-def test_the_user_import_takes_bare_cr_line_endings(tenant):
+def test_it_imports_users_from_a_file_with_bare_cr_line_endings(tenant):
     users_import(
         tenant=tenant, text="userPrincipalName,displayName\rann@contoso.test,Ann\rbob@contoso.test,Bob\r"
     )

@@ -184,7 +184,7 @@ PROPERTIES = settings(
 @pytest.mark.parametrize("who", ["admin", "member"])
 @PROPERTIES
 @given(data=st.data())
-def test_no_page_answers_5xx_to_bad_input(who, data):
+def test_it_answers_no_5xx_to_bad_input_on_any_page(who, data):
     world = fresh_world()
     actor = getattr(world, who)
     client = Client(raise_request_exception=False)
@@ -204,7 +204,7 @@ def test_no_page_answers_5xx_to_bad_input(who, data):
 @pytest.mark.parametrize("who", ["admin", "member"])
 @PROPERTIES
 @given(data=st.data())
-def test_no_api_route_answers_5xx_to_bad_input(who, data):
+def test_it_answers_no_5xx_to_bad_input_on_any_api_route(who, data):
     world = fresh_world()
     _, secret = api_token_create(tenant=world.tenant, actor="tests", user=getattr(world, who))
     client = Client(raise_request_exception=False, headers={"Authorization": f"Bearer {secret}"})

@@ -97,7 +97,7 @@ def test_it_refuses_a_nul_cell_in_a_member_csv_with_its_line(admin_client, group
         ("import_devices", "displayName,deviceModel\nLaptop 1,X1\nLaptop 2,X\x002\n"),
     ],
 )
-def test_the_import_commands_refuse_a_nul_cell_with_its_line(tenant, tmp_path, capsys, command, text):
+def test_it_refuses_a_nul_cell_in_the_import_commands_with_its_line(tenant, tmp_path, capsys, command, text):
     path = tmp_path / "file.csv"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(CommandError, match="Nothing imported"):

@@ -116,7 +116,7 @@ def test_it_still_takes_a_reasonably_nested_filter(api, member):
     assert response.status_code == 200, response.content
 
 
-def test_an_unknown_enum_value_matches_nothing_without_sending_a_nul(api, group):
+def test_it_matches_nothing_for_an_unknown_enum_value_without_sending_a_nul(api, group):
     # The "no such value" stand-in used to carry a NUL: a 500 on PostgreSQL.
     response = api.get("/v1.0/groups", **{"$filter": "visibility eq 'Nonsense'"})
     assert response.status_code == 200 and response.json()["value"] == []
@@ -135,7 +135,7 @@ def test_it_answers_404_for_a_user_id_longer_than_any_user_principal_name(api):
     "rule",
     ["(" * 300 + 'user.city -eq "x"' + ")" * 300, "-not " * 600 + 'user.city -eq "x"', "(" * 3000],
 )
-def test_a_rule_nested_too_deep_is_a_syntax_error_with_a_position(api, rule):
+def test_it_refuses_a_rule_nested_too_deep_with_a_position(api, rule):
     body = {
         "displayName": "Deep",
         "mailNickname": "deep",
