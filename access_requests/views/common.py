@@ -23,9 +23,12 @@ def paginate(request: HttpRequest, items, param: str = "page") -> Page:
 
 
 def next_url(request: HttpRequest, default: str) -> str:
-    """Where to go back after a POST: a same-site ``next`` or the default."""
+    """Where to go back after a POST: a same-site ``next`` path or the default.
+
+    Only a path (``/...``): ``redirect`` would take anything else for a URL name and fail to reverse it.
+    """
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
+    if candidate.startswith("/") and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate

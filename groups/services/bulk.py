@@ -8,8 +8,6 @@ write goes through the one writer (``membership.members_add_many`` / ``members_r
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from dataclasses import dataclass, field
 
@@ -19,6 +17,7 @@ from django.db.models import Q
 from groups.models import Group, Membership
 from groups.services import membership
 from portal.authz import authorize
+from portal.csvfile import NUL_CELL, ImportError_, csv_records
 from portal.errors import Invalid
 from portal.models import User
 
@@ -51,18 +50,27 @@ def parse_member_csv(text: str) -> list[tuple[int, str]]:
     skipped."""
     rows: list[tuple[int, str]] = []
     header_seen = False
-    for number, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
-        value = (cells[0] if cells else "").strip()
-        lowered = value.lower()
-        if not value or (number == 1 and lowered.startswith("version:")) or lowered.startswith("example:"):
-            continue
-        if not header_seen:
-            header_seen = True
-            if "@" not in value and _object_id(value) is None:
+    try:
+        for number, cells in csv_records(text):  # any line ending, \r alone too
+            if any("\x00" in cell for cell in cells):
+                raise Invalid(f"The file can't be imported: line {number}: {NUL_CELL}.")
+            value = (cells[0] if cells else "").strip()
+            lowered = value.lower()
+            if (
+                not value
+                or (number == 1 and lowered.startswith("version:"))
+                or lowered.startswith("example:")
+            ):
                 continue
-        rows.append((number, value))
-        if len(rows) > BULK_MAX_LINES:
-            raise Invalid(f"A file can name at most {BULK_MAX_LINES:,} members at once.")
+            if not header_seen:
+                header_seen = True
+                if "@" not in value and _object_id(value) is None:
+                    continue
+            rows.append((number, value))
+            if len(rows) > BULK_MAX_LINES:
+                raise Invalid(f"A file can name at most {BULK_MAX_LINES:,} members at once.")
+    except ImportError_ as exc:
+        raise Invalid(f"The file can't be imported: {exc}.") from None
     return rows
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
@@ -14,7 +12,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from portal.audit import audit_record
-from portal.csvfile import ImportError_, csv_rows
+from portal.csvfile import ImportError_, csv_records, csv_rows
 from portal.directory import (
     USER_BOOLEAN_PROPERTIES,
     USER_COLLECTION_PROPERTIES,
@@ -251,7 +249,7 @@ def _set_managers(
 
 
 def _columns_of(text: str) -> list[str]:
-    return [h.strip() for h in next(csv.reader(io.StringIO(text)), [])]
+    return [h.strip() for h in next(csv_records(text), (1, []))[1]]
 
 
 def _replace_collections(user: User, collections: dict[str, list[str]]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 
 from django.contrib.auth.decorators import login_required
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_GET
 
 from portal import roles, selectors
 from portal.authz import authorize
+from portal.csvfile import csv_lines
 
 PAGE_SIZE = 50
 SHOWN_CHANGES = 4  # properties listed in a row; the rest of a long change folds under "N more"
@@ -56,17 +56,9 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _cell(value) -> str:
-    if isinstance(value, dict | list):
-        value = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    text = "" if value is None else str(value)
-    # Spreadsheets run cells starting with these as formulas: keep them text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+def _text(value) -> object:
+    """Before and after snapshots as JSON; csv_lines guards every cell against formula injection."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True) if isinstance(value, dict | list) else value
 
 
 @login_required
@@ -74,13 +66,11 @@ def _cell(value) -> str:
 def audit_export(request: HttpRequest) -> StreamingHttpResponse:
     authorize(request.user, roles.AUDIT_READ)
     events = selectors.audit_events(request.user.tenant, request.GET).qs
-    writer = csv.writer(_Echo())
 
     def rows():
-        yield writer.writerow(CSV_COLUMNS)
         for e in events.iterator(chunk_size=2000):
-            yield writer.writerow(
-                _cell(v)
+            yield [
+                _text(v)
                 for v in (
                     e.activity_date_time.isoformat(),
                     e.activity,
@@ -97,9 +87,9 @@ def audit_export(request: HttpRequest) -> StreamingHttpResponse:
                     e.reason,
                     e.request_id,
                 )
-            )
+            ]
 
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(csv_lines(CSV_COLUMNS, rows()), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
     return response

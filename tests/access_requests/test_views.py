@@ -203,6 +203,15 @@ def test_it_ignores_a_next_url_to_another_site(client, tenant, member):
     assert response["Location"] == reverse("group_detail", args=[group.id])
 
 
+@pytest.mark.parametrize("next_", ["?", "approvals", "x.y", "javascript:alert(1)"])
+def test_it_ignores_a_next_that_is_not_a_path(client, tenant, member, next_):
+    """Found by the fuzz test: redirect() took "?" for a URL name and failed to reverse it (a 500)."""
+    client = _as(client, member)
+    client.raise_request_exception = False
+    response = client.post(reverse("approvals_bulk"), {"next": next_})
+    assert response.status_code == 302 and response["Location"] == reverse("approvals")
+
+
 def test_it_refuses_joining_a_closed_group_with_a_403(client, tenant, member):
     group = GroupFactory(tenant=tenant, join_policy=JoinPolicy.CLOSED)
     response = _as(client, member).post(reverse("group_join", args=[group.id]))

@@ -6,7 +6,6 @@ why the views are CSRF-exempt (a cross-site form can't set that header).
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from functools import wraps
@@ -20,6 +19,7 @@ from portal.authz import AppActor
 from portal.errors import ServiceError
 from portal.models import User
 from portal.site.api import errors
+from portal.site.api.body import load_json
 from portal.tokens import api_token_find
 
 logger = logging.getLogger(__name__)
@@ -53,10 +53,7 @@ def read_json(request: HttpRequest) -> dict[str, Any]:
     content_type = request.content_type or ""
     if content_type and content_type != "application/json":
         raise errors.bad_request(f"Content-Type must be application/json, not {content_type}.")
-    try:
-        body = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise errors.bad_request(f"Unable to read JSON request payload: {exc}.") from None
+    body = load_json(request.body or b"{}")  # a 400 for bad or too deeply nested JSON
     if not isinstance(body, dict):
         raise errors.bad_request("The request payload must be a JSON object.")
     return body

@@ -31,9 +31,11 @@ from portal.models import MultiValueAttribute, Source, UserMultiValue, UserType
 from portal.site.api.errors import ApiError, bad_request, denied
 
 MAX_FILTER_LENGTH = 4096
+MAX_FILTER_DEPTH = 32  # nested parentheses and "not"s: the parser recurses once per level
 COMPARISONS = ("eq", "ne", "gt", "ge", "lt", "le")
 ORDERED = ("gt", "ge", "lt", "le")
 _NO_MATCH = Q(pk__in=[])
+_UNKNOWN_CHOICE = object()  # an enum value the property never has: eq matches nothing, as in Graph
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -135,6 +137,7 @@ class FilterCompiler:
         self.readable = readable
         self.tokens = tokenize(text)
         self.i = 0
+        self.depth = 0
 
     # --- token helpers
     def peek(self) -> Token | None:
@@ -182,9 +185,18 @@ class FilterCompiler:
         return q
 
     def unary(self) -> Q:
-        if self.keyword("not"):
-            return ~self.unary()
-        return self.primary()
+        # Every nesting (a "not", a parenthesis) passes here: count it, so deep input is a 400.
+        self.depth += 1
+        if self.depth > MAX_FILTER_DEPTH:
+            token = self.peek()
+            where = f" at position {token.position}" if token else ""
+            raise filter_error(f"the filter nests deeper than {MAX_FILTER_DEPTH} levels{where}.")
+        try:
+            if self.keyword("not"):
+                return ~self.unary()
+            return self.primary()
+        finally:
+            self.depth -= 1
 
     def primary(self) -> Q:
         token = self.next("a condition")
@@ -317,6 +329,8 @@ class FilterCompiler:
         if prop.build is not None:
             return prop.build(op, _check_literal(name, prop, op, value), self.tenant)
         value = _check_literal(name, prop, op, value)
+        if value is _UNKNOWN_CHOICE:
+            return _NO_MATCH if op == "eq" else ~_NO_MATCH
         field = prop.field
         if value is None:
             if op not in ("eq", "ne"):
@@ -363,7 +377,7 @@ def _check_literal(name: str, prop: Prop, op: str, value: Any) -> Any:
         for choice in prop.choices:
             if choice.lower() == value.lower():
                 return choice
-        return "\x00no such value"  # matches nothing, as Graph answers for an unknown enum value
+        return _UNKNOWN_CHOICE
     return value
 
 

@@ -44,6 +44,9 @@ def group_for(request: HttpRequest, group_id: str, action: str) -> Group:
         raise errors.not_found(group_id) from None
 
 
+UPN_MAX_LENGTH = User._meta.get_field("user_principal_name").max_length
+
+
 def user_for(request: HttpRequest, id_or_upn: str) -> User:
     """A user of the caller's tenant by id or userPrincipalName, if the directory read policy lets the
     caller read anything of them (403 otherwise)."""
@@ -51,6 +54,8 @@ def user_for(request: HttpRequest, id_or_upn: str) -> User:
     try:
         lookup = {"pk": uuid.UUID(id_or_upn)}
     except ValueError:
+        if len(id_or_upn) > UPN_MAX_LENGTH:  # no such user (and SQLite refuses LIKE patterns that long)
+            raise errors.not_found(id_or_upn[:UPN_MAX_LENGTH] + "...") from None
         lookup = {"user_principal_name__iexact": id_or_upn}
     user = users.prefetch_related("multi_values").filter(**lookup).first()
     if user is None:
