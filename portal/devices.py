@@ -15,7 +15,12 @@ from django.db import transaction
 
 from portal.audit import audit_record
 from portal.csvfile import ImportError_, csv_rows
-from portal.directory import DEVICE_BOOLEAN_PROPERTIES, DEVICE_COLLECTION_PROPERTIES, DEVICE_PROPERTIES
+from portal.directory import (
+    DEVICE_BOOLEAN_PROPERTIES,
+    DEVICE_COLLECTION_PROPERTIES,
+    DEVICE_PROPERTIES,
+    changed_graph_names,
+)
 from portal.models import Device, DeviceMultiValue, DeviceOwnership, Tenant
 from portal.services import SYSTEM, on_device_attributes_changed
 
@@ -119,6 +124,7 @@ def devices_import(*, tenant: Tenant, text: str, actor: Any = SYSTEM) -> DeviceI
         raise ImportError_(errors)
     report = DeviceImportReport()
     changed: list[Device] = []
+    names: set[str] | None = set()  # the Graph names of what changed (None: a new device, anything)
     for row in rows:
         device = by_id.get(row.values.get("deviceId"))
         if device is None and "deviceId" not in row.values:
@@ -154,6 +160,7 @@ def devices_import(*, tenant: Tenant, text: str, actor: Any = SYSTEM) -> DeviceI
                 category="Device",
             )
             changed.append(device)
+            names = None
         elif before != _snapshot(device) or collections_changed:
             report.updated += 1
             audit_record(
@@ -166,7 +173,10 @@ def devices_import(*, tenant: Tenant, text: str, actor: Any = SYSTEM) -> DeviceI
                 category="Device",
             )
             changed.append(device)
+            if names is not None:
+                fields = changed_graph_names((DEVICE_PROPERTIES[p] for p in row.values), device=True)
+                names = None if fields is None else names | fields | set(row.collections)
         else:
             report.unchanged += 1
-    on_device_attributes_changed(tenant=tenant, devices=changed, actor=actor)
+    on_device_attributes_changed(tenant=tenant, devices=changed, actor=actor, changed=names)
     return report

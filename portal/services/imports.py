@@ -173,6 +173,7 @@ def users_import(*, tenant: Tenant, text: str, actor: Any = SYSTEM) -> ImportRep
 
     report = ImportReport()
     changed: list[User] = []
+    names: set[str] | None = set()  # the Graph names of what changed (None: a new user, anything)
     by_upn: dict[str, User] = {}
     for r in rows:
         user = existing.get(r.upn)
@@ -199,9 +200,12 @@ def users_import(*, tenant: Tenant, text: str, actor: Any = SYSTEM) -> ImportRep
                 category="UserManagement",
             )
             changed.append(user)
+            names = None
         elif before != user_snapshot(user) or r.collections:
             report.updated += 1
             changed.append(user)
+            if names is not None:
+                names |= set(r.values) | set(r.collections)
         else:
             report.unchanged += 1
     # Managers last: a manager may be a user further down the same file.
@@ -213,6 +217,8 @@ def users_import(*, tenant: Tenant, text: str, actor: Any = SYSTEM) -> ImportRep
         if user.manager_id != (manager.id if manager else None):
             user.manager = manager
             user.save(update_fields=["manager"])
+            if names is not None:
+                names.add("manager")
             if user not in changed:
                 changed.append(user)
                 report.updated += 1
@@ -227,7 +233,7 @@ def users_import(*, tenant: Tenant, text: str, actor: Any = SYSTEM) -> ImportRep
                 after=user_snapshot(user),
                 category="UserManagement",
             )
-    on_user_attributes_changed(tenant=tenant, users=changed, actor=actor)
+    on_user_attributes_changed(tenant=tenant, users=changed, actor=actor, changed=names)
     return report
 
 

@@ -1,0 +1,71 @@
+"""What a rule reads: which properties of the user or device, which groups (``memberOf``), the clock.
+
+A rule's answer for an object can change only when something it reads changes. Dynamic membership
+(groups.dynamic.index) indexes the tenant's rules by these, so that one attribute change evaluates only
+the rules that read that attribute, and one membership change only the ``memberOf`` rules that look at
+that group. Property names are Graph's (portal.directory), as the services that change users and
+devices name what they changed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from groups.rules import properties as P
+from groups.rules.ast import Comparison, DirectReports, Node, Now, Quantified, Rule, walk
+from groups.rules.evaluator import build
+
+MEMBER_OF = "memberOf"
+MANAGER = "manager"
+
+
+@dataclass(frozen=True)
+class Reads:
+    """``properties``: Graph names of the object's properties the rule reads (``memberOf`` for a
+    ``memberOf`` clause, ``manager`` for Direct Reports). ``groups``: the group ids a ``memberOf`` clause
+    names. ``any_group``: a ``memberOf`` clause whose answer also depends on groups it doesn't name
+    (``-all``, or ``-any`` of a negated test): any membership change may change it. ``clock``: the rule
+    reads ``system.now``, so its answer may change with nothing changed."""
+
+    properties: frozenset[str]
+    groups: frozenset[uuid.UUID]
+    any_group: bool
+    clock: bool
+
+
+def _reads_unnamed_groups(node: Quantified, named: set[uuid.UUID]) -> bool:
+    """Whether a ``memberOf`` clause's answer depends on groups its body doesn't name: the body gives
+    one answer ``c`` for every unnamed group; ``-any`` with ``c`` true or ``-all`` with ``c`` false
+    then depends on all of them."""
+    unnamed = uuid.UUID(int=max((g.int for g in named), default=0) + 1)
+    answer = build(node.body, datetime.now(UTC))(unnamed)
+    return answer if node.quantifier == "any" else not answer
+
+
+def reads(rule: Rule) -> Reads:
+    properties: set[str] = set()
+    groups: set[uuid.UUID] = set()
+    any_group = clock = False
+    for node in walk(rule.body):
+        if isinstance(node, DirectReports):
+            properties.add(MANAGER)
+        elif isinstance(node, Comparison | Quantified) and node.prop.obj in ("user", "device"):
+            properties.add(P.graph_name(node.prop, rule.kind))
+            if isinstance(node, Quantified) and node.prop.name == MEMBER_OF:
+                named = _named_groups(node.body)
+                groups |= named
+                any_group = any_group or _reads_unnamed_groups(node, named)
+        if isinstance(node, Comparison) and isinstance(node.value, Now):
+            clock = True
+    return Reads(frozenset(properties), frozenset(groups), any_group, clock)
+
+
+def _named_groups(body: Node) -> set[uuid.UUID]:
+    ids: set[uuid.UUID] = set()
+    for node in walk(body):
+        if isinstance(node, Comparison) and node.prop.obj == "group":
+            values = node.value if isinstance(node.value, tuple) else (node.value,)
+            ids.update(v for v in values if isinstance(v, uuid.UUID))
+    return ids
