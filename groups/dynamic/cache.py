@@ -23,7 +23,7 @@ from typing import Any
 from groups.models import Group, MembershipType, ProcessingState, ProcessingStatus, RuleVersion
 from groups.rules import RuleSyntaxError
 from groups.rules.evaluator import Subject, compiled
-from groups.rules.reads import MEMBER_OF, Reads, reads
+from groups.rules.reads import MEMBER_OF, Guard, Reads, guard, reads
 from portal.models import Tenant
 
 
@@ -36,6 +36,7 @@ class IndexedRule:
     reads: Reads
     uses_collections: bool
     uses_plans: bool
+    guard: Guard | None
     _predicate: Callable[[Subject], bool] | None
 
     @property
@@ -60,6 +61,11 @@ class RuleIndex:
     by_group: dict[uuid.UUID, list[IndexedRule]] = field(default_factory=lambda: defaultdict(list))
     clock: list[IndexedRule] = field(default_factory=list)
     any_group: list[IndexedRule] = field(default_factory=list)
+    # The rules reading a property: without a guard, and with one, by the guard's field and values.
+    unguarded: dict[str, list[IndexedRule]] = field(default_factory=lambda: defaultdict(list))
+    guarded: dict[str, dict[str, dict[str, list[IndexedRule]]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
+    )
 
     def add(self, rule: IndexedRule) -> None:
         self.rules.append(rule)
@@ -69,6 +75,11 @@ class RuleIndex:
             self.member_of.append(rule)
         for name in rule.reads.properties:
             self.by_property[name].append(rule)
+            if rule.guard is None:
+                self.unguarded[name].append(rule)
+            else:
+                for value in rule.guard.values:
+                    self.guarded[name][rule.guard.field][value].append(rule)
         for group_id in rule.reads.groups:
             self.by_group[group_id].append(rule)
         if rule.reads.clock:
@@ -76,14 +87,30 @@ class RuleIndex:
         if rule.reads.any_group:
             self.any_group.append(rule)
 
-    def reading(self, changed: Iterable[str] | None) -> list[IndexedRule]:
-        """The rules whose answer may change when the properties ``changed`` (Graph names; None:
-        unknown, any) of an object change."""
+    def reads_any(self, changed: Iterable[str] | None) -> bool:
+        """Whether a change of ``changed`` (None: anything) may change any rule's answer."""
+        return changed is None or bool(self.clock) or any(name in self.by_property for name in changed)
+
+    def reading(self, changed: Iterable[str] | None, obj: Any, member_of: set) -> list[IndexedRule]:
+        """The rules whose answer for ``obj`` may change when its properties ``changed`` (Graph names;
+        None: unknown, every rule) changed: among the rules reading one of them (and those reading the
+        clock), those whose guard passes on ``obj``'s values now, and those whose group ``obj`` is in
+        (``member_of``). A rule whose guard fails is false now; if ``obj`` isn't in its group, it was
+        false before too (the memberships were right before the change)."""
         if changed is None:
             return list(self.rules)
+        changed = set(changed)
         found = {r.group_id: r for r in self.clock}
         for name in changed:
-            found.update((r.group_id, r) for r in self.by_property.get(name, ()))
+            found.update((r.group_id, r) for r in self.unguarded.get(name, ()))
+            for field_name, by_value in self.guarded.get(name, {}).items():
+                value = getattr(obj, field_name, None)
+                if isinstance(value, str):
+                    found.update((r.group_id, r) for r in by_value.get(value.lower(), ()))
+        for group_id in member_of:
+            rule = self.by_id.get(group_id)
+            if rule is not None and not changed.isdisjoint(rule.reads.properties):
+                found[group_id] = rule
         return list(found.values())
 
     def naming(self, group_ids: Iterable[uuid.UUID]) -> list[IndexedRule]:
@@ -151,6 +178,7 @@ def _load(tenant: Tenant, token: str | None) -> TenantRules:
             what,
             c.uses_collections,
             c.uses_plans,
+            guard(c.rule),
             None if what.clock else c.predicate,
         )
         result.of(c.rule.kind).add(rule)

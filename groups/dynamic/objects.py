@@ -14,7 +14,7 @@ from typing import Any
 
 from groups.dynamic.cache import IndexedRule, RuleIndex, rules_for
 from groups.dynamic.services import schedule_recompute
-from groups.dynamic.subjects import subject_for
+from groups.dynamic.subjects import load, subject_for
 from groups.models import Group
 from groups.rules.evaluator import Subject
 from groups.services import membership
@@ -45,19 +45,16 @@ def reevaluate(
         return totals
     kind = "device" if isinstance(objects[0], Device) else "user"
     index = rules_for(tenant).of(kind)
-    first = {r.group_id: r for r in index.reading(None if changed is None else set(changed))}
-    first.update((r.group_id, r) for r in index.naming(groups))
+    changed = None if changed is None else set(changed)
+    named = index.naming(groups)
     deleted = [kind == "user" and obj.deleted_date_time is not None for obj in objects]
-    if not index.rules or not (first or any(deleted)):
+    if not index.rules or not (index.reads_any(changed) or named or any(deleted)):
         return totals
-    reach = [*first.values(), *index.member_of]
-    needs_collections = any(r.uses_collections for r in reach)
-    needs_plans = any(r.uses_plans for r in reach)
     changes = []
     for obj, gone in zip(objects, deleted, strict=True):
-        subject = subject_for(obj, collections=needs_collections and not gone, plans=needs_plans and not gone)
+        subject = subject_for(obj, collections=False, plans=False)
         before = subject.member_of & index.group_ids
-        wanted = set() if gone else _settle(index, list(first.values()), subject, before)
+        wanted = set() if gone else _wanted(index, changed, named, subject, before)
         changes.append((obj, wanted - before, before - wanted))
         totals["added"] += len(wanted - before)
         totals["removed"] += len(before - wanted)
@@ -68,6 +65,22 @@ def reevaluate(
         groups={g: _rule_group(index.by_id[g]) for g in names},
     )
     return totals
+
+
+def _wanted(index: RuleIndex, changed: set | None, named: list, subject: Subject, before: set) -> set:
+    """The dynamic groups the subject belongs in now: evaluate the rules that may have changed their
+    answer, reading the collections and plans only if one of them (or a memberOf rule) needs them."""
+    first = {r.group_id: r for r in index.reading(changed, subject.obj, before)}
+    first.update((r.group_id, r) for r in named)
+    if not first:
+        return before
+    reach = [*first.values(), *index.member_of]
+    load(
+        subject,
+        collections=any(r.uses_collections for r in reach),
+        plans=any(r.uses_plans for r in reach),
+    )
+    return _settle(index, list(first.values()), subject, before)
 
 
 def _settle(index: RuleIndex, rules: list[IndexedRule], subject: Subject, before: set) -> set:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from groups.rules import properties as P
-from groups.rules.ast import Comparison, DirectReports, Node, Now, Quantified, Rule, walk
+from groups.rules.ast import And, Comparison, DirectReports, Node, Now, Quantified, Rule, walk
 from groups.rules.evaluator import build
 
 MEMBER_OF = "memberOf"
@@ -69,3 +69,29 @@ def _named_groups(body: Node) -> set[uuid.UUID]:
             values = node.value if isinstance(node.value, tuple) else (node.value,)
             ids.update(v for v in values if isinstance(v, uuid.UUID))
     return ids
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A condition the rule can't be true without: the object's ``field`` (a text attribute), lowercased,
+    is one of ``values``. A rule whose guard fails for an object is false for it, whatever else the
+    object is, so it needs no evaluation unless the object is in its group now (and must leave)."""
+
+    field: str
+    values: frozenset[str]
+
+
+def guard(rule: Rule) -> Guard | None:
+    """The rule's first top-level ``-eq "text"`` or ``-in [...]`` on a text property, if any."""
+    conjuncts = rule.body.operands if isinstance(rule.body, And) else (rule.body,)
+    for node in conjuncts:
+        if not isinstance(node, Comparison) or node.prop.obj not in ("user", "device"):
+            continue
+        info = P.info_of(node.prop)
+        if info.type != P.STRING:
+            continue
+        if node.op == "eq" and isinstance(node.value, str):
+            return Guard(info.field, frozenset([node.value.lower()]))
+        if node.op == "in" and isinstance(node.value, tuple):
+            return Guard(info.field, frozenset(v.lower() for v in node.value))
+    return None

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from groups.dynamic import cache, queryset_for, reevaluate
 from groups.models import Membership, MembershipType
 from groups.rules import parse, print_rule
-from groups.rules.ast import Comparison, Rule, walk
+from groups.rules.ast import And, Comparison, Property, Rule, walk
 from groups.rules.reads import reads
 from groups.services import membership
 from portal.directory import USER_GRAPH_NAME_OF_FIELD, changed_graph_names
@@ -34,7 +34,7 @@ from tests.groups.test_rules_differential import _make_users
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES = int(os.environ.get("GD_RULES_INDEX_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("GD_RULES_INDEX_EXAMPLES", "150"))
 STATIC = [uuid.UUID(int=i + 100) for i in range(3)]
 DYNAMIC = [uuid.UUID(int=i + 200) for i in range(5)]
 MANAGER = uuid.UUID(int=300)
@@ -73,6 +73,16 @@ def _rule_texts(draw) -> list[str]:
         elif shape <= 2 and i:  # a memberOf rule on an earlier dynamic group: changes cascade
             named = draw(st.sampled_from(DYNAMIC[:i]))
             texts.append(f'user.memberOf -any (group.objectId -in ["{named}"])')
+        elif shape <= 4:  # a guarded rule: an -eq or -in on a text property first
+            first = Comparison(
+                Property("user", draw(st.sampled_from(rs.STRING_PROPS))),
+                "eq",
+                draw(st.sampled_from(["a", "Ab", "é"])),
+            )
+            if draw(st.booleans()):
+                first = Comparison(first.prop, "in", (first.value, draw(rs.WORDS)))
+            rest = draw(st.one_of(rs.string_comparison(), rs.other_comparison(STATIC + DYNAMIC[:i])))
+            texts.append(print_rule(And((first, rest)) if draw(st.booleans()) else first))
         else:
             # A memberOf clause that reads every membership (-all, or -any of a negated test) also reads
             # its own group's: such a rule need not settle, whichever rules run. Those are left out here.
@@ -115,7 +125,8 @@ def _rows(draw, texts: list[str]) -> dict:
     literals = _literals(texts)
     for key in ("department", "city", "mail", "display_name", "extension_attribute_1"):
         if literals and draw(st.booleans()):
-            row[key] = draw(st.sampled_from(literals))
+            literal = draw(st.sampled_from(literals))
+            row[key] = literal.swapcase() if draw(st.booleans()) else literal
     return row
 
 
