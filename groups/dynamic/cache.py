@@ -137,10 +137,20 @@ class TenantRules:
 _cache: dict[Any, TenantRules] = {}
 
 
-def rules_for(tenant: Tenant, *, cache: dict | None = None) -> TenantRules:
-    """The tenant's active rules, from this process's cache while the tenant's token is unchanged."""
+_UNREAD = object()
+
+
+def token_query(tenant: Tenant):
+    """The tenant's token, as a query (to read on its own, or inside another query as a subquery)."""
+    return RuleVersion.objects.filter(tenant_id=tenant.pk).values_list("token", flat=True)
+
+
+def rules_for(tenant: Tenant, *, token: Any = _UNREAD, cache: dict | None = None) -> TenantRules:
+    """The tenant's active rules, from this process's cache while the tenant's token is unchanged.
+    ``token``: the token the caller has just read in another query (else one query reads it)."""
     cache = _cache if cache is None else cache
-    token = RuleVersion.objects.filter(tenant_id=tenant.pk).values_list("token", flat=True).first()
+    if token is _UNREAD:
+        token = token_query(tenant).first()
     cached = cache.get(tenant.pk)
     if cached is not None and cached.token == token:
         return cached

@@ -9,17 +9,23 @@ from groups.rules.evaluator import Subject
 from portal.models import AssignedPlan, Device, DeviceMultiValue, UserMultiValue
 
 
-def subject_for(obj: Any, *, collections: bool = True, plans: bool = True) -> Subject:
+def subject_for(
+    obj: Any, *, collections: bool = True, plans: bool = True, member_of: set | None = None
+) -> Subject:
     """Everything a rule may read about ``obj``: its collections, plans and direct group memberships
-    (the caller may skip what none of its rules read, and ``load`` it later)."""
+    (the caller may skip what none of its rules read, and ``load`` it later; or pass the memberships it
+    read already)."""
     subject = Subject(obj)
-    subject.member_of = set(
-        Membership.objects.filter(
-            **{"member_device" if isinstance(obj, Device) else "member_user": obj}
-        ).values_list("group_id", flat=True)
+    subject.member_of = (
+        member_of if member_of is not None else set(memberships(obj).values_list("group_id", flat=True))
     )
     load(subject, collections=collections, plans=plans)
     return subject
+
+
+def memberships(obj: Any):
+    """The direct memberships of a user or device, as a query."""
+    return Membership.objects.filter(**{"member_device" if isinstance(obj, Device) else "member_user": obj})
 
 
 def load(subject: Subject, *, collections: bool, plans: bool) -> None:
