@@ -154,7 +154,7 @@ def rules_for(tenant: Tenant, *, token: Any = _UNREAD, cache: dict | None = None
     cached = cache.get(tenant.pk)
     if cached is not None and cached.token == token:
         return cached
-    cached = _load(tenant, token)
+    cached = _load(tenant, token, previous=cached)
     cache[tenant.pk] = cached
     return cached
 
@@ -164,8 +164,10 @@ def forget_all() -> None:
     _cache.clear()
 
 
-def _load(tenant: Tenant, token: str | None) -> TenantRules:
+def _load(tenant: Tenant, token: str | None, previous: TenantRules | None = None) -> TenantRules:
+    """Load the active rules; a rule unchanged since ``previous`` is reused, not compiled again."""
     result = TenantRules(token, RuleIndex(), RuleIndex())
+    known = {} if previous is None else {**previous.user.by_id, **previous.device.by_id}
     rows = (
         Group.objects.for_tenant(tenant)
         .alive()
@@ -175,6 +177,10 @@ def _load(tenant: Tenant, token: str | None) -> TenantRules:
         .values_list("pk", "display_name", "membership_rule")
     )
     for pk, name, text in rows:
+        same = known.get(pk)
+        if same is not None and (same.name, same.rule_text) == (name, text):
+            result.of(same.kind).add(same)
+            continue
         try:
             c = compiled(text)
         except RuleSyntaxError:

@@ -153,3 +153,13 @@ def test_it_forgets_a_token_of_a_change_rolled_back(tenant, admin_user, other_pr
         Group.objects.filter(pk=group.pk).update(display_name=f"Name {len(tokens)}")
         tokens.add(_token(tenant))
     assert len(tokens) == 3 and all(len(t) >= 32 for t in tokens)
+
+
+def test_it_compiles_again_only_the_rules_that_changed(tenant, admin_user, other_process):
+    group, cache = other_process
+    other = _group(admin_user, 'user.city -eq "Paris"', name="Paris")
+    before = {r.group_id: r for r in rules_for(tenant, cache=cache).user.rules}
+    group_update(actor=admin_user, group=Group.objects.get(pk=group.pk), display_name="Sellers")
+    after = {r.group_id: r for r in rules_for(tenant, cache=cache).user.rules}
+    assert after[other.pk] is before[other.pk]
+    assert after[group.pk] is not before[group.pk] and after[group.pk].name == "Sellers"
