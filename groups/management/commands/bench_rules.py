@@ -1,8 +1,10 @@
 """Benchmark of dynamic membership: P1 (one user's change → all its dynamic memberships) and P2 (a full
 recompute of one group against a hand-written SQL SELECT + bulk insert of the same predicate).
 
-Builds (once; reused on later runs) a tenant "bench" of --users users and --groups dynamic groups with
-realistic rules (eq, in, startsWith, contains, match, any), then measures.
+Builds (once; reused on later runs, which add what is missing) a tenant "bench" of --users users and
+--groups dynamic groups with realistic rules (eq, in, startsWith, contains, match, any; beyond the first
+1,000, small teams), runs ANALYZE, then measures. P1 is printed beside its baseline, every rule evaluated
+for the same user in the same run, and with its time per kind of SQL statement.
 """
 
 from __future__ import annotations
@@ -38,8 +40,19 @@ P2_SQL = (
 )
 
 
+BROAD = 1000  # the first 1,000 rules: broad groups (a user is in about 50 of them)
+
+
 def rule_for(i: int, rng: random.Random) -> str:
+    """The rule of bench group ``i``. The first 1,000 are broad (departments, countries, cost centres);
+    beyond them, a tenant's many groups are small teams: four attributes, about 25 users each, so that a
+    user is in about 55 of 15,001 groups, not in a quarter of them."""
     d, c, t = rng.choice(DEPARTMENTS), rng.choice(COUNTRIES), rng.choice(TITLES)
+    if i >= BROAD:
+        return (
+            f'user.department -eq "{d}" -and user.jobTitle -eq "{t}" -and user.city -eq "{rng.choice(CITIES)}" '
+            f'-and user.country -eq "{c}"'
+        )
     templates = [
         f'user.extensionAttribute1 -eq "cost-center-{i % 100}"',
         f'user.department -eq "{d}" -and user.country -eq "{c}"',
