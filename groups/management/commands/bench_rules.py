@@ -260,12 +260,12 @@ class _StatementTimes:
     """An execute wrapper: the time spent in each kind of SQL statement, over the timed changes."""
 
     KINDS = [
-        ("rule token", "groups_ruleversion"),
+        ("memberships + rule token SELECT", "groups_ruleversion"),
         ("user UPDATE", 'UPDATE "portal_user"'),
         ("audit INSERT", 'INSERT INTO "portal_auditevent"'),
         ("membership INSERT", 'INSERT INTO "groups_membership"'),
         ("membership DELETE", 'DELETE FROM "groups_membership"'),
-        ("SELECTs (subject, licences)", "SELECT"),
+        ("other SELECTs (licences, collections)", "SELECT"),
     ]
 
     def __init__(self) -> None:
