@@ -61,9 +61,9 @@ class RuleIndex:
     by_group: dict[uuid.UUID, list[IndexedRule]] = field(default_factory=lambda: defaultdict(list))
     clock: list[IndexedRule] = field(default_factory=list)
     any_group: list[IndexedRule] = field(default_factory=list)
-    # The rules reading a property: without a guard, and with one, by the guard's field and values.
+    # The rules reading a property: without a guard, and with one, by the guard's fields and values.
     unguarded: dict[str, list[IndexedRule]] = field(default_factory=lambda: defaultdict(list))
-    guarded: dict[str, dict[str, dict[str, list[IndexedRule]]]] = field(
+    guarded: dict[str, dict[tuple, dict[tuple, list[IndexedRule]]]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
     )
 
@@ -78,8 +78,8 @@ class RuleIndex:
             if rule.guard is None:
                 self.unguarded[name].append(rule)
             else:
-                for value in rule.guard.values:
-                    self.guarded[name][rule.guard.field][value].append(rule)
+                for values in rule.guard.values:
+                    self.guarded[name][rule.guard.fields][values].append(rule)
         for group_id in rule.reads.groups:
             self.by_group[group_id].append(rule)
         if rule.reads.clock:
@@ -103,10 +103,11 @@ class RuleIndex:
         found = {r.group_id: r for r in self.clock}
         for name in changed:
             found.update((r.group_id, r) for r in self.unguarded.get(name, ()))
-            for field_name, by_value in self.guarded.get(name, {}).items():
-                value = getattr(obj, field_name, None)
-                if isinstance(value, str):
-                    found.update((r.group_id, r) for r in by_value.get(value.lower(), ()))
+            for fields, by_values in self.guarded.get(name, {}).items():
+                values = tuple(getattr(obj, f, None) for f in fields)
+                if all(isinstance(v, str) for v in values):
+                    key = tuple(v.lower() for v in values)
+                    found.update((r.group_id, r) for r in by_values.get(key, ()))
         for group_id in member_of:
             rule = self.by_id.get(group_id)
             if rule is not None and not changed.isdisjoint(rule.reads.properties):

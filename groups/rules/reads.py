@@ -73,25 +73,45 @@ def _named_groups(body: Node) -> set[uuid.UUID]:
 
 @dataclass(frozen=True)
 class Guard:
-    """A condition the rule can't be true without: the object's ``field`` (a text attribute), lowercased,
-    is one of ``values``. A rule whose guard fails for an object is false for it, whatever else the
-    object is, so it needs no evaluation unless the object is in its group now (and must leave)."""
+    """Conditions the rule can't be true without: the object's text attributes ``fields``, lowercased,
+    are one of the tuples in ``values``. A rule whose guard fails for an object is false for it, whatever
+    else the object is, so it needs no evaluation unless the object is in its group now (and must leave)."""
 
-    field: str
-    values: frozenset[str]
+    fields: tuple[str, ...]
+    values: frozenset[tuple[str, ...]]
+
+
+MAX_GUARD_TUPLES = 256
 
 
 def guard(rule: Rule) -> Guard | None:
-    """The rule's first top-level ``-eq "text"`` or ``-in [...]`` on a text property, if any."""
+    """The rule's top-level ``-eq "text"`` and ``-in [...]`` conjuncts on text properties, if any (the
+    first ones, while their combinations stay under MAX_GUARD_TUPLES)."""
     conjuncts = rule.body.operands if isinstance(rule.body, And) else (rule.body,)
+    fields: list[str] = []
+    tuples: list[tuple[str, ...]] = [()]
     for node in conjuncts:
-        if not isinstance(node, Comparison) or node.prop.obj not in ("user", "device"):
+        allowed = _allowed(node)
+        if allowed is None or allowed[0] in fields:
             continue
-        info = P.info_of(node.prop)
-        if info.type != P.STRING:
-            continue
-        if node.op == "eq" and isinstance(node.value, str):
-            return Guard(info.field, frozenset([node.value.lower()]))
-        if node.op == "in" and isinstance(node.value, tuple):
-            return Guard(info.field, frozenset(v.lower() for v in node.value))
+        field_name, values = allowed
+        if fields and len(tuples) * len(values) > MAX_GUARD_TUPLES:
+            break
+        fields.append(field_name)
+        tuples = [(*t, v) for t in tuples for v in sorted(values)]
+    return Guard(tuple(fields), frozenset(tuples)) if fields else None
+
+
+def _allowed(node: Node) -> tuple[str, set[str]] | None:
+    """(field, the lowercased values it must have) of an ``-eq "text"`` or ``-in [...]`` on a text
+    property of the object; else None."""
+    if not isinstance(node, Comparison) or node.prop.obj not in ("user", "device"):
+        return None
+    info = P.info_of(node.prop)
+    if info.type != P.STRING:
+        return None
+    if node.op == "eq" and isinstance(node.value, str):
+        return info.field, {node.value.lower()}
+    if node.op == "in" and isinstance(node.value, tuple):
+        return info.field, {v.lower() for v in node.value}
     return None

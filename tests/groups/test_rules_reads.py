@@ -38,13 +38,19 @@ def test_it_marks_a_rule_that_reads_the_clock():
 
 def test_it_finds_a_guard_only_where_the_rule_cannot_be_true_without_it():
     assert guard(parse('user.department -eq "Sales" -and user.city -ne "x"')) == Guard(
-        "department", frozenset({"sales"})
+        ("department",), frozenset({("sales",)})
     )
-    assert guard(parse('user.city -startsWith "P" -and user.country -in ["DE", "fr"]')) == Guard(
-        "country", frozenset({"de", "fr"})
-    )
+    assert guard(
+        parse('user.city -startsWith "P" -and user.country -in ["DE", "fr"] -and user.jobTitle -eq "Lead"')
+    ) == Guard(("country", "job_title"), frozenset({("de", "lead"), ("fr", "lead")}))
     assert guard(parse('user.department -eq "Sales" -or user.city -eq "x"')) is None
     assert guard(parse('-not user.department -eq "Sales"')) is None
     assert guard(parse('user.department -ne "Sales"')) is None
     assert guard(parse("user.department -eq null")) is None
     assert guard(parse("user.accountEnabled -eq true")) is None
+
+
+def test_it_keeps_a_guard_small():
+    many = ", ".join(f'"v{i}"' for i in range(10))
+    rule = parse(f"user.city -in [{many}] -and user.country -in [{many}] -and user.state -in [{many}]")
+    assert guard(rule).fields == ("city", "country")  # 1,000 combinations > 256: the third is left out
