@@ -126,11 +126,10 @@ class Command(BaseCommand):
                 )
                 batch = []
                 self.stdout.write(f"users: {i + 1}/{users}")
-        existing = set(
-            Group.objects.filter(tenant=tenant, mail_nickname__startswith="bench-").values_list(
-                "mail_nickname", flat=True
-            )
-        )
+        wanted = {f"bench-{i:04d}" for i in range(groups)} | {"bench-p2"}
+        bench_groups = Group.objects.filter(tenant=tenant, mail_nickname__startswith="bench-")
+        bench_groups.exclude(mail_nickname__in=wanted).delete()  # a smaller run after a bigger one
+        existing = set(bench_groups.values_list("mail_nickname", flat=True))
         new = [
             Group(
                 tenant=tenant,
