@@ -364,4 +364,24 @@ class RuleChangeHold(models.Model):
         return self.status == self.Status.PENDING
 
 
+class RuleVersion(models.Model):
+    """A stamp of the tenant's set of active dynamic rules: a fresh random token whenever a dynamic group
+    is created, deleted, or changes its rule, name, processing state, deletion or hold (database
+    triggers, groups/rule_version.py, in the transaction of the change). Each process keeps the tenant's
+    compiled rules (groups.dynamic.cache) and rebuilds them when the token it reads differs. Random, not
+    a counter: a rolled-back change's token never comes back. No row yet reads as "no token"."""
+
+    tenant = models.OneToOneField(
+        "portal.Tenant",
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,  # the triggers may write a row while the tenant itself is being deleted
+        related_name="+",
+    )
+    token = models.CharField(max_length=36)
+
+    def __str__(self) -> str:
+        return f"rules of {self.tenant_id}: {self.token}"
+
+
 from groups.licensing.models import AssignmentState, GroupLicense, LicenseAssignment, SubscribedSku  # noqa: E402,F401

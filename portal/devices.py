@@ -15,7 +15,12 @@ from django.db import transaction
 
 from portal.audit import audit_record
 from portal.csvfile import ImportError_, csv_rows
-from portal.directory import DEVICE_BOOLEAN_PROPERTIES, DEVICE_COLLECTION_PROPERTIES, DEVICE_PROPERTIES
+from portal.directory import (
+    DEVICE_BOOLEAN_PROPERTIES,
+    DEVICE_COLLECTION_PROPERTIES,
+    DEVICE_PROPERTIES,
+    changed_graph_names,
+)
 from portal.models import Device, DeviceMultiValue, DeviceOwnership, Tenant
 from portal.services import SYSTEM, on_device_attributes_changed
 
@@ -112,6 +117,7 @@ def devices_import(*, tenant: Tenant, text: str, actor: Any = SYSTEM) -> DeviceI
     _refuse_ambiguous_names(rows, by_name)
     report = DeviceImportReport()
     changed: list[Device] = []
+    names: set[str] | None = set()  # the Graph names of what changed (None: a new device, anything)
     for row in rows:
         device, outcome = _import_row(
             tenant=tenant, actor=actor, row=row, device=_existing(row, by_id, by_name)
@@ -119,8 +125,17 @@ def devices_import(*, tenant: Tenant, text: str, actor: Any = SYSTEM) -> DeviceI
         setattr(report, outcome, getattr(report, outcome) + 1)
         if outcome != "unchanged":
             changed.append(device)
-    on_device_attributes_changed(tenant=tenant, devices=changed, actor=actor)
+            names = _names_after(names, row, created=outcome == "created")
+    on_device_attributes_changed(tenant=tenant, devices=changed, actor=actor, changed=names)
     return report
+
+
+def _names_after(names: set[str] | None, row: DeviceRow, *, created: bool) -> set[str] | None:
+    """What a row changed, added to the import's set (None: anything, as for a new device)."""
+    if names is None or created:
+        return None
+    fields = changed_graph_names((DEVICE_PROPERTIES[p] for p in row.values), device=True)
+    return None if fields is None else names | fields | set(row.collections)
 
 
 def _refuse_ambiguous_names(rows: list[DeviceRow], by_name: dict[str, list[Device]]) -> None:

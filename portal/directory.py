@@ -146,3 +146,34 @@ SERVICE_PRINCIPAL_PROPERTIES: dict[str, str] = {
     "appId": "app_id",
     "accountEnabled": "account_enabled",
 }
+
+# --- which Graph properties changed (dynamic membership re-evaluates only the rules that read them) ---
+
+# Model field → Graph property name. Every field a rule can read has its name here (groups.rules.reads).
+USER_GRAPH_NAME_OF_FIELD: dict[str, str] = {
+    **{attr: name for name, attr in USER_STRING_PROPERTIES.items()},
+    **{attr: name for name, attr in USER_BOOLEAN_PROPERTIES.items()},
+    **{attr: name for name, attr in USER_DATETIME_PROPERTIES.items()},
+    **{attr: name for name, attr in USER_CHOICE_PROPERTIES.items()},
+    "id": "id",
+    "user_principal_name": "userPrincipalName",
+    "sip_proxy_address": "sipProxyAddress",
+    "manager": "manager",
+    "manager_id": "manager",
+}
+DEVICE_GRAPH_NAME_OF_FIELD: dict[str, str] = {
+    **{attr: name for name, attr in DEVICE_GRAPH_PROPERTIES.items()},
+    "id": "id",
+}
+
+
+def changed_graph_names(fields, *, device: bool = False) -> set[str] | None:
+    """The Graph names of changed model fields, or None ("unknown: anything may have changed") when a
+    field has no Graph name here."""
+    table = DEVICE_GRAPH_NAME_OF_FIELD if device else USER_GRAPH_NAME_OF_FIELD
+    names = set()
+    for field in fields:
+        if field not in table:
+            return None
+        names.add(table[field])
+    return names

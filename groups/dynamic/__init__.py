@@ -6,6 +6,7 @@ from __future__ import annotations
 from groups.dynamic.compiler import queryset_for, to_q
 from groups.dynamic.disclosure import refuse_unreadable_groups
 from groups.dynamic.errors import RuleError, RuleReadRefused
+from groups.dynamic.objects import MAX_CASCADE_PASSES, on_membership_written, reevaluate
 from groups.dynamic.recompute import (
     AUDIT_NAMES_LIMIT,
     BATCH,
@@ -14,15 +15,12 @@ from groups.dynamic.recompute import (
     schedule_recompute,
 )
 from groups.dynamic.services import (
-    MAX_CASCADE_PASSES,
     RULE_ACTOR,
     Preview,
     group_rule_processing_set,
     group_rule_update,
     on_group_created,
-    on_membership_written,
     preview,
-    reevaluate,
     rule_hold_cancel,
     rule_hold_confirm,
     validate_rule,

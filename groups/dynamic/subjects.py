@@ -9,11 +9,29 @@ from groups.rules.evaluator import Subject
 from portal.models import AssignedPlan, Device, DeviceMultiValue, UserMultiValue
 
 
-def subject_for(obj: Any, *, collections: bool = True, plans: bool = True) -> Subject:
+def subject_for(
+    obj: Any, *, collections: bool = True, plans: bool = True, member_of: set | None = None
+) -> Subject:
     """Everything a rule may read about ``obj``: its collections, plans and direct group memberships
-    (the caller may skip what none of its rules read)."""
-    is_device = isinstance(obj, Device)
+    (the caller may skip what none of its rules read, and ``load`` it later; or pass the memberships it
+    read already)."""
     subject = Subject(obj)
+    subject.member_of = (
+        member_of if member_of is not None else set(memberships(obj).values_list("group_id", flat=True))
+    )
+    load(subject, collections=collections, plans=plans)
+    return subject
+
+
+def memberships(obj: Any):
+    """The direct memberships of a user or device, as a query."""
+    return Membership.objects.filter(**{"member_device" if isinstance(obj, Device) else "member_user": obj})
+
+
+def load(subject: Subject, *, collections: bool, plans: bool) -> None:
+    """Read the subject's collections and plans (one query each)."""
+    obj = subject.obj
+    is_device = isinstance(obj, Device)
     if collections:
         values = (
             DeviceMultiValue.objects.filter(device=obj)
@@ -24,9 +42,3 @@ def subject_for(obj: Any, *, collections: bool = True, plans: bool = True) -> Su
             subject.collections.setdefault(attribute, []).append(value)
     if plans and not is_device:
         subject.plans = list(AssignedPlan.objects.filter(user=obj))
-    subject.member_of = set(
-        Membership.objects.filter(**{"member_device" if is_device else "member_user": obj}).values_list(
-            "group_id", flat=True
-        )
-    )
-    return subject

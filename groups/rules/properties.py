@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from portal.directory import (
     DEVICE_BOOLEAN_PROPERTIES,
     DEVICE_COLLECTION_PROPERTIES,
+    DEVICE_GRAPH_NAME_OF_FIELD,
     DEVICE_PROPERTIES,
     EXTENSION_ATTRIBUTE_COUNT,
     RULE_USER_STRING_PROPERTIES,
+    USER_GRAPH_NAME_OF_FIELD,
 )
 
 # Types: string, bool, date, uuid, dirsync (a bool derived from User.source), extension (a key of
@@ -99,3 +101,17 @@ def info_of(prop) -> PropertyInfo:
     found = lookup(prop.obj.lower(), prop.name)
     assert found is not None, prop
     return found
+
+
+def graph_name(prop, kind: str) -> str:
+    """The Graph name of an object property of a rule of ``kind`` (``user.physicalDeliveryOfficeName``
+    → ``officeLocation``, ``device.deviceOSType`` → ``operatingSystem``): the name the services that
+    change users and devices give what they changed."""
+    info = info_of(prop)
+    if info.type in (COLLECTION, EXTENSION):
+        return info.field  # collection attributes and extension keys are stored under their Graph name
+    if info.type == PLANS:
+        return "assignedPlans"
+    if info.type == MEMBEROF:
+        return "memberOf"
+    return (DEVICE_GRAPH_NAME_OF_FIELD if kind == "device" else USER_GRAPH_NAME_OF_FIELD)[info.field]

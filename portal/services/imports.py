@@ -155,6 +155,7 @@ def users_import(*, tenant: Tenant, text: str, actor: Any = SYSTEM) -> ImportRep
     _refuse_conflicts(tenant, rows, existing)
     report = ImportReport()
     changed: list[User] = []
+    names: set[str] | None = set()  # the Graph names of what changed (None: a new user, anything)
     by_upn: dict[str, User] = {}
     for r in rows:
         user, outcome = _import_row(tenant=tenant, actor=actor, row=r, user=existing.get(r.upn))
@@ -162,8 +163,13 @@ def users_import(*, tenant: Tenant, text: str, actor: Any = SYSTEM) -> ImportRep
         setattr(report, outcome, getattr(report, outcome) + 1)
         if outcome != "unchanged":
             changed.append(user)
-    if "manager" in _columns_of(text):
-        _set_managers(rows, by_upn=by_upn, existing=existing, changed=changed, report=report)
+            names = (
+                None if names is None or outcome == "created" else names | set(r.values) | set(r.collections)
+            )
+    if "manager" in _columns_of(text) and _set_managers(
+        rows, by_upn=by_upn, existing=existing, changed=changed, report=report
+    ):
+        names = None if names is None else names | {"manager"}
     for user in changed:
         if user.user_principal_name in existing:
             audit_record(
@@ -174,7 +180,7 @@ def users_import(*, tenant: Tenant, text: str, actor: Any = SYSTEM) -> ImportRep
                 after=user_snapshot(user),
                 category="UserManagement",
             )
-    on_user_attributes_changed(tenant=tenant, users=changed, actor=actor)
+    on_user_attributes_changed(tenant=tenant, users=changed, actor=actor, changed=names)
     return report
 
 
@@ -234,18 +240,21 @@ def _set_managers(
     existing: dict[str, User],
     changed: list[User],
     report: ImportReport,
-) -> None:
-    """Managers last: a manager may be a user further down the same file."""
+) -> bool:
+    """Managers last: a manager may be a user further down the same file. Whether any changed."""
+    moved = False
     for r in rows:
         user = by_upn[r.upn]
         manager = by_upn.get(r.manager_upn) or existing.get(r.manager_upn) if r.manager_upn else None
         if user.manager_id != (manager.id if manager else None):
             user.manager = manager
             user.save(update_fields=["manager"])
+            moved = True
             if user not in changed:
                 changed.append(user)
                 report.updated += 1
                 report.unchanged -= 1
+    return moved
 
 
 def _columns_of(text: str) -> list[str]:

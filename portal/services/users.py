@@ -18,6 +18,7 @@ from portal.authz import authorize
 from portal.directory import (
     USER_EDITABLE_FIELDS,
     USER_STRING_PROPERTIES,
+    changed_graph_names,
 )
 from portal.errors import Conflict, Invalid
 from portal.models import (
@@ -48,8 +49,9 @@ _leaver_handlers: list[Any] = []
 
 
 def register_attribute_reaction(reaction: Callable[..., Any]) -> None:
-    """``reaction(tenant=..., objects=[users or devices])`` runs, in the caller's transaction, after
-    every change of user or device attributes (dynamic membership registers here)."""
+    """``reaction(tenant=..., objects=[users or devices], changed={Graph property names} or None)`` runs,
+    in the caller's transaction, after every change of user or device attributes (dynamic membership
+    registers here). ``changed`` names what changed on any of the objects; None: unknown, anything."""
     if reaction not in _attribute_reactions:
         _attribute_reactions.append(reaction)
 
@@ -62,17 +64,22 @@ def register_leaver_handler(handler: Any) -> None:
         _leaver_handlers.append(handler)
 
 
-def on_user_attributes_changed(*, tenant: Tenant, users: list[User], actor: Any) -> None:
+def on_user_attributes_changed(
+    *, tenant: Tenant, users: list[User], actor: Any, changed: set[str] | None = None
+) -> None:
     """Reactions to changed user attributes, in the caller's transaction: every path that edits users
-    (admin page, import_users, the API) ends here, so dynamic groups follow in the same transaction."""
+    (admin page, import_users, the API) ends here, so dynamic groups follow in the same transaction.
+    ``changed``: the Graph names of the properties that changed (None: unknown, or a new user)."""
     for reaction in _attribute_reactions:
-        reaction(tenant=tenant, objects=users)
+        reaction(tenant=tenant, objects=users, changed=changed)
 
 
-def on_device_attributes_changed(*, tenant: Tenant, devices: list, actor: Any) -> None:
+def on_device_attributes_changed(
+    *, tenant: Tenant, devices: list, actor: Any, changed: set[str] | None = None
+) -> None:
     """The same for devices (import_devices, device edits)."""
     for reaction in _attribute_reactions:
-        reaction(tenant=tenant, objects=devices)
+        reaction(tenant=tenant, objects=devices, changed=changed)
 
 
 # --- users: attribute edits, leavers, restore ----------------------------------------------------
@@ -175,7 +182,9 @@ def user_update(*, actor: User, user: User, changes: dict[str, Any]) -> User:
         )
     elif not was_enabled and user.account_enabled:
         user.restore_report = _restore_groups(actor=actor, user=user)
-    on_user_attributes_changed(tenant=user.tenant, users=[user], actor=actor)
+    on_user_attributes_changed(
+        tenant=user.tenant, users=[user], actor=actor, changed=changed_graph_names(changed)
+    )
     return user
 
 

@@ -1,0 +1,140 @@
+"""Dynamic membership one object at a time: a user's or device's attributes or memberships changed.
+
+``reevaluate`` runs, in the caller's transaction, only the rules whose answer can change: those that
+read a changed property (and those that read the clock), then the ``memberOf`` rules that look at a
+group the object just joined or left, until nothing more changes. The tenant's rules come compiled
+and indexed from this process's cache (groups.dynamic.cache). Every other rule reads nothing that
+changed, so the object's membership of its group, kept right by the earlier changes, stays right.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Subquery
+
+from groups.dynamic.cache import IndexedRule, RuleIndex, rules_for, token_query
+from groups.dynamic.recompute import schedule_recompute
+from groups.dynamic.subjects import load, memberships, subject_for
+from groups.models import Group
+from groups.rules.evaluator import Subject
+from groups.services import membership
+from portal.models import Device, Tenant, User
+
+RULE_ACTOR = membership.RULE_ACTOR
+MAX_CASCADE_PASSES = 5  # memberOf rules read memberships, which the rules themselves change
+REEVALUATE_LIMIT = 1000  # members changed at once above which memberOf dependents are recomputed whole
+
+
+def reevaluate(
+    *,
+    tenant: Tenant,
+    objects: Iterable[User | Device],
+    actor: Any = RULE_ACTOR,
+    changed: Iterable[str] | None = None,
+    groups: Iterable[Any] = (),
+) -> dict:
+    """Bring the dynamic memberships of ``objects`` (all users, or all devices) up to date.
+
+    ``changed``: the Graph names of the properties that changed (None: unknown, every rule runs);
+    ``groups``: ids of groups the objects just joined or left (the ``memberOf`` rules naming them run).
+    A deleted user leaves every dynamic group. Returns {"added": n, "removed": n}.
+    """
+    objects = list(objects)
+    totals = {"added": 0, "removed": 0}
+    if not objects:
+        return totals
+    kind = "device" if isinstance(objects[0], Device) else "user"
+    member_of, token = _memberships_and_token(tenant, objects[0])
+    index = rules_for(tenant, token=token).of(kind)
+    changed = None if changed is None else set(changed)
+    named = index.naming(groups)
+    deleted = [kind == "user" and obj.deleted_date_time is not None for obj in objects]
+    if not index.rules or not (index.reads_any(changed) or named or any(deleted)):
+        return totals
+    changes = []
+    for n, (obj, gone) in enumerate(zip(objects, deleted, strict=True)):
+        subject = subject_for(obj, collections=False, plans=False, member_of=None if n else member_of)
+        before = subject.member_of & index.group_ids
+        wanted = set() if gone else _wanted(index, changed, named, subject, before)
+        changes.append((obj, wanted - before, before - wanted))
+        totals["added"] += len(wanted - before)
+        totals["removed"] += len(before - wanted)
+    names = {g for _, adds, removes in changes for g in adds | removes}
+    membership.rule_object_apply(
+        tenant=tenant,
+        changes=changes,
+        groups={g: _rule_group(index.by_id[g]) for g in names},
+    )
+    return totals
+
+
+def _memberships_and_token(tenant: Tenant, obj: Any) -> tuple[set, str | None]:
+    """The object's group ids and the tenant's rule token, in one query (two when it is in no group)."""
+    rows = list(
+        memberships(obj).annotate(token=Subquery(token_query(tenant)[:1])).values_list("group_id", "token")
+    )
+    if not rows:
+        return set(), token_query(tenant).first()
+    return {group_id for group_id, _ in rows}, rows[0][1]
+
+
+def _wanted(index: RuleIndex, changed: set | None, named: list, subject: Subject, before: set) -> set:
+    """The dynamic groups the subject belongs in now: evaluate the rules that may have changed their
+    answer, reading the collections and plans only if one of them (or a memberOf rule) needs them."""
+    first = {r.group_id: r for r in index.reading(changed, subject.obj, before)}
+    first.update((r.group_id, r) for r in named)
+    if not first:
+        return before
+    reach = [*first.values(), *index.member_of]
+    load(
+        subject,
+        collections=any(r.uses_collections for r in reach),
+        plans=any(r.uses_plans for r in reach),
+    )
+    return _settle(index, list(first.values()), subject, before)
+
+
+def _settle(index: RuleIndex, rules: list[IndexedRule], subject: Subject, before: set) -> set:
+    """The dynamic groups the subject belongs in: evaluate ``rules``, then the memberOf rules that look
+    at a group whose answer flipped, pass after pass, until nothing flips."""
+    others = subject.member_of - index.group_ids
+    current = set(before)
+    for _ in range(1 + MAX_CASCADE_PASSES):
+        if not rules:
+            break
+        subject.member_of = others | current
+        flipped = {r.group_id for r in rules if r.predicate(subject) != (r.group_id in current)}
+        current ^= flipped
+        rules = index.naming(flipped)
+    return current
+
+
+def _rule_group(rule: IndexedRule) -> membership.RuleGroup:
+    return membership.RuleGroup(rule.group_id, rule.name, rule.rule_text)
+
+
+def on_membership_written(change: membership.Change) -> None:
+    """The writer's reaction (registered in ``GroupsConfig.ready``): dynamic groups whose memberOf rule
+    looks at a changed group follow in the same transaction. Per object for a few members; a recompute
+    of each such group after a rule recompute or a big bulk change. Per-object rule writes settled their
+    memberOf rules already."""
+    if change.by_rule and change.members:
+        return
+    rules = rules_for(change.tenant)
+    dependents = {r.group_id for kind in ("user", "device") for r in rules.of(kind).naming(change.group_ids)}
+    if not dependents - set(change.group_ids):
+        return
+    objects = [m for m in change.members if isinstance(m, User | Device)]
+    if change.by_rule or len(objects) > REEVALUATE_LIMIT:
+        for group in Group.objects.filter(pk__in=dependents - set(change.group_ids)):
+            schedule_recompute(group)
+        return
+    for kind in (User, Device):
+        reevaluate(
+            tenant=change.tenant,
+            objects=[m for m in objects if isinstance(m, kind)],
+            changed=(),
+            groups=change.group_ids,
+        )
