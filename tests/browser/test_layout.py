@@ -119,3 +119,23 @@ def test_it_marks_required_fields(demo, page, live_server):
     mark = "(el) => getComputedStyle(el.labels[0], '::after').content"
     assert "*" in page.get_by_label("Group name", exact=True).evaluate(mark)
     assert "*" not in page.get_by_label("Description").evaluate(mark)
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_it_fits_the_rest_of_the_end_user_journey_in_a_phone_viewport(demo, browser, live_server, javascript):
+    """The group page (members, owners, the join box), the create form and the sign-in page too."""
+    context = browser.new_context(viewport=PHONE, java_script_enabled=javascript)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    assert page.evaluate(WIDTH) <= 390
+    _sign_in(page, live_server, "user@contoso.test")
+    group = Group.objects.get(display_name="Finance Reviewers")
+    for path in (
+        f"/groups/{group.pk}/",
+        f"/groups/{group.pk}/members/",
+        f"/groups/{group.pk}/owners/",
+        "/my/groups/new/",
+    ):
+        page.goto(f"{live_server.url}{path}")
+        assert page.evaluate(WIDTH) <= 390, (path, page.evaluate(WIDTH))
+    context.close()
