@@ -169,9 +169,12 @@ def user_search(request: HttpRequest) -> HttpResponse:
     name = request.GET.get("name", "member")
     if name not in ("member", "owner", "user"):
         name = "member"
+    # fill: the create form's owners/members box, which a chosen match is written into (one per line).
+    fill = request.GET.get("fill", "")
+    fill = fill if fill in ("id_owners", "id_members") else ""
     hits = selectors.directory_search(request.user.tenant, request.GET.get("q", ""), kinds)
     return render(
         request,
         "portal/_typeahead.html",
-        {"hits": hits, "name": name, "q": request.GET.get("q", "")},
+        {"hits": hits, "name": name, "q": request.GET.get("q", ""), "fill": fill},
     )

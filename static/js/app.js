@@ -19,6 +19,21 @@
     el.removeAttribute("data-focus-here");
     el.focus();
   });
+  // The create form's owners and members boxes: a chosen match is added as a line of the box.
+  document.addEventListener("click", function (event) {
+    var option = event.target.closest("[data-fill]");
+    if (!option) return;
+    var box = document.getElementById(option.getAttribute("data-fill"));
+    if (!box) return;
+    var value = option.getAttribute("data-fill-value");
+    var lines = box.value.split("\n").map(function (l) { return l.trim(); }).filter(Boolean);
+    if (lines.indexOf(value) === -1) lines.push(value);
+    box.value = lines.join("\n");
+    var list = option.closest("[aria-live]");
+    if (list) list.textContent = "";
+    var find = document.getElementById(box.id + "-find");
+    if (find) { find.value = ""; find.focus(); }
+  });
   // Filter forms whose state lives in the URL (data-url-state): htmx's history snapshot keeps the
   // results but not what the controls show, so after Back/Forward they are set from the URL again.
   document.addEventListener("htmx:historyRestore", function () {

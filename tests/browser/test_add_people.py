@@ -92,3 +92,22 @@ def test_a_group_is_added_without_javascript(demo, live_server, browser):
     expect(page.get_by_role("status").filter(has_text="Executives was added.")).to_be_visible()
     assert group.memberships.filter(member_group__mail_nickname="executives").exists()
     context.close()
+
+
+def test_the_create_form_picks_owners_and_members_by_name(demo, sign_in, csp_violations, live_server):
+    page = sign_in("admin@contoso.test")
+    page.goto(f"{live_server.url}/groups/new/")
+    page.get_by_label("Group name").fill("Picker Crew")
+    page.get_by_label("Find owners to add").fill("Adele")
+    page.get_by_role("option").filter(has_text="Adele Vance").get_by_role("button").click()
+    expect(page.get_by_label("Owners", exact=True)).to_have_value("owner@contoso.test")
+    page.get_by_label("Find members to add").fill("Alex")
+    page.get_by_role("option").filter(has_text="Alex Wilber").get_by_role("button").click()
+    expect(page.get_by_label("Members", exact=True)).to_have_value("user@contoso.test")
+    page.get_by_role("button", name="Create").click()
+    group = Group.objects.get(display_name__endswith="Picker Crew")
+    assert set(group.ownerships.values_list("user__user_principal_name", flat=True)) >= {"owner@contoso.test"}
+    assert set(group.memberships.values_list("member_user__user_principal_name", flat=True)) == {
+        "user@contoso.test"
+    }
+    assert csp_violations == []
