@@ -186,8 +186,8 @@ def members_add_many(*, actor: User, group: Group, users: list[User], reason: st
     if group.is_dynamic:
         raise Invalid(DYNAMIC_REFUSAL)
     outcome = ManyAdded()
-    guests_refused = next((u for u in users if u.is_guest), None)
-    guest_decision = decide(actor, "members/update", group, member=guests_refused) if guests_refused else None
+    first_guest = next((u for u in users if u.is_guest), None)
+    guest_decision = decide(actor, "members/update", group, member=first_guest) if first_guest else None
     allowed = []
     for user in users:
         if user.is_guest and guest_decision is not None and not guest_decision.allowed:
