@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 
 from groups.dynamic import group_rule_processing_set, group_rule_update
 from groups.models import CreatedIn, Group
@@ -70,15 +70,7 @@ def _group_patch(request: HttpRequest, group: Group) -> HttpResponse:
         if paused is not None:
             group_rule_processing_set(actor=request.actor, group=group, paused=paused)
     if hold is not None:
-        # Graph has no failsafe: say plainly that the rule waits for a second administrator.
-        return JsonResponse(
-            {
-                "status": "held",
-                "message": f"The new rule would remove {len(hold.removals)} of {hold.member_count} members: "
-                "it waits for a second administrator to confirm it on the group's rule page.",
-            },
-            status=202,
-        )
+        raise errors.rule_change_held(group, hold)
     return no_content()
 
 

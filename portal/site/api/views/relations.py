@@ -8,10 +8,11 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from groups.models import Group
+from groups.models import Group, GroupKind, Ownership
 from groups.selectors import readable_nested_group_ids, readable_transitive_group_ids
 from groups.services import membership_add, membership_remove, ownership_add, ownership_remove
 from portal.authz import can
+from portal.errors import Conflict
 from portal.models import Device, ServicePrincipal, User
 from portal.site.api import errors
 from portal.site.api.auth import api_view, read_json
@@ -30,12 +31,21 @@ from portal.site.api.views.common import (
 
 MAX_CHECK_GROUP_IDS = 20
 # Type-cast segments (/members/microsoft.graph.user) → the one source they keep.
+# The SDKs send the short form (graph.user), scripts the long one; either case.
 CASTS = {
-    "microsoft.graph.user": User,
-    "microsoft.graph.group": Group,
-    "microsoft.graph.device": Device,
-    "microsoft.graph.servicePrincipal": ServicePrincipal,
+    f"{prefix}.{name}".lower(): model
+    for prefix in ("graph", "microsoft.graph")
+    for name, model in (
+        ("user", User),
+        ("group", Group),
+        ("device", Device),
+        ("servicePrincipal", ServicePrincipal),
+    )
 }
+ALREADY_EXISTS = (
+    "One or more added object references already exist for the following modified properties: '{}'."
+)
+LAST_OWNER = "The group must have at least one owner, hence this owner cannot be removed."
 CAST_FRAGMENTS = {User: "users", Group: "groups", Device: "devices", ServicePrincipal: "servicePrincipals"}
 CAST_RESOURCES = {User: "user", Group: "group", Device: "device", ServicePrincipal: "servicePrincipal"}
 
@@ -69,7 +79,7 @@ def _cast(sources: list[Source], cast: str | None) -> tuple[list[Source], str, s
     """(sources kept, @odata.context fragment, $select resource) for an optional type cast."""
     if cast is None:
         return sources, "directoryObjects", "directoryObject"
-    model = CASTS.get(cast)
+    model = CASTS.get(cast.lower())
     if model is None:
         raise errors.bad_request(f"Resource not found for the segment '{cast}'.")
     kept = [s for s in sources if s.queryset.model is model]
@@ -181,7 +191,15 @@ def check_member_groups(request: HttpRequest, kind: str, object_id: str | None =
 def member_ref(request: HttpRequest, group_id: str) -> HttpResponse:
     group = group_for(request, group_id, "standard/read")
     member = object_from_reference(request, read_json(request))
-    membership_add(actor=request.actor, group=group, member=member)
+    if isinstance(member, Group) and member.kind == GroupKind.MICROSOFT_365:
+        # Graph's table of what each kind of group holds: a Microsoft 365 group is nobody's member.
+        raise errors.bad_request(
+            "A Microsoft 365 group can't be a member of another group.", code=errors.REQUEST_BAD_REQUEST
+        )
+    try:
+        membership_add(actor=request.actor, group=group, member=member)
+    except Conflict:  # already a member: Graph's very words (re-runnable scripts match on them)
+        raise errors.bad_request(ALREADY_EXISTS.format("members"), code=errors.REQUEST_BAD_REQUEST) from None
     return no_content()
 
 
@@ -191,7 +209,10 @@ def owner_ref(request: HttpRequest, group_id: str) -> HttpResponse:
     owner = object_from_reference(request, read_json(request))
     if not isinstance(owner, User):
         raise errors.bad_request("Only users can own a group.", code="Request_BadRequest")
-    ownership_add(actor=request.actor, group=group, user=owner)
+    try:
+        ownership_add(actor=request.actor, group=group, user=owner)
+    except Conflict:
+        raise errors.bad_request(ALREADY_EXISTS.format("owners"), code=errors.REQUEST_BAD_REQUEST) from None
     return no_content()
 
 
@@ -219,5 +240,7 @@ def owner_ref_delete(request: HttpRequest, group_id: str, owner_id: str) -> Http
     owners = [Source(User.objects.filter(ownerships__group=group))]
     if not isinstance(owner, User) or _not_a_link(request, group, owner, owners, "owners/read"):
         raise errors.not_found(owner_id)
+    if not Ownership.objects.filter(group=group).exclude(user=owner).exists():
+        raise errors.bad_request(LAST_OWNER, code=errors.REQUEST_BAD_REQUEST)
     ownership_remove(actor=request.actor, group=group, user=owner)
     return no_content()
