@@ -30,8 +30,6 @@ from portal.models import (
 from portal.services.tenants import SYSTEM
 from portal.services.users import on_user_attributes_changed, user_snapshot
 
-
-
 # --- import_users -------------------------------------------------------------------------------
 
 _TRUE, _FALSE = {"true", "yes", "1"}, {"false", "no", "0"}

@@ -141,7 +141,9 @@ UPN_TAKEN = "Another object with the same value for property userPrincipalName a
 
 def _check_new_upn(tenant: Tenant, upn: str, *, verified_domain_only: bool) -> None:
     if not UPN_RE.match(upn) or len(upn) > 256:
-        raise UserError(f"“{upn[:80]}” is not a valid userPrincipalName (alias@domain).", "user_principal_name")
+        raise UserError(
+            f"“{upn[:80]}” is not a valid userPrincipalName (alias@domain).", "user_principal_name"
+        )
     domain = upn.rsplit("@", 1)[1].lower()
     verified = [d.lower() for d in tenant.verified_domains or []]
     if verified_domain_only and verified and domain not in verified:
@@ -204,7 +206,11 @@ def user_create(
             for i, v in enumerate(items)
         )
     audit_record(
-        tenant=tenant, actor=actor, activity=activity, target=user, after=user_snapshot(user),
+        tenant=tenant,
+        actor=actor,
+        activity=activity,
+        target=user,
+        after=user_snapshot(user),
         category="UserManagement",
     )
     on_user_attributes_changed(tenant=tenant, users=[user], actor=actor)
