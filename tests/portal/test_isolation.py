@@ -85,6 +85,7 @@ OTHER_PARAMS = {
     "member_id": lambda world: [world.user.pk],
     "owner_id": lambda world: [world.owner.pk],
     "object_id": lambda world: [world.user.pk, world.group.pk],
+    "item_id": lambda world: [world.user.pk, world.group.pk],
     "cast": lambda world: ["microsoft.graph.user", "microsoft.graph.group"],
 }
 # UUID parameters whose object kind the name tells; any other UUID parameter gets every kind in turn.

@@ -20,6 +20,9 @@ from portal.site.api.paging import Source, paginate, parse_options
 from portal.site.api.views.common import (
     collection_response,
     context_url,
+    count_response,
+    counted,
+    device_or_app_for,
     directory_object_for,
     group_for,
     me,
@@ -88,39 +91,49 @@ def _cast(sources: list[Source], cast: str | None) -> tuple[list[Source], str, s
     return kept, CAST_FRAGMENTS[model], CAST_RESOURCES[model]
 
 
-def _directory_list(request: HttpRequest, sources: list[Source], cast: str | None) -> HttpResponse:
+def _directory_list(
+    request: HttpRequest, sources: list[Source], cast: str | None, count: bool = False
+) -> HttpResponse:
     sources, fragment, resource = _cast(sources, cast)
     options = parse_options(request, resource)
+    if count:
+        return count_response(request, counted(options), sources)
     page = paginate(request, options, sources, tenant=request.api_tenant)
     return collection_response(request, options, page, fragment, typed=cast is None)
 
 
 @api_view("GET")
-def group_members(request: HttpRequest, group_id: str, cast: str | None = None) -> HttpResponse:
+def group_members(
+    request: HttpRequest, group_id: str, cast: str | None = None, count: bool = False
+) -> HttpResponse:
     group = group_for(request, group_id, "members/read")
-    return _directory_list(request, _member_sources(request.api_tenant, [group.pk]), cast)
+    return _directory_list(request, _member_sources(request.api_tenant, [group.pk]), cast, count)
 
 
 @api_view("GET")
-def group_transitive_members(request: HttpRequest, group_id: str, cast: str | None = None) -> HttpResponse:
+def group_transitive_members(
+    request: HttpRequest, group_id: str, cast: str | None = None, count: bool = False
+) -> HttpResponse:
     group = group_for(request, group_id, "members/read")
     # Only through nested groups whose members the caller may read (a hidden group's stay hidden).
     group_ids = [group.pk, *readable_nested_group_ids(request.actor, group)]
-    return _directory_list(request, _member_sources(request.api_tenant, group_ids), cast)
+    return _directory_list(request, _member_sources(request.api_tenant, group_ids), cast, count)
 
 
 @api_view("GET")
-def group_owners(request: HttpRequest, group_id: str, cast: str | None = None) -> HttpResponse:
+def group_owners(
+    request: HttpRequest, group_id: str, cast: str | None = None, count: bool = False
+) -> HttpResponse:
     group = group_for(request, group_id, "owners/read")
     owners = (
         User.objects.for_tenant(request.api_tenant)
         .filter(ownerships__group=group, deleted_date_time__isnull=True)
         .prefetch_related("multi_values")
     )
-    return _directory_list(request, [Source(owners, "user")], cast)
+    return _directory_list(request, [Source(owners, "user")], cast, count)
 
 
-def _groups_list(request: HttpRequest, groups, cast: str | None) -> HttpResponse:
+def _groups_list(request: HttpRequest, groups, cast: str | None, count: bool = False) -> HttpResponse:
     """Groups something belongs to. Belonging to a group is a fact about its members: show only the
     groups whose members the caller may read (hidden-membership groups stay hidden), trimmed before
     paging so that pages and ``@odata.count`` tell nothing about the others."""
@@ -130,43 +143,62 @@ def _groups_list(request: HttpRequest, groups, cast: str | None) -> HttpResponse
     source = Source(visible, "group")
     sources, fragment, resource = _cast([source], cast)
     options = parse_options(request, resource)
+    if count:
+        return count_response(request, counted(options), sources)
     page = paginate(request, options, sources, tenant=request.api_tenant)
     return collection_response(request, options, page, fragment, typed=cast is None)
 
 
-def _subject(request: HttpRequest, kind: str, object_id: str | None) -> Any:
+def subject_of(request: HttpRequest, kind: str, object_id: str | None) -> Any:
     if kind == "me":
         return me(request)
     if kind == "users":
         return user_for(request, object_id)
+    if kind in ("devices", "servicePrincipals"):
+        return device_or_app_for(request, kind, object_id)
     return group_for(request, object_id, "memberOf/read")
 
 
-_MEMBER_COLUMN = {User: "member_user", Group: "member_group"}
+_MEMBER_COLUMN = {
+    User: "member_user",
+    Group: "member_group",
+    Device: "member_device",
+    ServicePrincipal: "member_service_principal",
+}
 
 
 @api_view("GET")
-def member_of(request: HttpRequest, kind: str, object_id: str | None = None, cast: str | None = None):
-    subject = _subject(request, kind, object_id)
+def member_of(
+    request: HttpRequest,
+    kind: str,
+    object_id: str | None = None,
+    cast: str | None = None,
+    count: bool = False,
+):
+    subject = subject_of(request, kind, object_id)
     column = _MEMBER_COLUMN[type(subject)]
     groups = Group.objects.for_tenant(request.api_tenant).filter(**{f"memberships__{column}": subject})
-    return _groups_list(request, groups, cast)
+    return _groups_list(request, groups, cast, count)
 
 
 @api_view("GET")
 def transitive_member_of(
-    request: HttpRequest, kind: str, object_id: str | None = None, cast: str | None = None
+    request: HttpRequest,
+    kind: str,
+    object_id: str | None = None,
+    cast: str | None = None,
+    count: bool = False,
 ) -> HttpResponse:
-    subject = _subject(request, kind, object_id)
+    subject = subject_of(request, kind, object_id)
     reached = readable_transitive_group_ids(request.actor, subject)
     groups = Group.objects.for_tenant(request.api_tenant).filter(id__in=reached)
-    return _groups_list(request, groups, cast)
+    return _groups_list(request, groups, cast, count)
 
 
 @api_view("POST")
 def check_member_groups(request: HttpRequest, kind: str, object_id: str | None = None) -> HttpResponse:
     """Which of the given groups the object belongs to, directly or through nesting."""
-    subject = _subject(request, kind, object_id)
+    subject = subject_of(request, kind, object_id)
     body = read_json(request)
     group_ids = body.get("groupIds")
     if not isinstance(group_ids, list) or not all(isinstance(g, str) for g in group_ids):
