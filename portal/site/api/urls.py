@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.urls import path, re_path
 
 from portal.site.api.views import directory, groups, relations, users
+from portal.site.api.views import roles as role_views
+from portal.site.api.views import settings as setting_views
 
 CAST = "<str:cast>"
 
@@ -46,6 +48,17 @@ urlpatterns = [
     ),
     path("groups/<str:object_id>/checkMemberGroups", relations.check_member_groups, {"kind": "groups"}),
     path("directoryObjects/<str:object_id>", directory.directory_object, name="directory_object"),
+    # Settings and roles as Graph objects (portal/site/api/views/settings.py, roles.py).
+    path("groupSettingTemplates", setting_views.template_list, name="group_setting_templates"),
+    path("groupSettingTemplates/<str:template_id>", setting_views.template_detail),
+    path("groupSettings", setting_views.setting_list, name="group_settings"),
+    path("groupSettings/<str:setting_id>", setting_views.setting_detail),
+    path("groups/<str:group_id>/settings", setting_views.group_setting_list),
+    path("policies/authorizationPolicy", setting_views.authorization_policy, name="authorization_policy"),
+    path("roleManagement/directory/roleDefinitions", role_views.definition_list, name="role_definitions"),
+    path("roleManagement/directory/roleDefinitions/<str:definition_id>", role_views.definition_detail),
+    path("roleManagement/directory/roleAssignments", role_views.assignment_list, name="role_assignments"),
+    path("roleManagement/directory/roleAssignments/<str:role_assignment_id>", role_views.assignment_detail),
     # Anything else under the version prefix: Graph's 400, after authentication (401 comes first).
     re_path(r"^(?P<rest>.*)$", directory.unknown_segment, name="unknown_segment"),
 ]
