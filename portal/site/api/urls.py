@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from portal.site.api.views import directory, groups, relations, users
+from portal.site.api.views import delta, directory, groups, relations, users
 from portal.site.api.views import roles as role_views
 from portal.site.api.views import settings as setting_views
 
 CAST = "<str:cast>"
+# Graph's function segment as people write it and as the SDKs send it ("delta()", fully qualified).
+DELTA = ("delta", "delta()", "microsoft.graph.delta", "microsoft.graph.delta()")
 
 urlpatterns = [
     path("me", users.me_detail, name="me"),
@@ -18,6 +20,8 @@ urlpatterns = [
     path(f"me/transitiveMemberOf/{CAST}", relations.transitive_member_of, {"kind": "me"}),
     path("me/checkMemberGroups", relations.check_member_groups, {"kind": "me"}),
     path("users", users.user_list, name="user_list"),
+    *(path(f"users/{name}", delta.user_delta) for name in DELTA),
+    *(path(f"groups/{name}", delta.group_delta) for name in DELTA),
     path("users/<str:user_id>", users.user_detail, name="user_detail"),
     path("users/<str:object_id>/memberOf", relations.member_of, {"kind": "users"}, name="user_member_of"),
     path(f"users/<str:object_id>/memberOf/{CAST}", relations.member_of, {"kind": "users"}),
