@@ -126,7 +126,10 @@ class TenantGroupSettings(models.Model):
     # tenant runs on the template's defaults and no one has created it (through the API or this page).
     group_unified_setting_id = models.UUIDField(null=True, blank=True)
     allow_invites_from = models.CharField(
-        "Guest invite settings", max_length=40, choices=AllowInvitesFrom.choices, default=AllowInvitesFrom.EVERYONE
+        "Guest invite settings",
+        max_length=40,
+        choices=AllowInvitesFrom.choices,
+        default=AllowInvitesFrom.EVERYONE,
     )
     updated_date_time = models.DateTimeField(auto_now=True)
 
