@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from portal.site.api.views import delta, directory, groups, relations, users
+from portal.site.api.views import batch, delta, directory, groups, relations, users
 from portal.site.api.views import roles as role_views
 from portal.site.api.views import settings as setting_views
 
@@ -52,6 +52,7 @@ urlpatterns = [
     ),
     path("groups/<str:object_id>/checkMemberGroups", relations.check_member_groups, {"kind": "groups"}),
     path("directoryObjects/<str:object_id>", directory.directory_object, name="directory_object"),
+    path("$batch", batch.batch, name="batch"),
     # Settings and roles as Graph objects (portal/site/api/views/settings.py, roles.py).
     path("groupSettingTemplates", setting_views.template_list, name="group_setting_templates"),
     path("groupSettingTemplates/<str:template_id>", setting_views.template_detail),
