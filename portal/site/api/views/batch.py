@@ -6,8 +6,8 @@ be. ``dependsOn`` orders them; a request whose dependency failed is answered 424
 batch itself is refused (400) when it is malformed: more than 20 requests, an id used twice, a
 dependency on an id that isn't in the batch, or a cycle.
 
-The official SDK's ``BatchRequestContent`` sends ``depends_on`` and URLs that keep the version segment
-("/v1.0/users"): both are accepted.
+The official SDK's ``BatchRequestContent`` sends ``depends_on`` and absolute URLs
+("http://host/v1.0/users"): both are accepted (of an absolute URL only the path after the version counts).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import json
 import logging
 from io import BytesIO
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -92,9 +93,13 @@ def _ordered(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _path(version: str, url: Any) -> tuple[str, str]:
     """The path and query string of a request's relative URL ("/users?$top=1", "v1.0/users" ...)."""
-    if not isinstance(url, str) or not url.strip() or "://" in url:
+    if not isinstance(url, str) or not url.strip():
         raise _invalid("Invalid request URL: it must be relative to the version root, like '/users'.")
     path, _, query = url.strip().partition("?")
+    if "://" in path:  # the SDK sends absolute URLs: only the path after the version counts
+        path = urlsplit(path).path
+        if not any(path.startswith(f"/{v}/") for v in VERSIONS):
+            raise _invalid("Invalid request URL: an absolute URL must name the API version, like '/v1.0/users'.")
     segments = [s for s in path.split("/") if s]
     if segments and segments[0] in VERSIONS:
         version, segments = segments[0], segments[1:]
