@@ -99,7 +99,9 @@ def _path(version: str, url: Any) -> tuple[str, str]:
     if "://" in path:  # the SDK sends absolute URLs: only the path after the version counts
         path = urlsplit(path).path
         if not any(path.startswith(f"/{v}/") for v in VERSIONS):
-            raise _invalid("Invalid request URL: an absolute URL must name the API version, like '/v1.0/users'.")
+            raise _invalid(
+                "Invalid request URL: an absolute URL must name the API version, like '/v1.0/users'."
+            )
     segments = [s for s in path.split("/") if s]
     if segments and segments[0] in VERSIONS:
         version, segments = segments[0], segments[1:]
