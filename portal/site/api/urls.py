@@ -7,10 +7,25 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from portal.site.api.views import deleted, directory, functions, groups, manager, objects, relations, users
+from portal.site.api.views import (
+    batch,
+    deleted,
+    delta,
+    directory,
+    functions,
+    groups,
+    manager,
+    objects,
+    relations,
+    users,
+)
+from portal.site.api.views import roles as role_views
+from portal.site.api.views import settings as setting_views
 
 CAST = "<str:cast>"
 COUNT = {"count": True}
+# Graph's function segment as people write it and as the SDKs send it ("delta()", fully qualified).
+DELTA = ("delta", "delta()", "microsoft.graph.delta", "microsoft.graph.delta()")
 
 
 def _memberships(prefix: str, kind: dict) -> list:
@@ -55,6 +70,8 @@ urlpatterns = [
     *_memberships("me", {"kind": "me"}),
     path("users", users.user_list, name="user_list"),
     path("users/$count", users.user_list, COUNT),
+    *(path(f"users/{name}", delta.user_delta) for name in DELTA),
+    *(path(f"groups/{name}", delta.group_delta) for name in DELTA),
     path("users/<str:user_id>", users.user_detail, name="user_detail"),
     path("users/<str:user_id>/manager", manager.manager),
     path("users/<str:user_id>/manager/$ref", manager.manager_ref),
@@ -86,6 +103,18 @@ urlpatterns = [
     path(f"directory/deletedItems/{CAST}/$count", deleted.deleted_list, COUNT),
     path("directory/deletedItems/<str:item_id>/<str:cast>", deleted.deleted_item),
     path("directory/deletedItems/<str:item_id>", deleted.deleted_item_or_list),
+    path("$batch", batch.batch, name="batch"),
+    # Settings and roles as Graph objects (portal/site/api/views/settings.py, roles.py).
+    path("groupSettingTemplates", setting_views.template_list, name="group_setting_templates"),
+    path("groupSettingTemplates/<str:template_id>", setting_views.template_detail),
+    path("groupSettings", setting_views.setting_list, name="group_settings"),
+    path("groupSettings/<str:setting_id>", setting_views.setting_detail),
+    path("groups/<str:group_id>/settings", setting_views.group_setting_list),
+    path("policies/authorizationPolicy", setting_views.authorization_policy, name="authorization_policy"),
+    path("roleManagement/directory/roleDefinitions", role_views.definition_list, name="role_definitions"),
+    path("roleManagement/directory/roleDefinitions/<str:definition_id>", role_views.definition_detail),
+    path("roleManagement/directory/roleAssignments", role_views.assignment_list, name="role_assignments"),
+    path("roleManagement/directory/roleAssignments/<str:role_assignment_id>", role_views.assignment_detail),
     # Anything else under the version prefix: Graph's 400, after authentication (401 comes first).
     re_path(r"^(?P<rest>.*)$", directory.unknown_segment, name="unknown_segment"),
 ]
