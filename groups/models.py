@@ -385,3 +385,10 @@ class RuleVersion(models.Model):
 
 
 from groups.licensing.models import AssignmentState, GroupLicense, LicenseAssignment, SubscribedSku  # noqa: E402,F401
+from groups.connections.models import (  # noqa: E402,F401
+    ExternalAclEntry,
+    ExternalConnection,
+    ExternalGroup,
+    ExternalGroupMember,
+    ExternalItem,
+)
