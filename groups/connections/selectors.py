@@ -1,2 +1,421 @@
+"""Tenant-scoped reads of external connections, and the loaders that feed the access rule.
+
+The access rule itself is ``groups.connections.access`` (plain data). Here:
+- ``user_nesting``: everything above one user (their directory groups at any depth, then the external
+  groups of the given connections that hold them or those groups, at any depth): four queries whatever
+  the depth, each a recursive query (``WITH RECURSIVE``, SQLite and PostgreSQL alike);
+- ``item_audience``: everything below one item's ACL entries, for "Who can see this?";
+- ``search_items``: the items of some connections that match a query string, trimmed to what one user
+  may see *before* paging, so neither the hits nor the total tell anything of the others.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection as db
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from groups.connections.access import (
+    EVERYONE,
+    EVERYONE_EXCEPT_GUESTS,
+    Entry,
+    Nesting,
+    Node,
+    Person,
+    Reach,
+    Verdict,
+    audience,
+    external_node,
+    group_node,
+    user_node,
+    verdict,
+    visible,
+)
+from groups.connections.authz import READ, ConnectionScope
+from groups.connections.models import (
+    AclType,
+    ExternalAclEntry,
+    ExternalConnection,
+    ExternalGroup,
+    ExternalGroupMember,
+    ExternalItem,
+)
+from groups.models import Group, Membership
+from groups.selectors import transitive_group_ids
+from portal import selectors as portal_selectors
+from portal.authz import authorize
+from portal.models import User, UserType
+
+# How many people "Who can see this?" lists for an everyone entry (the rest are counted, not listed).
+EVERYONE_LISTED = 500
+
+
+def _db_id(value: Any) -> Any:
+    return ExternalGroup._meta.pk.get_db_prep_value(value, db)
+
+
+def _sid(value: Any) -> str:
+    """An id from a row (uuid on PostgreSQL, hex text on SQLite) as the access rule's text."""
+    return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+
+
+def _in(values: list) -> tuple[str, list]:
+    """``(%s, %s ...)`` and its parameters; ``(NULL)`` for none (``IN ()`` isn't SQL)."""
+    return ("(" + ", ".join(["%s"] * len(values)) + ")", values) if values else ("(NULL)", [])
+
+
+# --- reaching connections, groups and items: scoped to the actor's tenant, then authorized -----------
+
+
+def connections_for(actor: Any) -> QuerySet[ExternalConnection]:
+    authorize(actor, READ, ConnectionScope(actor.tenant_id))
+    return ExternalConnection.objects.for_tenant(actor.tenant)
+
+
+def get_connection_for(actor: Any, connection_id: str, action: str = READ) -> ExternalConnection:
+    """The actor's tenant's connection of that Graph id (404 for anything else), authorized (403)."""
+    found = ExternalConnection.objects.for_tenant(actor.tenant).select_related("tenant")
+    connection = get_object_or_404(found, connection_id=connection_id[:64])
+    authorize(actor, action, connection)
+    return connection
+
+
+def get_external_group(connection: ExternalConnection, group_id: str) -> ExternalGroup:
+    return get_object_or_404(
+        ExternalGroup.objects.select_related("connection__tenant"),
+        connection=connection,
+        group_id=group_id[:200],
+    )
+
+
+def get_item(connection: ExternalConnection, item_id: str) -> ExternalItem:
+    return get_object_or_404(
+        ExternalItem.objects.select_related("connection__tenant"),
+        connection=connection,
+        item_id=item_id[:200],
+    )
+
+
+def external_groups(connection: ExternalConnection) -> QuerySet[ExternalGroup]:
+    return ExternalGroup.objects.filter(connection=connection).order_by("group_id")
+
+
+def external_group_members(group: ExternalGroup) -> QuerySet[ExternalGroupMember]:
+    return (
+        ExternalGroupMember.objects.filter(group=group)
+        .select_related("member_user", "member_group", "member_external")
+        .order_by("member_external__group_id", "member_group__display_name", "member_user__display_name")
+    )
+
+
+def items(connection: ExternalConnection) -> QuerySet[ExternalItem]:
+    return ExternalItem.objects.filter(connection=connection).order_by("item_id")
+
+
+def connection_members(connection: ExternalConnection) -> list[ExternalGroupMember]:
+    """Every membership of the connection's external groups, with names (one query): the picture."""
+    return list(
+        ExternalGroupMember.objects.filter(group__connection=connection)
+        .select_related("group", "member_user", "member_group", "member_external")
+        .order_by("group__group_id", "id")
+    )
+
+
+# --- from rows to the access rule's nodes ---------------------------------------------------------
+
+
+def person(user: User) -> Person:
+    return Person(str(user.pk), active=user.is_active, guest=user.user_type == UserType.GUEST)
+
+
+def principal(acl_type: str, value: str, connection_pk: Any) -> Node:
+    if acl_type == AclType.USER:
+        return user_node(value)
+    if acl_type == AclType.GROUP:
+        return group_node(value)
+    if acl_type == AclType.EXTERNAL_GROUP:
+        return external_node(str(connection_pk), value)
+    return EVERYONE if acl_type == AclType.EVERYONE else EVERYONE_EXCEPT_GUESTS
+
+
+def entries(item: ExternalItem) -> list[Entry]:
+    rows = ExternalAclEntry.objects.filter(item=item).order_by("position")
+    return [Entry(e.access_type, principal(e.type, e.value, item.connection_id), e.position) for e in rows]
+
+
+_EXTERNAL_UP_SQL = """
+WITH RECURSIVE up(id) AS (
+    SELECT m.group_id FROM groups_externalgroupmember m JOIN groups_externalgroup g ON g.id = m.group_id
+    WHERE g.connection_id IN {connections} AND (m.member_user_id = %s OR m.member_group_id IN {groups})
+    UNION
+    SELECT m.group_id FROM groups_externalgroupmember m JOIN up ON m.member_external_id = up.id
+)
+SELECT m.member_user_id, m.member_group_id, c.group_id, g.connection_id, g.group_id
+FROM groups_externalgroupmember m
+JOIN groups_externalgroup g ON g.id = m.group_id
+LEFT JOIN groups_externalgroup c ON c.id = m.member_external_id
+WHERE m.group_id IN (SELECT id FROM up)
+  AND (m.member_user_id = %s OR m.member_group_id IN {groups} OR m.member_external_id IN (SELECT id FROM up))
+"""
+
+
+def user_nesting(user: User, connections: Iterable[Any]) -> Nesting:
+    """Every edge above ``user``: directory nesting (deleted groups dead) and the external groups of
+    ``connections`` (pks) that hold the user or their live groups, at any depth."""
+    group_ids = list(transitive_group_ids(user))
+    edges: list[tuple[Node, Node]] = []
+    dead: set[Node] = set()
+    rows = Membership.objects.filter(group_id__in=group_ids).filter(
+        Q(member_user=user) | Q(member_group_id__in=group_ids)
+    )
+    for parent, member_user, member_group, deleted in rows.values_list(
+        "group_id", "member_user_id", "member_group_id", "group__deleted_date_time"
+    ):
+        edges.append(
+            (user_node(member_user) if member_user else group_node(member_group), group_node(parent))
+        )
+        if deleted is not None:
+            dead.add(group_node(parent))
+    live = [_db_id(g) for g in group_ids if group_node(g) not in dead]
+    connection_sql, connection_params = _in([_db_id(c) for c in connections])
+    groups_sql, groups_params = _in(live)
+    sql = _EXTERNAL_UP_SQL.format(connections=connection_sql, groups=groups_sql)
+    user_id = _db_id(user.pk)
+    with db.cursor() as cursor:
+        cursor.execute(sql, [*connection_params, user_id, *groups_params, user_id, *groups_params])
+        for member_user, member_group, member_external, connection_pk, parent in cursor.fetchall():
+            conn = _sid(connection_pk)
+            if member_user:
+                member: Node = user_node(_sid(member_user))
+            elif member_group:
+                member = group_node(_sid(member_group))
+            else:
+                member = external_node(conn, member_external)
+            edges.append((member, external_node(conn, parent)))
+    return Nesting(((m, p) for m, p in edges), dead=dead)
+
+
+def user_reach(user: User, connections: Iterable[Any]) -> Reach:
+    return Reach(person(user), user_nesting(user, connections))
+
+
+def can_user_see(item: ExternalItem, user: User) -> Verdict:
+    """ "Can this user see it?" with the path that grants and the deny that removes."""
+    return verdict(entries(item), user_reach(user, [item.connection_id]))
+
+
+# --- search with security trimming ----------------------------------------------------------------
+
+
+def matching_items(connections: Iterable[Any], query_string: str) -> QuerySet[ExternalItem]:
+    """Items of ``connections`` whose title, properties or content hold every word of the query
+    (``*`` or nothing: every item)."""
+    found = ExternalItem.objects.filter(connection_id__in=list(connections))
+    for word in query_string.lower().split():
+        if word != "*":
+            found = found.filter(search_text__contains=word)
+    return found.order_by("connection_id", "item_id")
+
+
+def visible_item_ids(user: User, connections: list[Any], candidates: QuerySet[ExternalItem]) -> list:
+    """The ids of ``candidates`` that ``user`` may see, in the candidates' order: the trimming of search
+    (four queries for the user's reach, one for the candidates' ACL entries)."""
+    reached = user_reach(user, connections).nodes
+    if not reached:
+        return []
+    acl: dict[Any, list[tuple[str, Node]]] = {}
+    order: list = []
+    rows = (
+        ExternalAclEntry.objects.filter(item__in=candidates.values("pk"))
+        .order_by("item_id", "position")
+        .values_list("item_id", "item__connection_id", "access_type", "type", "value")
+    )
+    for item_id, connection_pk, access, acl_type, value in rows:
+        if item_id not in acl:
+            acl[item_id] = []
+            order.append(item_id)
+        acl[item_id].append((access, principal(acl_type, value, connection_pk)))
+    kept = {item_id for item_id in order if visible(acl[item_id], reached)}
+    return [pk for pk in candidates.values_list("pk", flat=True) if pk in kept]
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    hits: list[ExternalItem]
+    total: int
+    more: bool
+
+
+def search_items(
+    user: User, connections: list[Any], query_string: str, *, start: int = 0, size: int = 25
+) -> SearchPage:
+    ids = visible_item_ids(user, connections, matching_items(connections, query_string))
+    page_ids = ids[start : start + size]
+    by_id = ExternalItem.objects.select_related("connection").in_bulk(page_ids)
+    return SearchPage([by_id[pk] for pk in page_ids], len(ids), start + size < len(ids))
+
+
+# --- who can see an item: everything below its entries ---------------------------------------------
+
+_DIRECTORY_DOWN_SQL = """
+WITH RECURSIVE down(id) AS (
+    SELECT id FROM groups_group WHERE id IN {roots}
+    UNION
+    SELECT m.member_group_id FROM groups_membership m JOIN down ON m.group_id = down.id
+    WHERE m.member_group_id IS NOT NULL
+)
+SELECT m.group_id, m.member_user_id, m.member_group_id, g.deleted_date_time
+FROM groups_membership m JOIN groups_group g ON g.id = m.group_id
+WHERE m.group_id IN (SELECT id FROM down) AND (m.member_user_id IS NOT NULL OR m.member_group_id IS NOT NULL)
+"""
+
+
+def _connection_edges(connection: ExternalConnection) -> list[tuple[Node, Node]]:
+    conn = str(connection.pk)
+    rows = ExternalGroupMember.objects.filter(group__connection=connection).values_list(
+        "member_user_id", "member_group_id", "member_external__group_id", "group__group_id"
+    )
+    return [
+        (
+            user_node(u) if u else group_node(g) if g else external_node(conn, x),
+            external_node(conn, parent),
+        )
+        for u, g, x, parent in rows
+    ]
+
+
+def _directory_edges(roots: set[str]) -> tuple[list[tuple[Node, Node]], set[Node]]:
+    sql, params = _in([_db_id(r) for r in sorted(roots)])
+    edges, dead = [], set()
+    if not params:
+        return edges, dead
+    with db.cursor() as cursor:
+        cursor.execute(_DIRECTORY_DOWN_SQL.format(roots=sql), params)
+        for parent, member_user, member_group, deleted in cursor.fetchall():
+            member = user_node(_sid(member_user)) if member_user else group_node(_sid(member_group))
+            edges.append((member, group_node(_sid(parent))))
+            if deleted is not None:
+                dead.add(group_node(_sid(parent)))
+    return edges, dead
+
+
+@dataclass(frozen=True)
+class Audience:
+    verdicts: dict[str, Verdict]  # person id → verdict, for everyone an entry reaches
+    people: dict[str, User]
+    everyone: bool  # an everyone entry grants: more people may see it than are listed
+    everyone_total: int
+
+
+def item_audience(item: ExternalItem) -> Audience:
+    """ "Who can see this?": every person an entry reaches, with the path that grants and the deny that
+    removes them. An everyone entry lists the first ``EVERYONE_LISTED`` people by name (and counts all)."""
+    acl = entries(item)
+    edges = _connection_edges(item.connection)
+    roots = {p[1] for p in [e.principal for e in acl] + [m for m, _ in edges] if p[0] == "group"}
+    directory, dead = _directory_edges(roots)
+    nesting = Nesting(edges + directory, dead=dead)
+    user_ids = {
+        n[1] for n in [e.principal for e in acl] + [m for m, _ in edges + directory] if n[0] == "user"
+    }
+    users = User.objects.for_tenant(item.connection.tenant)
+    everyone = any(e.principal in (EVERYONE, EVERYONE_EXCEPT_GUESTS) for e in acl)
+    people = {str(u.pk): u for u in users.filter(pk__in=user_ids)}
+    total = 0
+    if everyone:
+        live = users.filter(account_enabled=True, deleted_date_time__isnull=True)
+        total = live.count()
+        people |= {str(u.pk): u for u in live.order_by("display_name")[:EVERYONE_LISTED]}
+    verdicts = audience(acl, nesting, {pk: person(u) for pk, u in people.items()})
+    return Audience(verdicts, people, everyone, total)
+
+
+# --- names for paths --------------------------------------------------------------------------------
+
+
+def node_names(tenant: Any, nodes: Iterable[Node]) -> dict[Node, str]:
+    """A readable name for each node of some paths (three queries at most)."""
+    nodes = set(nodes)
+    names: dict[Node, str] = {EVERYONE: "Everyone", EVERYONE_EXCEPT_GUESTS: "Everyone except guests"}
+    users = [n[1] for n in nodes if n[0] == "user"]
+    groups = [n[1] for n in nodes if n[0] == "group"]
+    external = [n for n in nodes if n[0] == "externalGroup"]
+    if users:
+        for u in (
+            User.objects.for_tenant(tenant).filter(pk__in=users).only("display_name", "user_principal_name")
+        ):
+            names[user_node(u.pk)] = u.display_name or u.user_principal_name
+    if groups:
+        for g in (
+            Group.objects.for_tenant(tenant).filter(pk__in=groups).only("display_name", "deleted_date_time")
+        ):
+            names[group_node(g.pk)] = g.display_name + (" (deleted)" if g.deleted_date_time else "")
+    if external:
+        query = Q()
+        for _, conn, gid in external:
+            query |= Q(connection_id=conn, group_id=gid)
+        for g in ExternalGroup.objects.filter(connection__tenant=tenant).filter(query):
+            names[external_node(str(g.connection_id), g.group_id)] = g.display_name or g.group_id
+    for node in nodes:
+        names.setdefault(
+            node, f"{node[-1]} (not found)" if node[0] != "externalGroup" else f"{node[-1]} (not created yet)"
+        )
+    return names
+
+
+# --- a user's page: the items they reach --------------------------------------------------------------
+
+USER_ITEMS_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class ReachedItem:
+    item: ExternalItem
+    verdict: Verdict
+
+
+def user_external_items(user: User) -> list[ReachedItem]:
+    """Up to ``USER_ITEMS_SHOWN`` items of the tenant ``user`` may see, each with the entry and path
+    that grant it: the candidates are the items with a grant entry naming something the user reaches."""
+    connections = list(ExternalConnection.objects.for_tenant(user.tenant).values_list("pk", flat=True))
+    if not connections:
+        return []
+    reach = user_reach(user, connections)
+    if not reach.nodes:
+        return []
+    named = Q(type__in=[AclType.EVERYONE] + ([] if user.is_guest else [AclType.EVERYONE_EXCEPT_GUESTS]))
+    for node in reach.nodes:
+        if node[0] in ("user", "group"):
+            named |= Q(type=node[0], value=node[1])
+        elif node[0] == "externalGroup":
+            named |= Q(type=AclType.EXTERNAL_GROUP, value=node[2], item__connection_id=node[1])
+    candidates = (
+        ExternalItem.objects.filter(connection_id__in=connections)
+        .filter(pk__in=ExternalAclEntry.objects.filter(named, access_type="grant").values("item_id"))
+        .select_related("connection")
+        .prefetch_related("acl_entries")
+        .order_by("connection__name", "item_id")
+    )
+    found = []
+    for item in candidates[: USER_ITEMS_SHOWN * 10]:
+        acl = [
+            Entry(e.access_type, principal(e.type, e.value, item.connection_id), e.position)
+            for e in item.acl_entries.all()
+        ]
+        result = verdict(acl, reach)
+        if result.allowed:
+            found.append(ReachedItem(item, result))
+            if len(found) == USER_ITEMS_SHOWN:
+                break
+    return found
+
+
 def register() -> None:
-    pass
+    """Add "Items they can see" to the user page (from ``GroupsConfig.ready``): lazy, so it costs
+    nothing unless the page shows it (to those who manage connections)."""
+    portal_selectors.register_user_section("external_items", lambda user: lambda: user_external_items(user))

@@ -26,7 +26,24 @@ CONNECTION_ID = re.compile(r"[A-Za-z0-9]{3,32}")
 EXTERNAL_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 RESERVED_CONNECTION_IDS = frozenset(
     name.lower()
-    for name in ["None", "Directory", "Exchange", "ExchangeArchive", "LinkedIn", "Mailbox", "OneDriveBusiness", "SharePoint", "Teams", "Yammer", "Connectors", "TaskFabric", "PowerBI", "Assistant", "TopicEngine", "MSFT_All_Connectors"]
+    for name in [
+        "None",
+        "Directory",
+        "Exchange",
+        "ExchangeArchive",
+        "LinkedIn",
+        "Mailbox",
+        "OneDriveBusiness",
+        "SharePoint",
+        "Teams",
+        "Yammer",
+        "Connectors",
+        "TaskFabric",
+        "PowerBI",
+        "Assistant",
+        "TopicEngine",
+        "MSFT_All_Connectors",
+    ]
 )
 MAX_ACL_ENTRIES = 1000
 MAX_NAME = 128
@@ -176,10 +193,10 @@ def item(body: Any) -> ItemSpec:
     """An externalItem body: ``acl`` (required), ``properties`` (a JSON object), ``content``."""
     if not isinstance(body, dict) or "acl" not in body:
         raise Invalid("An item's body needs 'acl' (and usually 'properties' and 'content').", field="acl")
-    properties = body.get("properties") or {}
+    properties = {} if body.get("properties") is None else body["properties"]
     if not isinstance(properties, dict):
         raise Invalid("'properties' must be a JSON object.", field="properties")
-    content = body.get("content") or {}
+    content = {} if body.get("content") is None else body["content"]
     if not isinstance(content, dict):
         raise Invalid("'content' must be a JSON object with 'type' and 'value'.", field="content")
     content_type = content.get("type", ContentType.TEXT)
