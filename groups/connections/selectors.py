@@ -419,3 +419,15 @@ def register() -> None:
     """Add "Items they can see" to the user page (from ``GroupsConfig.ready``): lazy, so it costs
     nothing unless the page shows it (to those who manage connections)."""
     portal_selectors.register_user_section("external_items", lambda user: lambda: user_external_items(user))
+
+
+def external_group_member(group: ExternalGroup, member_id: str) -> ExternalGroupMember | None:
+    """The member of ``group`` an id names: a directory object id or an external group's id."""
+    query = Q(member_external__group_id=member_id[:128])
+    try:
+        object_id = uuid.UUID(member_id)
+    except ValueError:
+        pass
+    else:
+        query |= Q(member_user_id=object_id) | Q(member_group_id=object_id)
+    return external_group_members(group).filter(query).first()

@@ -4,9 +4,34 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from portal.site.api.views import directory, groups, relations, users
+from portal.site.api.views import directory, external, groups, relations, search, users
 
 CAST = "<str:cast>"
+
+CONNECTION = "external/connections/<str:connection_id>"
+# Graph v1.0 says /groups and /members; seed 001 (beta) says /externalGroups and /externalGroupMembers.
+EXTERNAL = [
+    path("external/connections", external.connection_list, name="external_connections"),
+    path(CONNECTION, external.connection_detail, name="external_connection"),
+    path(f"{CONNECTION}/items/<str:item_id>", external.item_detail, name="external_item"),
+    *(
+        route
+        for groups_name, members_name in (
+            ("groups", "members"),
+            ("externalGroups", "externalGroupMembers"),
+            ("externalgroups", "externalGroupMembers"),
+        )
+        for route in (
+            path(f"{CONNECTION}/{groups_name}", external.group_list),
+            path(f"{CONNECTION}/{groups_name}/<str:group_id>", external.group_detail),
+            path(f"{CONNECTION}/{groups_name}/<str:group_id>/{members_name}", external.member_list),
+            path(
+                f"{CONNECTION}/{groups_name}/<str:group_id>/{members_name}/<str:member_id>",
+                external.member_detail,
+            ),
+        )
+    ),
+]
 
 urlpatterns = [
     path("me", users.me_detail, name="me"),
@@ -46,6 +71,8 @@ urlpatterns = [
     ),
     path("groups/<str:object_id>/checkMemberGroups", relations.check_member_groups, {"kind": "groups"}),
     path("directoryObjects/<str:object_id>", directory.directory_object, name="directory_object"),
+    *EXTERNAL,
+    path("search/query", search.search_query, name="search_query"),
     # Anything else under the version prefix: Graph's 400, after authentication (401 comes first).
     re_path(r"^(?P<rest>.*)$", directory.unknown_segment, name="unknown_segment"),
 ]
