@@ -25,6 +25,13 @@ from django.urls.converters import UUIDConverter
 from django.urls.resolvers import RegexPattern
 
 from access_requests.models import JoinRequest
+from groups.connections.models import (
+    ExternalAclEntry,
+    ExternalConnection,
+    ExternalGroup,
+    ExternalGroupMember,
+    ExternalItem,
+)
 from groups.models import Group, Membership, Ownership
 from portal.models import AuditEvent, CustomRole, RoleAssignment, User
 from tests import factories
@@ -86,6 +93,8 @@ OTHER_PARAMS = {
     "owner_id": lambda world: [world.owner.pk],
     "object_id": lambda world: [world.user.pk, world.group.pk],
     "cast": lambda world: ["microsoft.graph.user", "microsoft.graph.group"],
+    "connection_id": lambda world: [world.connection.connection_id],
+    "item_id": lambda world: [world.external_item.item_id],
 }
 # UUID parameters whose object kind the name tells; any other UUID parameter gets every kind in turn.
 OBJECT_PARAMS = {
@@ -94,6 +103,9 @@ OBJECT_PARAMS = {
     "role_id": "role",
     "assignment_id": "assignment",
     "request_id": "join_request",
+    "connection_pk": "connection",
+    "external_group_pk": "external_group",
+    "item_pk": "external_item",
 }
 
 
@@ -132,6 +144,9 @@ class TenantWorld:
     join_request: JoinRequest
     license: object
     secrets: tuple  # names that only this tenant's pages may show
+    connection: object = None
+    external_group: object = None
+    external_item: object = None
 
     def objects(self) -> dict:
         return {
@@ -140,6 +155,9 @@ class TenantWorld:
             "role": self.role,
             "assignment": self.assignment,
             "join_request": self.join_request,
+            "connection": self.connection,
+            "external_group": self.external_group,
+            "external_item": self.external_item,
         }
 
 
@@ -169,9 +187,45 @@ def build(tag: str) -> TenantWorld:
         tenant=tenant, sku_part_number=f"SKU{tag}", display_name=f"Secretsku{tag}", prepaid_units=5
     )
     license_ = GroupLicense.objects.create(group=group, sku=sku)
-    secrets = (f"Secretuser{tag}", f"Secretgroup{tag}", f"Secretrole{tag}", f"Asker{tag}", f"Secretsku{tag}")
+    connection = ExternalConnection.objects.create(
+        tenant=tenant, connection_id=f"conn{tag}", name=f"Secretconn{tag}"
+    )
+    external_group = ExternalGroup.objects.create(
+        connection=connection, group_id=f"xg{tag}", display_name=f"Secretxg{tag}"
+    )
+    ExternalGroupMember.objects.create(group=external_group, member_user=user)
+    external_item = ExternalItem.objects.create(
+        connection=connection, item_id=f"item{tag}", properties={"title": f"Secretitem{tag}"}
+    )
+    ExternalAclEntry.objects.create(
+        item=external_item, access_type="grant", type="externalGroup", value=f"xg{tag}"
+    )
+    secrets = (
+        f"Secretuser{tag}",
+        f"Secretgroup{tag}",
+        f"Secretrole{tag}",
+        f"Asker{tag}",
+        f"Secretsku{tag}",
+        f"Secretconn{tag}",
+        f"Secretxg{tag}",
+        f"Secretitem{tag}",
+    )
     return TenantWorld(
-        tenant, admin, owner, member, guest, group, user, role, assignment, join_request, license_, secrets
+        tenant,
+        admin,
+        owner,
+        member,
+        guest,
+        group,
+        user,
+        role,
+        assignment,
+        join_request,
+        license_,
+        secrets,
+        connection,
+        external_group,
+        external_item,
     )
 
 
@@ -205,6 +259,10 @@ def state_of(world: TenantWorld) -> tuple:
         sorted(User.objects.for_tenant(t).values_list("department", flat=True)),
         sorted(Group.objects.for_tenant(t).values_list("display_name", flat=True)),
         world.license.__class__.objects.filter(group__tenant=t).count(),
+        ExternalConnection.objects.for_tenant(t).count(),
+        ExternalGroupMember.objects.filter(group__connection__tenant=t).count(),
+        sorted(ExternalItem.objects.filter(connection__tenant=t).values_list("item_id", "search_text")),
+        ExternalAclEntry.objects.filter(item__connection__tenant=t).count(),
     )
 
 
