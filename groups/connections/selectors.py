@@ -45,7 +45,7 @@ from groups.connections.models import (
     ExternalGroupMember,
     ExternalItem,
 )
-from groups.models import Group, Membership
+from groups.models import Membership
 from groups.selectors import transitive_group_ids
 from portal import selectors as portal_selectors
 from portal.authz import authorize
@@ -333,39 +333,6 @@ def item_audience(item: ExternalItem) -> Audience:
         people |= {str(u.pk): u for u in live.order_by("display_name")[:EVERYONE_LISTED]}
     verdicts = audience(acl, nesting, {pk: person(u) for pk, u in people.items()})
     return Audience(verdicts, people, everyone, total)
-
-
-# --- names for paths --------------------------------------------------------------------------------
-
-
-def node_names(tenant: Any, nodes: Iterable[Node]) -> dict[Node, str]:
-    """A readable name for each node of some paths (three queries at most)."""
-    nodes = set(nodes)
-    names: dict[Node, str] = {EVERYONE: "Everyone", EVERYONE_EXCEPT_GUESTS: "Everyone except guests"}
-    users = [n[1] for n in nodes if n[0] == "user"]
-    groups = [n[1] for n in nodes if n[0] == "group"]
-    external = [n for n in nodes if n[0] == "externalGroup"]
-    if users:
-        for u in (
-            User.objects.for_tenant(tenant).filter(pk__in=users).only("display_name", "user_principal_name")
-        ):
-            names[user_node(u.pk)] = u.display_name or u.user_principal_name
-    if groups:
-        for g in (
-            Group.objects.for_tenant(tenant).filter(pk__in=groups).only("display_name", "deleted_date_time")
-        ):
-            names[group_node(g.pk)] = g.display_name + (" (deleted)" if g.deleted_date_time else "")
-    if external:
-        query = Q()
-        for _, conn, gid in external:
-            query |= Q(connection_id=conn, group_id=gid)
-        for g in ExternalGroup.objects.filter(connection__tenant=tenant).filter(query):
-            names[external_node(str(g.connection_id), g.group_id)] = g.display_name or g.group_id
-    for node in nodes:
-        names.setdefault(
-            node, f"{node[-1]} (not found)" if node[0] != "externalGroup" else f"{node[-1]} (not created yet)"
-        )
-    return names
 
 
 # --- a user's page: the items they reach --------------------------------------------------------------

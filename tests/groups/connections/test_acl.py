@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from groups.connections import selectors, services
+from groups.connections import lookups, selectors, services
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,7 @@ def test_it_reaches_people_through_nested_external_and_directory_groups(world, t
     assert _sees(alice, item) and _sees(bob, item)
     assert not _sees(carol, item)
     verdict = selectors.can_user_see(item, bob)
-    names = selectors.node_names(tenant, verdict.grant_path)
+    names = lookups.node_names(tenant, verdict.grant_path)
     assert [names[n] for n in verdict.grant_path] == [
         bob.display_name,
         inner.display_name,
