@@ -384,7 +384,6 @@ class RuleVersion(models.Model):
         return f"rules of {self.tenant_id}: {self.token}"
 
 
-from groups.licensing.models import AssignmentState, GroupLicense, LicenseAssignment, SubscribedSku  # noqa: E402,F401
 from groups.connections.models import (  # noqa: E402,F401
     ExternalAclEntry,
     ExternalConnection,
@@ -392,3 +391,4 @@ from groups.connections.models import (  # noqa: E402,F401
     ExternalGroupMember,
     ExternalItem,
 )
+from groups.licensing.models import AssignmentState, GroupLicense, LicenseAssignment, SubscribedSku  # noqa: E402,F401

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
@@ -13,51 +13,17 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from groups.connections.access import (
-    EVERYONE,
-    EVERYONE_EXCEPT_GUESTS,
     Node,
-    external_node,
-    group_node,
-    user_node,
+    Verdict,
 )
 from groups.connections.authz import READ
 from groups.connections.models import ExternalConnection, ExternalGroup, ExternalItem
-from groups.connections.selectors import connections_for, external_groups
+from groups.connections.selectors import Audience, connections_for, external_groups, node_names  # noqa: F401
 from groups.connections.validation import MemberRef
 from groups.models import Group
 from portal.authz import authorize
 from portal.errors import Invalid, NotFound
 from portal.models import User
-
-
-def node_names(tenant: Any, nodes: Iterable[Node]) -> dict[Node, str]:
-    """A readable name for each node of some paths (three queries at most)."""
-    nodes = set(nodes)
-    names: dict[Node, str] = {EVERYONE: "Everyone", EVERYONE_EXCEPT_GUESTS: "Everyone except guests"}
-    users = [n[1] for n in nodes if n[0] == "user"]
-    groups = [n[1] for n in nodes if n[0] == "group"]
-    external = [n for n in nodes if n[0] == "externalGroup"]
-    if users:
-        for u in (
-            User.objects.for_tenant(tenant).filter(pk__in=users).only("display_name", "user_principal_name")
-        ):
-            names[user_node(u.pk)] = u.display_name or u.user_principal_name
-    if groups:
-        for g in (
-            Group.objects.for_tenant(tenant).filter(pk__in=groups).only("display_name", "deleted_date_time")
-        ):
-            names[group_node(g.pk)] = g.display_name + (" (deleted)" if g.deleted_date_time else "")
-    if external:
-        query = Q()
-        for _, conn, gid in external:
-            query |= Q(connection_id=conn, group_id=gid)
-        for g in ExternalGroup.objects.filter(connection__tenant=tenant).filter(query):
-            names[external_node(str(g.connection_id), g.group_id)] = g.display_name or g.group_id
-    for node in nodes:
-        names.setdefault(
-            node, f"{node[-1]} (not found)" if node[0] != "externalGroup" else f"{node[-1]} (not created yet)"
-        )
-    return names
 
 
 def connection_page_for(actor: Any, connection_pk: Any, action: str = READ) -> ExternalConnection:
@@ -115,3 +81,37 @@ def resolve_member(connection: ExternalConnection, kind: str, text: str) -> Memb
             field="value",
         )
     return MemberRef(kind, str(found.pk))
+
+
+@dataclass(frozen=True)
+class Explained:
+    """A verdict in words: the names along the path that grants, and along the deny that removes."""
+
+    allowed: bool
+    grant: list[str]
+    deny: list[str]
+    grant_entry: Any
+    deny_entry: Any
+
+
+def explain(verdict: Verdict, names: dict[Node, str]) -> Explained:
+    return Explained(
+        verdict.allowed,
+        [names[n] for n in verdict.grant_path],
+        [names[n] for n in verdict.deny_path],
+        verdict.grant,
+        verdict.deny,
+    )
+
+
+def audience_rows(audience: Audience, names: dict[Node, str]) -> list[tuple[User, Explained]]:
+    """ "Who can see this?" as rows (person, explanation): those who see it first, then those a deny
+    removes, each by name."""
+    rows = [
+        (audience.people[pid], explain(v, names))
+        for pid, v in audience.verdicts.items()
+        if pid in audience.people
+    ]
+    return sorted(
+        rows, key=lambda r: (not r[1].allowed, (r[0].display_name or "").lower(), r[0].user_principal_name)
+    )

@@ -45,7 +45,7 @@ from groups.connections.models import (
     ExternalGroupMember,
     ExternalItem,
 )
-from groups.models import Membership
+from groups.models import Group, Membership
 from groups.selectors import transitive_group_ids
 from portal import selectors as portal_selectors
 from portal.authz import authorize
@@ -335,6 +335,36 @@ def item_audience(item: ExternalItem) -> Audience:
     return Audience(verdicts, people, everyone, total)
 
 
+def node_names(tenant: Any, nodes: Iterable[Node]) -> dict[Node, str]:
+    """A readable name for each node of some paths (three queries at most)."""
+    nodes = set(nodes)
+    names: dict[Node, str] = {EVERYONE: "Everyone", EVERYONE_EXCEPT_GUESTS: "Everyone except guests"}
+    users = [n[1] for n in nodes if n[0] == "user"]
+    groups = [n[1] for n in nodes if n[0] == "group"]
+    external = [n for n in nodes if n[0] == "externalGroup"]
+    if users:
+        for u in (
+            User.objects.for_tenant(tenant).filter(pk__in=users).only("display_name", "user_principal_name")
+        ):
+            names[user_node(u.pk)] = u.display_name or u.user_principal_name
+    if groups:
+        for g in (
+            Group.objects.for_tenant(tenant).filter(pk__in=groups).only("display_name", "deleted_date_time")
+        ):
+            names[group_node(g.pk)] = g.display_name + (" (deleted)" if g.deleted_date_time else "")
+    if external:
+        query = Q()
+        for _, conn, gid in external:
+            query |= Q(connection_id=conn, group_id=gid)
+        for g in ExternalGroup.objects.filter(connection__tenant=tenant).filter(query):
+            names[external_node(str(g.connection_id), g.group_id)] = g.display_name or g.group_id
+    for node in nodes:
+        names.setdefault(
+            node, f"{node[-1]} (not found)" if node[0] != "externalGroup" else f"{node[-1]} (not created yet)"
+        )
+    return names
+
+
 # --- a user's page: the items they reach --------------------------------------------------------------
 
 USER_ITEMS_SHOWN = 50
@@ -344,6 +374,7 @@ USER_ITEMS_SHOWN = 50
 class ReachedItem:
     item: ExternalItem
     verdict: Verdict
+    path: list[str]  # the names from the person up to the entry that grants
 
 
 def user_external_items(user: User) -> list[ReachedItem]:
@@ -376,10 +407,11 @@ def user_external_items(user: User) -> list[ReachedItem]:
         ]
         result = verdict(acl, reach)
         if result.allowed:
-            found.append(ReachedItem(item, result))
+            found.append((item, result))
             if len(found) == USER_ITEMS_SHOWN:
                 break
-    return found
+    names = node_names(user.tenant, [n for _, result in found for n in result.grant_path])
+    return [ReachedItem(item, result, [names[n] for n in result.grant_path]) for item, result in found]
 
 
 def register() -> None:
