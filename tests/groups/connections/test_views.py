@@ -46,7 +46,7 @@ def test_a_connection_is_added_with_groups_and_members_through_the_forms(signed_
     assert bad.status_code == 400 and "URL-safe base64" in bad.content.decode()
     escalations = connection.external_groups.get(group_id="escalations")
     alice = factories.UserFactory(tenant=tenant)
-    team = factories.GroupFactory(tenant=tenant, display_name="Tier 1")
+    factories.GroupFactory(tenant=tenant, display_name="Tier 1")
     page = reverse("external_group_detail", args=[connection.pk, escalations.pk])
     for kind, value in (
         ("externalGroup", "support"),
