@@ -178,6 +178,11 @@ class ItemSpec:
         return " ".join([*words, content]).lower()
 
 
+def html_text(html: str) -> str:
+    """The text of some HTML, words of neighbouring elements kept apart ("<h1>a</h1><p>b" → "a b")."""
+    return " ".join(strip_tags(re.sub(r"<", " <", html)).split())
+
+
 def _flat(value: Any):
     if isinstance(value, dict):
         for child in value.values():

@@ -19,7 +19,7 @@ from groups.connections import lookups, picture, selectors, services
 from groups.connections.authz import DELETE, UPDATE
 from groups.connections.forms import CheckUserForm, ConnectionForm, ExternalGroupForm, MemberForm
 from groups.connections.models import ExternalGroup, ExternalGroupMember, ExternalItem
-from groups.connections.validation import MemberRef
+from groups.connections.validation import MemberRef, html_text
 from portal.authz import can
 from portal.errors import ServiceError, form_error
 
@@ -201,6 +201,7 @@ def item_detail(request: HttpRequest, connection_pk: UUID, item_pk: UUID) -> Htt
         "checked": lookups.explain(checked, names) if checked is not None else None,
         "checked_user": checked_user,
         "may_edit": can(request.user, UPDATE, item.connection),
+        "content_text": html_text(item.content_value) if item.content_type == "html" else item.content_value,
     }
     return render(request, "groups/connections/item.html", context)
 

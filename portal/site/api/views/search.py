@@ -14,10 +14,10 @@ import re
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils.html import strip_tags
 
 from groups.connections import selectors
 from groups.connections.models import ContentType, ExternalConnection, ExternalItem
+from groups.connections.validation import html_text
 from portal.authz import AppActor
 from portal.site.api import errors
 from portal.site.api.auth import api_view, read_json
@@ -69,7 +69,7 @@ def _number(value: Any, name: str, default: int, low: int, high: int) -> int:
 
 def _summary(item: ExternalItem, words: list[str]) -> str:
     """A short extract of the content around the first word found, the words as Graph marks them."""
-    text = strip_tags(item.content_value) if item.content_type == ContentType.HTML else item.content_value
+    text = html_text(item.content_value) if item.content_type == ContentType.HTML else item.content_value
     text = " ".join(text.split())
     lower = text.lower()
     at = min((lower.find(w) for w in words if w in lower), default=0)
