@@ -45,7 +45,7 @@ from groups.connections.models import (
     ExternalGroupMember,
     ExternalItem,
 )
-from groups.models import Group, Membership
+from groups.models import Group
 from groups.selectors import transitive_group_ids
 from portal import selectors as portal_selectors
 from portal.authz import authorize
@@ -148,14 +148,24 @@ def entries(item: ExternalItem) -> list[Entry]:
     return [Entry(e.access_type, principal(e.type, e.value, item.connection_id), e.position) for e in rows]
 
 
-_EXTERNAL_UP_SQL = """
+# Everything above one user in one query: the directory edges among their groups (found by
+# groups.selectors.transitive_group_ids), each with whether the containing group is deleted, then the
+# external groups of the connections that hold the user or those groups, at any depth. Ids as text
+# (PostgreSQL's uuid, SQLite's hex) so both halves have the same column types.
+_UP_SQL = """
 WITH RECURSIVE up(id) AS (
     SELECT m.group_id FROM groups_externalgroupmember m JOIN groups_externalgroup g ON g.id = m.group_id
     WHERE g.connection_id IN {connections} AND (m.member_user_id = %s OR m.member_group_id IN {groups})
     UNION
     SELECT m.group_id FROM groups_externalgroupmember m JOIN up ON m.member_external_id = up.id
 )
-SELECT m.member_user_id, m.member_group_id, c.group_id, g.connection_id, g.group_id
+SELECT 'd', CAST(m.member_user_id AS text), CAST(m.member_group_id AS text), NULL, NULL,
+       CAST(m.group_id AS text), CASE WHEN g.deleted_date_time IS NULL THEN 0 ELSE 1 END
+FROM groups_membership m JOIN groups_group g ON g.id = m.group_id
+WHERE m.group_id IN {groups} AND (m.member_user_id = %s OR m.member_group_id IN {groups})
+UNION ALL
+SELECT 'x', CAST(m.member_user_id AS text), CAST(m.member_group_id AS text), c.group_id,
+       CAST(g.connection_id AS text), g.group_id, 0
 FROM groups_externalgroupmember m
 JOIN groups_externalgroup g ON g.id = m.group_id
 LEFT JOIN groups_externalgroup c ON c.id = m.member_external_id
@@ -165,39 +175,43 @@ WHERE m.group_id IN (SELECT id FROM up)
 
 
 def user_nesting(user: User, connections: Iterable[Any]) -> Nesting:
-    """Every edge above ``user``: directory nesting (deleted groups dead) and the external groups of
-    ``connections`` (pks) that hold the user or their live groups, at any depth."""
-    group_ids = list(transitive_group_ids(user))
+    """Every edge above ``user`` (two queries at any depth): directory nesting, deleted groups dead, and
+    the external groups of ``connections`` (pks) that hold the user or their groups, at any depth. A
+    group reached only through a deleted one is cut off when the rule walks the edges."""
+    groups_sql, groups_params = _in([_db_id(g) for g in transitive_group_ids(user)])
+    connection_sql, connection_params = _in([_db_id(c) for c in connections])
+    sql = _UP_SQL.format(connections=connection_sql, groups=groups_sql)
+    me = _db_id(user.pk)
+    params = [*connection_params, me, *groups_params]  # the recursive part
+    params += [*groups_params, me, *groups_params]  # directory edges
+    params += [me, *groups_params]  # external edges
     edges: list[tuple[Node, Node]] = []
     dead: set[Node] = set()
-    rows = Membership.objects.filter(group_id__in=group_ids).filter(
-        Q(member_user=user) | Q(member_group_id__in=group_ids)
-    )
-    for parent, member_user, member_group, deleted in rows.values_list(
-        "group_id", "member_user_id", "member_group_id", "group__deleted_date_time"
-    ):
-        edges.append(
-            (user_node(member_user) if member_user else group_node(member_group), group_node(parent))
-        )
-        if deleted is not None:
-            dead.add(group_node(parent))
-    live = [_db_id(g) for g in group_ids if group_node(g) not in dead]
-    connection_sql, connection_params = _in([_db_id(c) for c in connections])
-    groups_sql, groups_params = _in(live)
-    sql = _EXTERNAL_UP_SQL.format(connections=connection_sql, groups=groups_sql)
-    user_id = _db_id(user.pk)
     with db.cursor() as cursor:
-        cursor.execute(sql, [*connection_params, user_id, *groups_params, user_id, *groups_params])
-        for member_user, member_group, member_external, connection_pk, parent in cursor.fetchall():
-            conn = _sid(connection_pk)
+        cursor.execute(sql, params)
+        for (
+            kind,
+            member_user,
+            member_group,
+            member_external,
+            connection_pk,
+            parent,
+            deleted,
+        ) in cursor.fetchall():
+            if kind == "d":
+                group = group_node(_sid(parent))
+                if deleted:
+                    dead.add(group)
+            else:
+                group = external_node(_sid(connection_pk), parent)
             if member_user:
                 member: Node = user_node(_sid(member_user))
             elif member_group:
                 member = group_node(_sid(member_group))
             else:
-                member = external_node(conn, member_external)
-            edges.append((member, external_node(conn, parent)))
-    return Nesting(((m, p) for m, p in edges), dead=dead)
+                member = (*group[:2], member_external)
+            edges.append((member, group))
+    return Nesting(edges, dead=dead)
 
 
 def user_reach(user: User, connections: Iterable[Any]) -> Reach:
@@ -212,36 +226,42 @@ def can_user_see(item: ExternalItem, user: User) -> Verdict:
 # --- search with security trimming ----------------------------------------------------------------
 
 
+def _words(query_string: str) -> list[str]:
+    return [w for w in query_string.lower().split() if w != "*"]
+
+
 def matching_items(connections: Iterable[Any], query_string: str) -> QuerySet[ExternalItem]:
     """Items of ``connections`` whose title, properties or content hold every word of the query
     (``*`` or nothing: every item)."""
     found = ExternalItem.objects.filter(connection_id__in=list(connections))
-    for word in query_string.lower().split():
-        if word != "*":
-            found = found.filter(search_text__contains=word)
+    for word in _words(query_string):
+        found = found.filter(search_text__contains=word)
     return found.order_by("connection_id", "item_id")
 
 
-def visible_item_ids(user: User, connections: list[Any], candidates: QuerySet[ExternalItem]) -> list:
-    """The ids of ``candidates`` that ``user`` may see, in the candidates' order: the trimming of search
-    (four queries for the user's reach, one for the candidates' ACL entries)."""
+def visible_item_ids(user: User, connections: list[Any], query_string: str) -> list:
+    """The ids of the items of ``connections`` matching the query that ``user`` may see, in the order of
+    ``matching_items``: the trimming of search. Three queries whatever the depth: the user's groups, the
+    edges above them, and the matching items' ACL entries."""
     reached = user_reach(user, connections).nodes
     if not reached:
         return []
-    acl: dict[Any, list[tuple[str, Node]]] = {}
-    order: list = []
-    rows = (
-        ExternalAclEntry.objects.filter(item__in=candidates.values("pk"))
-        .order_by("item_id", "position")
-        .values_list("item_id", "item__connection_id", "access_type", "type", "value")
+    rows = ExternalAclEntry.objects.filter(item__connection_id__in=list(connections))
+    for word in _words(query_string):
+        rows = rows.filter(item__search_text__contains=word)
+    rows = rows.order_by("item__connection_id", "item__item_id", "position").values_list(
+        "item_id", "item__connection_id", "access_type", "type", "value"
     )
+    kept, current, acl = [], None, []
     for item_id, connection_pk, access, acl_type, value in rows:
-        if item_id not in acl:
-            acl[item_id] = []
-            order.append(item_id)
-        acl[item_id].append((access, principal(acl_type, value, connection_pk)))
-    kept = {item_id for item_id in order if visible(acl[item_id], reached)}
-    return [pk for pk in candidates.values_list("pk", flat=True) if pk in kept]
+        if item_id != current:
+            if current is not None and visible(acl, reached):
+                kept.append(current)
+            current, acl = item_id, []
+        acl.append((access, principal(acl_type, value, connection_pk)))
+    if current is not None and visible(acl, reached):
+        kept.append(current)
+    return kept
 
 
 @dataclass(frozen=True)
@@ -254,7 +274,7 @@ class SearchPage:
 def search_items(
     user: User, connections: list[Any], query_string: str, *, start: int = 0, size: int = 25
 ) -> SearchPage:
-    ids = visible_item_ids(user, connections, matching_items(connections, query_string))
+    ids = visible_item_ids(user, connections, query_string)
     page_ids = ids[start : start + size]
     by_id = ExternalItem.objects.select_related("connection").in_bulk(page_ids)
     return SearchPage([by_id[pk] for pk in page_ids], len(ids), start + size < len(ids))

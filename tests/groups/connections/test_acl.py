@@ -14,9 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _sees(user, item) -> bool:
-    ids = selectors.visible_item_ids(
-        user, [item.connection_id], selectors.matching_items([item.connection_id], "")
-    )
+    ids = selectors.visible_item_ids(user, [item.connection_id], "")
     assert (item.pk in ids) == selectors.can_user_see(item, user).allowed
     audience = selectors.item_audience(item).verdicts
     assert (str(user.pk) in audience and audience[str(user.pk)].allowed) == (item.pk in ids)
