@@ -239,6 +239,23 @@ def matching_items(connections: Iterable[Any], query_string: str) -> QuerySet[Ex
     return found.order_by("connection_id", "item_id")
 
 
+def naming(reached: set[Node]) -> Q:
+    """ACL entries that name one of ``reached`` (a person's reach): a condition on ``ExternalAclEntry``."""
+    everyone = [n[0] for n in reached if n in (EVERYONE, EVERYONE_EXCEPT_GUESTS)]
+    external: dict[str, list[str]] = {}
+    for node in reached:
+        if node[0] == "externalGroup":
+            external.setdefault(node[1], []).append(node[2])
+    named = Q(type__in=everyone)
+    for kind in (AclType.USER, AclType.GROUP):
+        values = [n[1] for n in reached if n[0] == kind]
+        if values:
+            named |= Q(type=kind, value__in=values)
+    for connection_pk, values in external.items():
+        named |= Q(type=AclType.EXTERNAL_GROUP, value__in=values, item__connection_id=connection_pk)
+    return named
+
+
 def visible_item_ids(user: User, connections: list[Any], query_string: str) -> list:
     """The ids of the items of ``connections`` matching the query that ``user`` may see, in the order of
     ``matching_items``: the trimming of search. Three queries whatever the depth: the user's groups, the
@@ -246,7 +263,8 @@ def visible_item_ids(user: User, connections: list[Any], query_string: str) -> l
     reached = user_reach(user, connections).nodes
     if not reached:
         return []
-    rows = ExternalAclEntry.objects.filter(item__connection_id__in=list(connections))
+    # Only the entries that name something the user reaches: the others can't change the answer.
+    rows = ExternalAclEntry.objects.filter(naming(reached), item__connection_id__in=list(connections))
     for word in _words(query_string):
         rows = rows.filter(item__search_text__contains=word)
     rows = rows.order_by("item__connection_id", "item__item_id", "position").values_list(
@@ -406,12 +424,7 @@ def user_external_items(user: User) -> list[ReachedItem]:
     reach = user_reach(user, connections)
     if not reach.nodes:
         return []
-    named = Q(type__in=[AclType.EVERYONE] + ([] if user.is_guest else [AclType.EVERYONE_EXCEPT_GUESTS]))
-    for node in reach.nodes:
-        if node[0] in ("user", "group"):
-            named |= Q(type=node[0], value=node[1])
-        elif node[0] == "externalGroup":
-            named |= Q(type=AclType.EXTERNAL_GROUP, value=node[2], item__connection_id=node[1])
+    named = naming(reach.nodes)
     candidates = (
         ExternalItem.objects.filter(connection_id__in=connections)
         .filter(pk__in=ExternalAclEntry.objects.filter(named, access_type="grant").values("item_id"))

@@ -2,8 +2,8 @@
 
 The reference walks *down* from each ACL entry with a recursive search, looking at deletion and existence
 at every step; the computation walks *up* from the person once (``Reach``) or down once per entry
-(``audience``). Each example compares every (person, item) pair: 2 × 1,200 examples of up to 5 people and
-3 items give well over 10,000 comparisons per run, in a few seconds, without a database.
+(``audience``). Each example compares every (person, item) pair: 2 × 800 examples of 1 to 5 people and 2 to
+4 items give about 13,000 comparisons per run (counted once by hand), in seconds, without a database.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def worlds(draw) -> World:
     principals = users + directory + [external_node(CONNECTION, x) for x in external_ids]
     principals += [EVERYONE, EVERYONE_EXCEPT_GUESTS]
     entry = st.builds(Entry, st.sampled_from([GRANT, GRANT, DENY]), st.sampled_from(principals))
-    items = draw(st.lists(st.lists(entry, max_size=5), min_size=1, max_size=3))
+    items = draw(st.lists(st.lists(entry, max_size=5), min_size=2, max_size=4))
     return World(people, deleted, existing, edges, items)
 
 
@@ -102,7 +102,7 @@ def _nesting(world: World) -> Nesting:
     return Nesting(world.edges, dead=world.deleted_groups)
 
 
-@settings(max_examples=1200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(worlds())
 def test_it_gives_each_person_what_the_reference_search_gives(world):
     nesting = _nesting(world)
@@ -119,7 +119,7 @@ def test_it_gives_each_person_what_the_reference_search_gives(world):
                 assert result.deny_path[-1] == result.deny.principal
 
 
-@settings(max_examples=1200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(worlds())
 def test_it_lists_the_audience_the_reference_search_gives(world):
     nesting = _nesting(world)
