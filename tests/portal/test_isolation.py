@@ -323,7 +323,17 @@ class _Nowhere:
         return SimpleNamespace(pk=uuid.uuid4(), sku_id=uuid.uuid4())
 
     def objects(self) -> dict:
-        return {k: self.group for k in ("group", "user", "role", "assignment", "join_request")}
+        kinds = (
+            "group",
+            "user",
+            "role",
+            "assignment",
+            "join_request",
+            "connection",
+            "external_group",
+            "external_item",
+        )
+        return {k: self.group for k in kinds}
 
 
 NOWHERE = _Nowhere()
