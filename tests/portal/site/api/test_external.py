@@ -250,3 +250,42 @@ def test_search_returns_only_what_the_user_may_see(admin_api, hr, api_as, tenant
 )
 def test_bad_search_requests_are_400(admin_api, hr, body):
     assert error_of(admin_api.post("/v1.0/search/query", body))[0] == 400
+
+
+def test_search_spans_several_connections_and_pages(admin_api, hr, api_as, tenant):
+    alice = factories.UserFactory(tenant=tenant)
+    assert admin_api.post(BASE, {"id": "wiki", "name": "Wiki"}).status_code == 201
+    for connection_id in (hr, "wiki"):
+        for n in range(3):
+            body = {
+                "acl": [{"type": "everyone", "value": str(tenant.pk), "accessType": "grant"}],
+                "properties": {"title": f"Holiday policy {n}"},
+            }
+            admin_api.client.put(
+                f"{BASE}/{connection_id}/items/p{n}",
+                body,
+                content_type="application/json",
+                headers=admin_api._headers(None),
+            )
+    sources = [f"/external/connections/{hr}", "/external/connections/wiki"]
+    first = _search(api_as(alice), "holiday", sources, size=4).json()["value"][0]["hitsContainers"][0]
+    assert first["total"] == 6 and len(first["hits"]) == 4 and first["moreResultsAvailable"] is True
+    rest = _search(api_as(alice), "holiday", sources, size=4, **{"from": 4}).json()["value"][0][
+        "hitsContainers"
+    ][0]
+    assert [h["rank"] for h in rest["hits"]] == [5, 6] and rest["moreResultsAvailable"] is False
+    assert {h["contentSource"] for h in first["hits"] + rest["hits"]} == {
+        f"/{s.lstrip('/')}" for s in sources
+    }
+
+
+def test_seed_001s_lowercase_spelling_and_reading_one_member(admin_api, hr, tenant):
+    alice = factories.UserFactory(tenant=tenant)
+    seed = f"/beta/external/connections/{hr}/externalgroups"
+    assert admin_api.post(seed, {"id": "contosoSupport"}).status_code == 201
+    members = f"{seed}/contosoSupport/externalGroupMembers"
+    body = {"id": str(alice.pk).upper(), "type": "user", "identitySource": "Azure Active Directory"}
+    assert admin_api.post(members, body).status_code == 201
+    one = admin_api.get(f"{BASE}/{hr}/groups/contosoSupport/members/{alice.pk}").json()
+    assert one["id"] == str(alice.pk) and one["type"] == "user"
+    assert error_of(admin_api.post(members, body)) == (400, "Request_BadRequest")  # already a member
