@@ -163,8 +163,9 @@ BUILTIN_ROLES: dict[str, BuiltinRole] = {
         BuiltinRole(
             "searchAdministrator",
             "Search Administrator",
-            "Can create and manage external connections: their external groups, items and access lists.",
-            frozenset([SEARCH_MANAGE]),
+            "Can create and manage external connections: their external groups, items and access lists. "
+            "Reads groups, their members and users: who an access list reaches is made of them.",
+            frozenset([SEARCH_MANAGE, *_GROUP_READS, USERS_READ]),
         ),
         BuiltinRole(
             "directoryReaders",

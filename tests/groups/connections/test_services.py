@@ -8,6 +8,8 @@ from django.core.exceptions import PermissionDenied
 
 from groups.connections import services, validation
 from groups.connections.validation import MemberRef
+from portal import roles
+from portal.authz import can
 from portal.errors import Conflict, Invalid, NotFound
 from portal.models import AuditEvent
 from tests import factories
@@ -133,3 +135,12 @@ def test_it_reads_every_spelling_of_members_and_acl_entries():
         validation.acl_entry({"type": "everyoneExceptGuests", "value": gid, "accessType": "grant"}, 0).value
         == ""
     )
+
+
+def test_those_who_manage_connections_may_read_whom_the_acls_reach(search_admin, tenant):
+    """"Who can see this?" shows who is in directory groups, hidden-membership ones too: the role that
+    manages connections reads groups, their members and users, so the pages show nothing beyond it."""
+    hidden = factories.GroupFactory(tenant=tenant, visibility="HiddenMembership")
+    assert can(search_admin, "members/read", hidden)
+    assert can(search_admin, roles.USERS_READ)
+    assert not can(search_admin, "members/update", hidden)
