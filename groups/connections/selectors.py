@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection as db
-from django.db.models import Q, QuerySet
+from django.db.models import Case, IntegerField, Max, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 
 from groups.connections.access import (
@@ -34,10 +34,10 @@ from groups.connections.access import (
     group_node,
     user_node,
     verdict,
-    visible,
 )
 from groups.connections.authz import READ, ConnectionScope
 from groups.connections.models import (
+    AccessType,
     AclType,
     ExternalAclEntry,
     ExternalConnection,
@@ -259,27 +259,32 @@ def naming(reached: set[Node]) -> Q:
 def visible_item_ids(user: User, connections: list[Any], query_string: str) -> list:
     """The ids of the items of ``connections`` matching the query that ``user`` may see, in the order of
     ``matching_items``: the trimming of search. Three queries whatever the depth: the user's groups, the
-    edges above them, and the matching items' ACL entries."""
+    edges above them (``Reach``: the nesting rule, in Python), then the items that some entry naming
+    something reached grants and no such entry denies (deny wins; the database counts, per item, the
+    grants and denies among the entries that name something the user reaches: the others can't change
+    the answer). The ACL suite checks every case against ``verdict``."""
     reached = user_reach(user, connections).nodes
     if not reached:
         return []
-    # Only the entries that name something the user reaches: the others can't change the answer.
-    rows = ExternalAclEntry.objects.filter(naming(reached), item__connection_id__in=list(connections))
+    entries = ExternalAclEntry.objects.filter(naming(reached), item__connection_id__in=list(connections))
     for word in _words(query_string):
-        rows = rows.filter(item__search_text__contains=word)
-    rows = rows.order_by("item__connection_id", "item__item_id", "position").values_list(
-        "item_id", "item__connection_id", "access_type", "type", "value"
+        entries = entries.filter(item__search_text__contains=word)
+
+    def flag(access: str) -> Max:
+        return Max(
+            Case(When(access_type=access, then=Value(1)), default=Value(0), output_field=IntegerField())
+        )
+
+    return list(
+        entries.values("item_id", "item__connection_id", "item__item_id")
+        .annotate(
+            granted=flag(AccessType.GRANT),
+            denied=flag(AccessType.DENY),
+        )
+        .filter(granted=1, denied=0)
+        .order_by("item__connection_id", "item__item_id")
+        .values_list("item_id", flat=True)
     )
-    kept, current, acl = [], None, []
-    for item_id, connection_pk, access, acl_type, value in rows:
-        if item_id != current:
-            if current is not None and visible(acl, reached):
-                kept.append(current)
-            current, acl = item_id, []
-        acl.append((access, principal(acl_type, value, connection_pk)))
-    if current is not None and visible(acl, reached):
-        kept.append(current)
-    return kept
 
 
 @dataclass(frozen=True)
