@@ -72,11 +72,12 @@ principals(type, value) AS (
     UNION ALL SELECT 'everyoneExceptGuests', '' FROM me WHERE user_type <> 'Guest'
 )
 SELECT i.id FROM groups_externalitem i
+JOIN groups_externalaclentry a ON a.item_id = i.id
+JOIN principals p ON a.type = p.type AND a.value = p.value
 WHERE i.connection_id = %(connection)s AND i.search_text LIKE %(like)s
-  AND EXISTS (SELECT 1 FROM groups_externalaclentry a JOIN principals p ON a.type = p.type AND a.value = p.value
-              WHERE a.item_id = i.id AND a.access_type = 'grant')
-  AND NOT EXISTS (SELECT 1 FROM groups_externalaclentry a JOIN principals p ON a.type = p.type AND a.value = p.value
-                  WHERE a.item_id = i.id AND a.access_type = 'deny')
+GROUP BY i.id, i.connection_id, i.item_id
+HAVING MAX(CASE WHEN a.access_type = 'grant' THEN 1 ELSE 0 END) = 1
+   AND MAX(CASE WHEN a.access_type = 'deny' THEN 1 ELSE 0 END) = 0
 ORDER BY i.connection_id, i.item_id
 """
 
