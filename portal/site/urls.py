@@ -6,7 +6,7 @@ from django.urls import include, path
 
 from groups.views import licenses, tenant_settings
 from portal.site.views import devices, roles
-from portal.views import audit, basic, directory, signin, users
+from portal.views import audit, basic, signin, users
 
 urlpatterns = [
     path("", basic.home, name="home"),
@@ -40,7 +40,7 @@ urlpatterns = [
     path("licenses/subscriptions/", licenses.subscription_add, name="subscription_add"),
     path("licenses/assign/", licenses.group_license_add, name="group_license_add"),
     path("licenses/<int:license_id>/remove/", licenses.group_license_remove, name="group_license_remove"),
-    path("connections/", directory.connection_list, name="connection_list"),
+    path("connections/", include("groups.connections.urls")),
     path("groups/", include("groups.urls")),
     path("groups/", include("access_requests.group_urls")),
     path("my/", include("access_requests.urls")),

@@ -12,6 +12,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from access_requests.models import JoinRequest
+from groups.connections.models import ExternalConnection
 from groups.models import Group, MembershipType
 from portal.models import Device, User
 
@@ -55,7 +56,22 @@ def _pages_for_admin() -> list[str]:
     ]
     if device is not None:
         pages.append(f"/devices/{device.id}/")
-    return pages
+    return pages + _connection_pages(user)
+
+
+def _connection_pages(user: User) -> list[str]:
+    """The demo's helpdesk connection (seed 001): its groups, the nesting picture, an item's access."""
+    connection = ExternalConnection.objects.get(connection_id="contosohelpdesk")
+    group = connection.external_groups.get(group_id="escalations")
+    item = connection.items.get(item_id="ticket-1001")
+    base = f"/connections/{connection.pk}/"
+    return [
+        "/connections/",
+        base,
+        f"{base}groups/{group.pk}/",
+        f"{base}items/{item.pk}/",
+        f"{base}items/{item.pk}/?user={user.user_principal_name}",
+    ]
 
 
 def _pages_for_end_user() -> list[str]:

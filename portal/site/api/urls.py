@@ -12,11 +12,13 @@ from portal.site.api.views import (
     deleted,
     delta,
     directory,
+    external,
     functions,
     groups,
     manager,
     objects,
     relations,
+    search,
     users,
 )
 from portal.site.api.views import roles as role_views
@@ -60,6 +62,31 @@ def _relation(prefix: str, view) -> list:
         path(f"{prefix}/{CAST}", view),
     ]
 
+
+CONNECTION = "external/connections/<str:connection_id>"
+# Graph v1.0 says /groups and /members; seed 001 (beta) says /externalGroups and /externalGroupMembers.
+EXTERNAL = [
+    path("external/connections", external.connection_list, name="external_connections"),
+    path(CONNECTION, external.connection_detail, name="external_connection"),
+    path(f"{CONNECTION}/items/<str:external_item_id>", external.item_detail, name="external_item"),
+    *(
+        route
+        for groups_name, members_name in (
+            ("groups", "members"),
+            ("externalGroups", "externalGroupMembers"),
+            ("externalgroups", "externalGroupMembers"),
+        )
+        for route in (
+            path(f"{CONNECTION}/{groups_name}", external.group_list),
+            path(f"{CONNECTION}/{groups_name}/<str:group_id>", external.group_detail),
+            path(f"{CONNECTION}/{groups_name}/<str:group_id>/{members_name}", external.member_list),
+            path(
+                f"{CONNECTION}/{groups_name}/<str:group_id>/{members_name}/<str:member_id>",
+                external.member_detail,
+            ),
+        )
+    ),
+]
 
 urlpatterns = [
     path("me", users.me_detail, name="me"),
@@ -115,6 +142,8 @@ urlpatterns = [
     path("roleManagement/directory/roleDefinitions/<str:definition_id>", role_views.definition_detail),
     path("roleManagement/directory/roleAssignments", role_views.assignment_list, name="role_assignments"),
     path("roleManagement/directory/roleAssignments/<str:role_assignment_id>", role_views.assignment_detail),
+    *EXTERNAL,
+    path("search/query", search.search_query, name="search_query"),
     # Anything else under the version prefix: Graph's 400, after authentication (401 comes first).
     re_path(r"^(?P<rest>.*)$", directory.unknown_segment, name="unknown_segment"),
 ]

@@ -58,6 +58,8 @@ GRAPH_PROPERTIES = [
     "members@odata.bind", "owners@odata.bind", "@odata.id", "groupIds", "department", "jobTitle",
     "accountEnabled", "userType", "usageLocation", "employeeHireDate", "otherMails", "businessPhones",
     "onPremisesExtensionAttributes", "securityEnabledOnly",
+    "id", "name", "type", "identitySource", "acl", "properties", "content", "requests", "query", "entityTypes",
+    "contentSources", "from", "size",
 ]  # fmt: skip
 
 NUL = st.text(max_size=12).map(lambda s: f"{s}\x00{s}")
