@@ -48,6 +48,8 @@ urlpatterns = [
     # The JSON API (Microsoft Graph shape): one set of views under both version prefixes.
     path("v1.0/", include(("portal.site.api.urls", "api"), namespace="api_v1")),
     path("beta/", include(("portal.site.api.urls", "api"), namespace="api_beta")),
+    # SCIM 2.0 provisioning (RFC 7643/7644) for identity providers' apps.
+    path("scim/v2/", include("portal.site.scim.urls")),
 ]
 
 handler403 = "portal.errors.permission_denied"
