@@ -16,6 +16,7 @@ from scim2_models import (
     Group,
     Meta,
     Patch,
+    Required,
     ResourceType,
     Schema,
     ServiceProviderConfig,
@@ -30,19 +31,21 @@ from portal.site.scim.users import ENTERPRISE
 LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 RESPONSE = Context.RESOURCE_QUERY_RESPONSE
 
+# Attributes Groupdesk always holds a value for (a user has a display name and is enabled or not).
+ALWAYS = {"displayName", "active"}
 # The attributes each schema announces (and Groupdesk keeps), with the sub-attributes of complex ones.
 KEPT = {
     str(User.__schema__): {
         "userName": None, "name": {"givenName", "familyName"}, "displayName": None,
         "title": None, "userType": None, "preferredLanguage": None, "active": None,
-        "emails": {"value", "type", "primary"}, "phoneNumbers": {"value", "type"},
+        "emails": {"value"}, "phoneNumbers": {"value"},
         "addresses": {"streetAddress", "locality", "region", "postalCode", "country"},
     },
     ENTERPRISE: {
         "employeeNumber": None, "costCenter": None, "organization": None, "division": None,
-        "department": None, "manager": {"value", "$ref", "displayName"},
+        "department": None, "manager": {"value", "$ref"},
     },
-    str(Group.__schema__): {"displayName": None, "members": {"value", "$ref", "type", "display"}},
+    str(Group.__schema__): {"displayName": None, "members": {"value", "$ref", "type"}},
 }  # fmt: skip
 
 
@@ -53,6 +56,9 @@ def _schema(model: type) -> Schema:
     for attribute in attributes:
         if kept[attribute.name] and attribute.sub_attributes:
             attribute.sub_attributes = [s for s in attribute.sub_attributes if s.name in kept[attribute.name]]
+    for attribute in attributes:
+        if attribute.name in ALWAYS and schema.id == str(User.__schema__):
+            attribute.required = Required.true
     schema.attributes = attributes
     schema.meta = Meta(resource_type="Schema", location=f"{PREFIX}Schemas/{schema.id}")
     return schema

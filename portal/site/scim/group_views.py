@@ -18,7 +18,15 @@ from groups.models import CreatedIn, Group, GroupKind, Membership
 from groups.services import group_create, group_soft_delete, group_update
 from groups.services import membership as writer
 from portal.site.scim.auth import scim_view
-from portal.site.scim.common import dump, filter_of, listed, page_bounds, response_parameters, wants
+from portal.site.scim.common import (
+    dump,
+    filter_of,
+    listed,
+    page_bounds,
+    query_of,
+    response_parameters,
+    wants,
+)
 from portal.site.scim.filters import Field
 from portal.site.scim.protocol import ScimError, invalid_value, read_body, scim_response
 from portal.site.scim.users import location, parse_id, users_of
@@ -72,7 +80,6 @@ def group_resource(group: Group, memberships: list[Membership] | None) -> ScimGr
                 value=str(m.member.pk),
                 ref=location("Users" if m.member_user_id else "Groups", m.member.pk),
                 type="User" if m.member_user_id else "Group",
-                display=m.member.display_name,
             )
             for m in memberships
         ]
@@ -94,14 +101,24 @@ def group_resource(group: Group, memberships: list[Membership] | None) -> ScimGr
 def groups(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _create(request)
-    start, count = page_bounds(request)
-    parameters = response_parameters(request, ScimGroup)
-    found = groups_of(request.actor).filter(filter_of(request, GROUP_FIELDS)).distinct()
+    return scim_response(group_list(request, query_of(request)))
+
+
+@scim_view("POST")
+def groups_search(request: HttpRequest) -> HttpResponse:
+    return scim_response(group_list(request, query_of(request)))
+
+
+def group_list(request: HttpRequest, query: dict[str, Any], *, skip: int = 0) -> dict[str, Any]:
+    start, count = page_bounds(query)
+    parameters = response_parameters(query, ScimGroup)
+    found = groups_of(request.actor).filter(filter_of(query, GROUP_FIELDS)).distinct()
     total = found.count()
-    page = list(found.order_by("created_date_time", "pk")[start - 1 : start - 1 + count])
+    first = max(start - 1 - skip, 0)
+    page = list(found.order_by("created_date_time", "pk")[first : first + count])
     members = _memberships(page) if wants(parameters, "members") else {}
     items = [dump(group_resource(g, members.get(g.pk)), Context.SEARCH_RESPONSE, parameters) for g in page]
-    return scim_response(listed(items, total, start))
+    return listed(items, total, start)
 
 
 def _alias(tenant: Any, display_name: str) -> str:
@@ -155,7 +172,7 @@ def group_detail(request: HttpRequest, group_id: str) -> HttpResponse:
             group_soft_delete(actor=request.actor, group=group)
         return scim_response(None, 204)
     if request.method == "GET":
-        parameters = response_parameters(request, ScimGroup)
+        parameters = response_parameters(request.GET, ScimGroup)
         members = _memberships([group])[group.pk] if wants(parameters, "members") else None
         return scim_response(
             dump(group_resource(group, members), Context.RESOURCE_QUERY_RESPONSE, parameters)

@@ -12,7 +12,7 @@ from scim2_models import Context, PatchOp
 from portal.models import User
 from portal.services import user_create, user_delete, user_update
 from portal.site.scim.auth import scim_view
-from portal.site.scim.common import dump, filter_of, listed, page_bounds, response_parameters
+from portal.site.scim.common import dump, filter_of, listed, page_bounds, query_of, response_parameters
 from portal.site.scim.filters import Field
 from portal.site.scim.protocol import ScimError, ScimUser, read_body, scim_response
 from portal.site.scim.users import (
@@ -59,13 +59,23 @@ def _name_taken(name: str, user: User | None = None) -> None:
 def users(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _create(request)
-    start, count = page_bounds(request)
-    parameters = response_parameters(request, ScimUser)
-    found = users_of(request.actor.tenant).filter(filter_of(request, USER_FIELDS))
+    return scim_response(user_list(request, query_of(request)))
+
+
+@scim_view("POST")
+def users_search(request: HttpRequest) -> HttpResponse:
+    return scim_response(user_list(request, query_of(request)))
+
+
+def user_list(request: HttpRequest, query: dict[str, Any], *, skip: int = 0) -> dict[str, Any]:
+    start, count = page_bounds(query)
+    parameters = response_parameters(query, ScimUser)
+    found = users_of(request.actor.tenant).filter(filter_of(query, USER_FIELDS))
     total = found.count()
-    page = found.select_related("manager").order_by("created_date_time", "pk")[start - 1 : start - 1 + count]
+    first = max(start - 1 - skip, 0)
+    page = found.select_related("manager").order_by("created_date_time", "pk")[first : first + count]
     items = [dump(user_resource(u), Context.SEARCH_RESPONSE, parameters) for u in page]
-    return scim_response(listed(items, total, start))
+    return listed(items, total, start)
 
 
 def _create(request: HttpRequest) -> HttpResponse:
@@ -100,7 +110,7 @@ def user_detail(request: HttpRequest, user_id: str) -> HttpResponse:
             user_delete(actor=request.actor, user=user)
         return scim_response(None, 204)
     if request.method == "GET":
-        parameters = response_parameters(request, ScimUser)
+        parameters = response_parameters(request.GET, ScimUser)
         return scim_response(dump(user_resource(user), Context.RESOURCE_QUERY_RESPONSE, parameters))
     body = read_body(request)
     if request.method == "PUT":

@@ -84,7 +84,9 @@ def location(kind: str, object_id: Any) -> str:
 def user_resource(user: User) -> ScimUser:
     """The SCIM representation of a directory user (``manager`` loaded with it)."""
     phones = [
-        PhoneNumber(value=getattr(user, f), type=t) for t, f in PHONE_FIELDS.items() if getattr(user, f)
+        PhoneNumber(value=getattr(user, f), type=None if t == "work" else t)
+        for t, f in PHONE_FIELDS.items()
+        if getattr(user, f)
     ]
     address = {scim: getattr(user, field) for scim, field in ADDRESS_FIELDS.items() if getattr(user, field)}
     given, family = user.given_name, user.surname
@@ -98,7 +100,7 @@ def user_resource(user: User) -> ScimUser:
         user_type=user.employee_type or None,
         preferred_language=user.preferred_language or None,
         active=user.account_enabled,
-        emails=[Email(value=user.mail, type="work", primary=True)] if user.mail else None,
+        emails=[Email(value=user.mail)] if user.mail else None,
         phone_numbers=phones or None,
         addresses=[Address(**address)] if address else None,
         meta=Meta(
@@ -109,16 +111,13 @@ def user_resource(user: User) -> ScimUser:
         ),
     )
     enterprise = EnterpriseUser(
+        schemas=[ENTERPRISE],
         employee_number=user.employee_id or None,
         department=user.department or None,
         organization=user.company_name or None,
         division=user.division or None,
         cost_center=user.cost_center or None,
-        manager=Manager(
-            value=str(user.manager_id),
-            ref=location("Users", user.manager_id),
-            display_name=user.manager.display_name,
-        )
+        manager=Manager(value=str(user.manager_id), ref=location("Users", user.manager_id))
         if user.manager_id
         else None,
     )
@@ -162,7 +161,11 @@ def user_values(resource: ScimUser, tenant: Any) -> dict[str, Any]:
     enterprise = resource[EnterpriseUser] or EnterpriseUser()
     email = _chosen(resource.emails, "work")
     address = _chosen(resource.addresses, "work")
-    phones = {str(p.type or "work"): p.value for p in reversed(resource.phone_numbers or []) if p.value}
+    phones: dict[str, str] = {}
+    for phone in resource.phone_numbers or []:  # mobile and fax have fields; any other type is the work phone
+        kind = str(phone.type) if phone.type and str(phone.type) in ("mobile", "fax") else "work"
+        if phone.value:
+            phones.setdefault(kind, phone.value)
     values: dict[str, Any] = {
         "external_id": resource.external_id,
         "display_name": _display_name(resource),
