@@ -184,7 +184,7 @@ def group_detail(request: HttpRequest, group_id: str) -> HttpResponse:
         context = Context.RESOURCE_REPLACEMENT_RESPONSE
     else:
         patch = PatchOp[ScimGroup].model_validate(
-            _without_own_id(body, group), scim_ctx=Context.RESOURCE_PATCH_REQUEST
+            _normalized(body, group), scim_ctx=Context.RESOURCE_PATCH_REQUEST
         )
         resource = group_resource(group, current)
         patch.patch(resource)
@@ -196,13 +196,28 @@ def group_detail(request: HttpRequest, group_id: str) -> HttpResponse:
     return scim_response(dump(group_resource(group, _memberships([group])[group.pk]), context))
 
 
-def _without_own_id(body: dict, group: Group) -> dict:
-    """Okta's ``replace`` of the whole group repeats its ``id``: that changes nothing, so drop it."""
+def _normalized(body: dict, group: Group) -> dict:
+    """Two providers' ways, read as the RFC's: Okta's ``replace`` of the whole group repeats its ``id``
+    (that changes nothing: dropped); Entra removes members with a ``value`` array (each becomes a
+    ``members[value eq "…"]`` path, whatever else the entries carry, such as ``"$ref": null``)."""
+    operations = []
     for operation in body.get("Operations") or []:
-        value = operation.get("value") if isinstance(operation, dict) else None
+        if not isinstance(operation, dict):
+            operations.append(operation)
+            continue
+        value = operation.get("value")
         if isinstance(value, dict) and str(value.get("id", "")) == str(group.pk):
-            operation["value"] = {k: v for k, v in value.items() if k != "id"}
-    return body
+            operation = {**operation, "value": {k: v for k, v in value.items() if k != "id"}}
+        removes_listed = str(operation.get("op", "")).lower() == "remove" and isinstance(value, list)
+        if removes_listed and str(operation.get("path", "")).lower() == "members":
+            for entry in value:
+                member_id = entry.get("value") if isinstance(entry, dict) else None
+                if not isinstance(member_id, str) or '"' in member_id or "\\" in member_id:
+                    raise invalid_value("Each member to remove needs a value: the member's id.")
+                operations.append({"op": "remove", "path": f'members[value eq "{member_id}"]'})
+            continue
+        operations.append(operation)
+    return {**body, "Operations": operations}
 
 
 def _apply(actor: Any, group: Group, resource: ScimGroup, current: list[Membership]) -> Group:

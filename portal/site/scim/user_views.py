@@ -24,6 +24,7 @@ from portal.site.scim.users import (
     user_resource,
     user_values,
     users_of,
+    with_manager_references,
 )
 
 TYPES = {"active": "boolean", "meta.created": "datetime"}
@@ -79,7 +80,8 @@ def user_list(request: HttpRequest, query: dict[str, Any], *, skip: int = 0) -> 
 
 
 def _create(request: HttpRequest) -> HttpResponse:
-    resource = ScimUser.model_validate(read_body(request), scim_ctx=Context.RESOURCE_CREATION_REQUEST)
+    body = with_manager_references(read_body(request))
+    resource = ScimUser.model_validate(body, scim_ctx=Context.RESOURCE_CREATION_REQUEST)
     name = user_name(resource)
     _name_taken(name)
     tenant = request.actor.tenant
@@ -112,7 +114,7 @@ def user_detail(request: HttpRequest, user_id: str) -> HttpResponse:
     if request.method == "GET":
         parameters = response_parameters(request.GET, ScimUser)
         return scim_response(dump(user_resource(user), Context.RESOURCE_QUERY_RESPONSE, parameters))
-    body = read_body(request)
+    body = with_manager_references(read_body(request))
     if request.method == "PUT":
         resource = ScimUser.model_validate(body, scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
         context = Context.RESOURCE_REPLACEMENT_RESPONSE

@@ -100,7 +100,7 @@ def user_resource(user: User) -> ScimUser:
         user_type=user.employee_type or None,
         preferred_language=user.preferred_language or None,
         active=user.account_enabled,
-        emails=[Email(value=user.mail)] if user.mail else None,
+        emails=[Email.model_construct(value=user.mail)] if user.mail else None,  # stored as is
         phone_numbers=phones or None,
         addresses=[Address(**address)] if address else None,
         meta=Meta(
@@ -250,3 +250,26 @@ def parse_id(value: str) -> str | None:
 def users_of(tenant: Any):
     """The users SCIM sees: the tenant's, not deleted."""
     return User.objects.for_tenant(tenant).filter(deleted_date_time__isnull=True)
+
+
+def _manager_reference(value: Any) -> Any:
+    """Entra sends the manager as a bare id (PATCH) or without ``$ref``: the models want the reference."""
+    if isinstance(value, str):
+        value = {"value": value}
+    if isinstance(value, dict) and value.get("value") and not value.get("$ref"):
+        value = {**value, "$ref": location("Users", value["value"])}
+    return value
+
+
+def with_manager_references(body: dict[str, Any]) -> dict[str, Any]:
+    """A Users body (resource or PatchOp) with every manager written as a complex reference."""
+    enterprise = body.get(ENTERPRISE)
+    if isinstance(enterprise, dict) and "manager" in enterprise:
+        enterprise["manager"] = _manager_reference(enterprise["manager"])
+    for operation in body.get("Operations") or []:
+        if not isinstance(operation, dict):
+            continue
+        path = str(operation.get("path") or "").lower()
+        if path.endswith(":manager") or path == "manager":
+            operation["value"] = _manager_reference(operation.get("value"))
+    return body
