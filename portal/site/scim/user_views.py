@@ -9,6 +9,8 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from scim2_models import Context, PatchOp
 
+from portal import roles
+from portal.authz import can
 from portal.models import User
 from portal.services import user_create, user_delete, user_update
 from portal.site.scim.auth import scim_view
@@ -41,7 +43,13 @@ USER_FIELDS: dict[str, Field] = {
 }
 
 
+def _may_read_users(request: HttpRequest) -> None:
+    if not can(request.actor, roles.USERS_READ):
+        raise ScimError(403, "This app's role doesn't let it read users.")
+
+
 def _user(request: HttpRequest, user_id: str) -> User:
+    _may_read_users(request)
     user = users_of(request.actor.tenant).select_related("manager").filter(pk=parse_id(user_id)).first()
     if user is None:
         raise ScimError(404, f"No user {user_id[:80]!r}.")
@@ -69,6 +77,7 @@ def users_search(request: HttpRequest) -> HttpResponse:
 
 
 def user_list(request: HttpRequest, query: dict[str, Any], *, skip: int = 0) -> dict[str, Any]:
+    _may_read_users(request)
     start, count = page_bounds(query)
     parameters = response_parameters(query, ScimUser)
     found = users_of(request.actor.tenant).filter(filter_of(query, USER_FIELDS))

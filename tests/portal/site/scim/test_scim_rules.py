@@ -51,6 +51,7 @@ def test_the_apps_role_decides_what_it_provisions(tenant):
     assert groups_app("POST", "Users", {"schemas": [CORE], "userName": "a@contoso.test"}).status_code == 403
     assert groups_app("POST", "Groups", {"schemas": [GROUP], "displayName": "G"}).status_code == 201
     assert readers("GET", "Users").status_code == 200
+    assert Scim(tenant, app="Reports", role="reportsReader")("GET", "Users").status_code == 403
     refused = readers("POST", "Users", {"schemas": [CORE], "userName": "b@contoso.test"})
     assert refused.status_code == 403 and refused.body["schemas"] == [
         "urn:ietf:params:scim:api:messages:2.0:Error"
