@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -30,13 +31,13 @@ def test_an_administrator_makes_a_token_that_provisions_and_revokes_it(
     idp.generic(
         "POST",
         "/scim/v2/Users",
-        '{"schemas": ["%s"], "userName": "x@contoso.test"}' % CORE,
+        json.dumps({"schemas": [CORE], "userName": "x@contoso.test"}),
         content_type="application/scim+json",
     )
     idp.generic(
         "POST",
         "/scim/v2/Users",
-        '{"schemas": ["%s"], "userName": "x@contoso.test"}' % CORE,
+        json.dumps({"schemas": [CORE], "userName": "x@contoso.test"}),
         content_type="application/scim+json",
     )
     with django_assert_max_num_queries(12):
