@@ -21,7 +21,7 @@ from pydantic import ValidationError as PydanticError
 from scim2_models import SCIMException
 
 from portal.authz import AppActor
-from portal.errors import Conflict, Invalid, NotFound, Refused, ServiceError
+from portal.errors import Conflict, NotFound, Refused, ServiceError
 from portal.models import ProvisioningOperation
 from portal.site.scim.protocol import POLICY, ScimError, error_response, validation_error
 from portal.tokens import api_token_find
@@ -45,17 +45,14 @@ def authenticate(request: HttpRequest) -> AppActor:
 
 
 def service_error(exc: ServiceError) -> ScimError:
-    """A service's refusal as a SCIM error: a taken name is ``uniqueness`` (409)."""
-    if isinstance(exc, ScimError):
-        return exc
+    """A service's refusal as a SCIM error: a taken name or an object already there is ``uniqueness``
+    (409), an organization's rule 403, a bad value ``invalidValue``."""
     if isinstance(exc, NotFound):
-        return ScimError(404, str(exc), "noTarget" if "member" in str(exc).lower() else None)
+        return ScimError(404, str(exc))
     if isinstance(exc, Conflict):
         return ScimError(409, str(exc), "uniqueness")
     if isinstance(exc, Refused):
         return ScimError(403, str(exc))
-    if isinstance(exc, Invalid):
-        return ScimError(400, str(exc), "invalidValue")
     return ScimError(400, str(exc), "invalidValue")
 
 

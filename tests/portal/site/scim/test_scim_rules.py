@@ -138,6 +138,13 @@ def test_it_answers_scim_errors_with_their_scim_type(scim):
             400,
             "noTarget",
         ),
+        (
+            "PATCH",
+            f"Users/{user['id']}",
+            {"schemas": [PATCH], "Operations": [{"op": "replace", "path": "id", "value": "other"}]},
+            400,
+            "mutability",
+        ),
         ("GET", "Users/not-an-id", None, 404, None),
         ("GET", "Nowhere", None, 404, None),
     ]
