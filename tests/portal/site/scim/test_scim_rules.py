@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from groups.authz import PROVISIONED_REFUSAL
 from groups.models import Group
@@ -154,3 +156,23 @@ def test_it_answers_scim_errors_with_their_scim_type(scim):
         assert response.body["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
         if scim_type:
             assert response.body.get("scimType") == scim_type, (method, path, response.body)
+
+
+def test_lists_take_the_same_queries_whatever_their_length(scim, tenant):
+    def queries(path: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert scim("GET", path).status_code == 200
+        return len(captured)
+
+    group = scim("POST", "Groups", {"schemas": [GROUP], "displayName": "Big"}).body["id"]
+    counts = []
+    for size in (2, 8):
+        people = [
+            factories.UserFactory(tenant=tenant, manager=factories.UserFactory(tenant=tenant))
+            for _ in range(size)
+        ]
+        add = {"op": "add", "path": "members", "value": [{"value": str(p.pk)} for p in people]}
+        scim("PATCH", f"Groups/{group}", {"schemas": [PATCH], "Operations": [add]})
+        scim("POST", "Groups", {"schemas": [GROUP], "displayName": f"G{size}"})
+        counts.append((queries("Users"), queries("Groups")))
+    assert counts[0] == counts[1]
