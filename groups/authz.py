@@ -7,7 +7,7 @@ Targets and actions:
   tenant's "members can add guests" setting.
 - a ``GroupSpec``: ``create`` / ``createAsOwner``.
 
-The rules are the table ``GROUP_RULES`` below, read top to bottom: guards (deleted, synced), then
+The rules are the table ``GROUP_RULES`` below, read top to bottom: guards (deleted, synced, provisioned over SCIM), then
 role grants, then owners, then every user; and for actions that change who is in a group, privilege
 dominance (``_dominance``): nobody adds anyone to a group that confers roles the actor doesn't hold.
 Membership rules (``dynamicMembershipRule/update``, and creating a dynamic group) come from role grants
@@ -279,6 +279,8 @@ def decide_group(actor: User, ctx: ActorContext, action: str, group: Group, memb
         return _deny("This group has been deleted.")
     if rule.writes and group.is_synced:
         return _deny("This group is synced from on-premises and is managed there, not here.")
+    if rule.writes and group.is_provisioned and not _is_provisioner(actor, group):
+        return _deny(PROVISIONED_REFUSAL)
     if action in PREMIUM_ACTIONS and not ctx.tenant.is_premium:
         return _deny(PREMIUM_ACTIONS[action])
     granted = _role_grants(ctx, group, rule.via) if rule.via else []
@@ -306,6 +308,17 @@ def decide_group(actor: User, ctx: ActorContext, action: str, group: Group, memb
     if decision.allowed and rule.membership and (refusal := _dominance(ctx, group)) is not None:
         return refusal
     return decision
+
+
+PROVISIONED_REFUSAL = (
+    "This group is provisioned by an identity provider (SCIM) and is managed there, not here."
+)
+
+
+def _is_provisioner(actor: Any, group: Group) -> bool:
+    """The app whose SCIM requests made the group: the only writer of a provisioned group."""
+    app = getattr(actor, "service_principal", None)
+    return app is not None and app.pk == group.provisioned_by_id
 
 
 # Every path that puts a user into a group: an owner's or an API add (one or many), approving a request,

@@ -64,6 +64,7 @@ class CreatedIn(models.TextChoices):
     ADMIN = "admin", "Admin portal"
     API = "api", "API"
     SYNC = "sync", "Directory synchronization"
+    SCIM = "scim", "SCIM provisioning"
 
 
 class GroupQuerySet(TenantQuerySet):
@@ -105,6 +106,11 @@ class Group(TenantOwned):
     is_assignable_to_role = models.BooleanField(default=False)
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.CLOUD)
     created_in = models.CharField(max_length=8, choices=CreatedIn.choices, default=CreatedIn.ADMIN)
+    # A group an identity provider provisions over SCIM: that app alone changes it (like a synced group).
+    provisioned_by = models.ForeignKey(
+        "portal.ServicePrincipal", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    external_id = models.CharField(max_length=256, null=True, blank=True)
     has_team = models.BooleanField("Create a team", default=False)
     classification = models.CharField(max_length=64, blank=True)
     expiration_date_time = models.DateTimeField(null=True, blank=True)
@@ -174,12 +180,17 @@ class Group(TenantOwned):
         return self.deleted_date_time is not None
 
     @property
+    def is_provisioned(self) -> bool:
+        return self.provisioned_by_id is not None
+
+    @property
     def self_service_available(self) -> bool:
         """Seeds 002/004: no self-service for mail-enabled security, distribution, synced, dynamic or
         role-assignable groups."""
         return (
             self.kind in (GroupKind.SECURITY, GroupKind.MICROSOFT_365)
             and not self.is_synced
+            and not self.is_provisioned
             and not self.is_dynamic
             and not self.is_assignable_to_role
             and not self.is_deleted

@@ -74,7 +74,10 @@ def group_create(
     as_owner: bool = False,
     classification: str = "",
     has_team: bool = False,
+    provisioned_by: Any = None,
+    external_id: str | None = None,
 ) -> Group:
+    """``provisioned_by``: the app (service principal) whose SCIM requests alone may change the group."""
     spec = GroupSpec(kind=kind, membership_type=membership_type, is_assignable_to_role=is_assignable_to_role)
     authorize(actor, "createAsOwner" if as_owner else "create", spec)
     if is_assignable_to_role:
@@ -102,6 +105,8 @@ def group_create(
         created_in=created_in,
         classification=classification,
         has_team=has_team,
+        provisioned_by=provisioned_by,
+        external_id=external_id,
         created_by=acting_user(actor),
         expiration_date_time=initial_expiration(actor.tenant, kind=kind),
     )

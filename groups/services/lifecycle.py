@@ -94,6 +94,7 @@ UPDATE_RIGHTS = {
     "visibility": "basic/update",
     "classification": "classification/update",
     "expiration_selected": "allProperties/update",
+    "external_id": "allProperties/update",
 }
 
 

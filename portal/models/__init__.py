@@ -31,7 +31,7 @@ from portal.models.group_settings import (
 )
 from portal.models.roles import CustomRole, RoleAssignment
 from portal.models.tenancy import Plan, Tenant, TenantOwned, TenantQuerySet
-from portal.models.tokens import ApiToken
+from portal.models.tokens import ApiToken, ProvisioningOperation
 
 __all__ = [
     "ApiToken",
@@ -47,6 +47,7 @@ __all__ = [
     "MultiValueAttribute",
     "OwnerAssigners",
     "Plan",
+    "ProvisioningOperation",
     "RoleAssignment",
     "ServicePrincipal",
     "Source",

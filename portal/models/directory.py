@@ -73,8 +73,9 @@ class User(AbstractBaseUser):
     # The rule language calls it physicalDeliveryOfficeName: the same attribute.
     office_location = models.CharField(max_length=128, null=True, blank=True)
     usage_location = models.CharField(max_length=2, null=True, blank=True)
-    preferred_language = models.CharField(max_length=16, null=True, blank=True)
-    employee_id = models.CharField(max_length=16, null=True, blank=True)
+    # Wider than Graph's 16 characters: identity providers provision longer HR ids and language tags.
+    preferred_language = models.CharField(max_length=64, null=True, blank=True)
+    employee_id = models.CharField(max_length=64, null=True, blank=True)
     employee_type = models.CharField(max_length=64, null=True, blank=True)
     employee_hire_date = models.DateTimeField(null=True, blank=True)
     mobile_phone = models.CharField("mobile", max_length=64, null=True, blank=True)
@@ -88,6 +89,10 @@ class User(AbstractBaseUser):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="direct_reports"
     )
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.CLOUD)
+    # Provisioning (SCIM): the identity provider's id for the user, and Graph's employeeOrgData.
+    external_id = models.CharField("externalId", max_length=256, null=True, blank=True, db_index=True)
+    division = models.CharField(max_length=64, null=True, blank=True)
+    cost_center = models.CharField("costCenter", max_length=64, null=True, blank=True)
     extension_attribute_1 = models.CharField(max_length=1024, null=True, blank=True)
     extension_attribute_2 = models.CharField(max_length=1024, null=True, blank=True)
     extension_attribute_3 = models.CharField(max_length=1024, null=True, blank=True)

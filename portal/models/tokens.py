@@ -51,3 +51,29 @@ class ApiToken(TenantOwned):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_date_time is not None
+
+
+class ProvisioningOperation(TenantOwned):
+    """One SCIM request of a provisioning app and its result: what the Provisioning section lists
+    (the changes themselves are audit events; this also keeps lookups and refusals)."""
+
+    id = models.BigAutoField(primary_key=True)
+    service_principal = models.ForeignKey(
+        ServicePrincipal, on_delete=models.CASCADE, related_name="provisioning_operations"
+    )
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=256)
+    status = models.PositiveSmallIntegerField()
+    # The resource the request named or made (a user's or group's id), and the SCIM error's scimType/detail.
+    resource_id = models.CharField(max_length=64, blank=True)
+    scim_type = models.CharField(max_length=32, blank=True)
+    detail = models.CharField(max_length=512, blank=True)
+    date_time = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-date_time", "-id"]
+        indexes = [models.Index(fields=["tenant", "-date_time"], name="provisioning_op_recent")]
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status < 400

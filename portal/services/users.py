@@ -3,6 +3,7 @@ leavers (disable/delete removes memberships, restorable for 30 days) and restore
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -136,15 +137,23 @@ def _field_value(user: User, name: str) -> Any:
 # Fields a new user may be given beyond the editable ones (feature apps that create users extend
 # this tuple from their AppConfig.ready when they add fields of their own, e.g. an invitation's state).
 USER_CREATE_FIELDS: list[str] = [*USER_EDITABLE_FIELDS, "source"]
+# Fields ``user_update`` changes (feature apps extend it from their AppConfig.ready, as the list above).
+USER_UPDATE_FIELDS: list[str] = [*USER_EDITABLE_FIELDS]
 UPN_TAKEN = "Another object with the same value for property userPrincipalName already exists."
 
 
+# A sign-in name kept verbatim (SCIM userName: not every identity provider sends alias@domain).
+VERBATIM_NAME_RE = re.compile(r"^[^\s\x00]{1,256}$")
+
+
 def _check_new_upn(tenant: Tenant, upn: str, *, verified_domain_only: bool) -> None:
-    if not UPN_RE.match(upn) or len(upn) > 256:
+    if not verified_domain_only and "@" not in upn and VERBATIM_NAME_RE.match(upn):
+        pass  # a provider's own user name, kept as it is
+    elif not UPN_RE.match(upn) or len(upn) > 256:
         raise UserError(
             f"“{upn[:80]}” is not a valid userPrincipalName (alias@domain).", "user_principal_name"
         )
-    domain = upn.rsplit("@", 1)[1].lower()
+    domain = upn.rsplit("@", 1)[-1].lower()
     verified = [d.lower() for d in tenant.verified_domains or []]
     if verified_domain_only and verified and domain not in verified:
         raise UserError(
@@ -228,7 +237,7 @@ def user_update(*, actor: User, user: User, changes: dict[str, Any]) -> User:
     user = User.objects.select_for_update(of=("self",)).select_related("manager", "tenant").get(pk=user.pk)
     if user.deleted_date_time is not None:
         raise Conflict("This user is deleted: restore them first.")
-    unknown = set(changes) - set(USER_EDITABLE_FIELDS)
+    unknown = set(changes) - set(USER_UPDATE_FIELDS)
     if unknown:
         raise UserError(f"These attributes can't be edited here: {', '.join(sorted(unknown))}.")
     if user.dir_sync_enabled and set(changes) - {"account_enabled"}:

@@ -18,6 +18,8 @@ from django.shortcuts import render
 
 from portal.site.api import errors
 from portal.site.api.body import load_json, may_hold_nul, nul_path
+from portal.site.scim.protocol import PREFIX as SCIM_PREFIX
+from portal.site.scim.protocol import SCIM_JSON, refuse_nul
 
 API_PREFIXES = ("/v1.0/", "/beta/")
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -58,13 +60,15 @@ def nul_location(request: HttpRequest) -> str | None:
     if request.method == "POST" and content_type in FORM_TYPES:
         files = ((k, [f.name or "" for f in fs]) for k, fs in request.FILES.lists())
         return _first_nul(request.POST.lists(), "the form field") or _first_nul(files, "the file field")
-    if content_type in ("application/json", "") and request.method not in ("GET", "HEAD"):
+    if content_type in ("application/json", SCIM_JSON, "") and request.method not in ("GET", "HEAD"):
         return _json_nul(request)
     return None
 
 
 def refusal(request: HttpRequest, location: str) -> HttpResponse:
     message = f"A NUL character isn't allowed in input: {location} contains one."
+    if request.path.startswith(SCIM_PREFIX):
+        return refuse_nul(location)
     if request.path.startswith(API_PREFIXES):
         return errors.error_response(request, 400, errors.REQUEST_BAD_REQUEST, message)
     return render(request, "400.html", {"reason": message}, status=400)

@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from groups.views import licenses, tenant_settings
-from portal.site.views import devices, roles
+from portal.site.views import devices, provisioning, roles
 from portal.views import audit, basic, signin, users
 
 urlpatterns = [
@@ -36,6 +36,12 @@ urlpatterns = [
     path("audit/export.csv", audit.audit_export, name="audit_export"),
     path("settings/groups/", tenant_settings.group_settings, name="group_settings"),
     path("settings/groups/naming-preview/", tenant_settings.naming_preview, name="settings_naming_preview"),
+    path("settings/provisioning/", provisioning.provisioning, name="provisioning"),
+    path(
+        "settings/provisioning/tokens/<uuid:token_id>/revoke/",
+        provisioning.provisioning_token_revoke,
+        name="provisioning_token_revoke",
+    ),
     path("licenses/", licenses.license_list, name="license_list"),
     path("licenses/subscriptions/", licenses.subscription_add, name="subscription_add"),
     path("licenses/assign/", licenses.group_license_add, name="group_license_add"),
@@ -48,6 +54,8 @@ urlpatterns = [
     # The JSON API (Microsoft Graph shape): one set of views under both version prefixes.
     path("v1.0/", include(("portal.site.api.urls", "api"), namespace="api_v1")),
     path("beta/", include(("portal.site.api.urls", "api"), namespace="api_beta")),
+    # SCIM 2.0 provisioning (RFC 7643/7644) for identity providers' apps.
+    path("scim/v2/", include("portal.site.scim.urls")),
 ]
 
 handler403 = "portal.errors.permission_denied"

@@ -54,6 +54,10 @@ class Route:
         return self.name.startswith(("api_v1:", "api_beta:"))
 
     @property
+    def scim(self) -> bool:
+        return self.name.startswith("scim:")
+
+    @property
     def id(self) -> str:
         return self.pattern if self.api else self.name
 
@@ -83,6 +87,7 @@ SPECIAL = {
     "admin:*": "Django's admin: platform operators only (is_staff), never tenant users",
     "api_v1:unknown_segment": "the API's catch-all: Graph's 400 for an unknown path, after authentication",
     "api_beta:unknown_segment": "the same under /beta/",
+    "scim:unknown_endpoint": "SCIM's catch-all: a SCIM 404 for an unknown path, after authentication",
 }
 # Non-UUID parameters: the other tenant's values for them (the API names objects by <str:...> ids).
 OTHER_PARAMS = {
@@ -117,6 +122,10 @@ OBJECT_PARAMS = {
 def classify(route: Route) -> str:
     if route.name in SPECIAL:
         return "special"
+    if (
+        route.scim
+    ):  # /scim/v2/: app tokens; checked by test_it_never_serves_the_other_tenants_objects_through_scim
+        return "scim"
     if route.regex:
         return "unclassified"
     for param, converter in route.params.items():
@@ -497,4 +506,54 @@ def test_it_never_serves_the_other_tenants_objects_through_the_api(worlds, route
                     problems.append((who, method, url, f"shows {leaked}"))
         if state_of(away) != before:
             problems.append((who, route.pattern, "changed the other tenant's data"))
+    assert problems == [], problems
+
+
+# --- SCIM: an app token of one tenant never reaches the other's users and groups ------------------
+
+SCIM_ROUTES = [r for r in ROUTES if classify(r) == "scim"]
+
+
+def scim_body(away: TenantWorld) -> dict:
+    """A body that would reach the other tenant's objects, were ids resolved outside the token's tenant."""
+    return {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "add", "path": "members", "value": [{"value": str(away.user.pk)}]}],
+        "userName": f"hijack@{away.tenant.slug}.test",
+        "displayName": "Hijacked",
+        "members": [{"value": str(away.user.pk)}, {"value": str(away.group.pk)}],
+        "filter": f'userName eq "{away.user.user_principal_name}"',
+    }
+
+
+@pytest.mark.parametrize("route", SCIM_ROUTES, ids=[r.name for r in SCIM_ROUTES])
+def test_it_never_serves_the_other_tenants_objects_through_scim(worlds, route):
+    from django.test import Client
+
+    from portal.tokens import api_token_create
+
+    home, away = worlds
+    _, secret = api_token_create(tenant=home.tenant, actor="tests", app_name="IdP", role="userAdministrator")
+    client = Client(headers={"Authorization": f"Bearer {secret}"})
+    before = state_of(away)
+    problems = []
+    fill = {"type_id": ["User"], "schema_id": ["urn:ietf:params:scim:schemas:core:2.0:User"]}
+    urls = ["/" + route.pattern]
+    if route.params:
+        urls = [
+            "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m, v=v: str(v), route.pattern)
+            for name in route.params
+            for v in fill.get(name) or OTHER_PARAMS[name](away)
+        ]
+    for url in urls:
+        for method in ("get", "post", "put", "patch", "delete"):  # noqa: B007
+            body = json.dumps(scim_body(away)) if method != "get" else ""
+            response = client.generic(method.upper(), url, body, content_type="application/scim+json")
+            names_theirs = route.params and not fill.get(next(iter(route.params)))
+            if response.status_code >= 500 or (names_theirs and response.status_code < 400):
+                problems.append((method, url, response.status_code))
+            leaked = [s for s in away.secrets if s in body_of(response)]
+            if leaked:
+                problems.append((method, url, f"shows {leaked}"))
+    assert state_of(away) == before, "changed the other tenant's data"
     assert problems == [], problems

@@ -37,7 +37,8 @@ pytestmark = pytest.mark.django_db
 EXAMPLES = int(os.environ.get("GROUPDESK_FUZZ_EXAMPLES", "3"))  # more for a long run by hand
 SKIPPED = {"admin:*"}  # Django's own admin: not our code (its login page is still fuzzed below)
 EXTRA_PAGES = ["/admin/login/"]
-PAGE_ROUTES = [r for r in ROUTES if not r.api and r.name not in SKIPPED]
+PAGE_ROUTES = [r for r in ROUTES if not r.api and not r.scim and r.name not in SKIPPED]
+SCIM_ROUTES = [r for r in ROUTES if r.scim]
 API_ROUTES = [r for r in ROUTES if r.api]
 
 # Field names the views read (request.GET/POST and the forms), and Graph's body properties.
@@ -220,5 +221,78 @@ def test_it_answers_no_5xx_to_bad_input_on_any_api_route(who, data):
         else:
             body = data.draw(json_body(kind))
             response = client.generic(method, url, body, content_type="application/json")
+            check(problems, method, url, kind, response)
+    assert problems == [], "\n".join(problems)
+
+
+# SCIM's own hostile input: filters, PATCH paths and attribute lists, besides the kinds above.
+SCIM_GARBAGE = st.one_of(
+    ODATA_GARBAGE,
+    st.sampled_from(
+        [
+            'userName eq "unterminated',
+            "(" * 300 + 'userName eq "x"' + ")" * 300,
+            "not (" * 200 + "userName pr" + ")" * 200,
+            'emails[type eq "work" and value co "@"]',
+            'members[value eq "x"]',
+            'meta.created gt "not a date"',
+            'active eq "maybe"',
+            'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "x"',
+            "userName eq 1e999",
+            "nope.nope.nope",
+            '"]["',
+        ]
+    ),
+    st.text(alphabet='()[]"., :eqnotandorprcoswew0123456789', max_size=60),
+)
+SCIM_KEYS = ["filter", "attributes", "excludedAttributes", "startIndex", "count", "sortBy"]
+SCIM_PROPERTIES = [
+    "schemas", "userName", "displayName", "active", "emails", "name", "members", "externalId", "Operations",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", "phoneNumbers", "addresses", "title",
+]  # fmt: skip
+
+
+@st.composite
+def scim_body(draw, kind: str) -> str:
+    if kind == "deep":
+        return deep_json(draw(st.sampled_from([33, 1000, 50_000])), draw(st.booleans()))
+    if kind == "nul" and draw(st.booleans()):
+        return '{"userName": "a' + "\x00" + '"}'
+    value = SCIM_GARBAGE if kind == "odata" else value_of(kind)
+    leaf = st.one_of(value, st.lists(value, max_size=3), st.none(), st.booleans(), st.integers())
+    operation = st.fixed_dictionaries(
+        {
+            "op": st.one_of(value, st.sampled_from(["add", "Replace", "remove"])),
+            "path": st.one_of(value, st.none()),
+            "value": leaf,
+        }
+    )
+    keys = draw(st.lists(st.sampled_from(SCIM_PROPERTIES), min_size=1, max_size=4, unique=True))
+    body = {key: draw(st.lists(operation, max_size=2) if key == "Operations" else leaf) for key in keys}
+    return json.dumps(body)
+
+
+@PROPERTIES
+@given(data=st.data())
+def test_it_answers_no_5xx_to_bad_input_on_any_scim_route(data):
+    world = fresh_world()
+    _, secret = api_token_create(tenant=world.tenant, actor="tests", app_name="IdP", role="userAdministrator")
+    client = Client(raise_request_exception=False, headers={"Authorization": f"Bearer {secret}"})
+    problems: list[str] = []
+    for route in SCIM_ROUTES:
+        url = (
+            "/scim/v2/" + quote(data.draw(TEXT), safe="/")
+            if route.regex
+            else api_url(data.draw, route, world)
+        )
+        kind = data.draw(KINDS, label=f"{route.pattern} kind")
+        method = data.draw(st.sampled_from(["GET", "POST", "PUT", "PATCH"]), label=f"{route.pattern} method")
+        if method == "GET":
+            keys = data.draw(st.lists(st.sampled_from(SCIM_KEYS), min_size=1, max_size=3, unique=True))
+            value = SCIM_GARBAGE if kind == "odata" else value_of(kind)
+            check(problems, method, url, kind, client.get(url, {k: data.draw(value) for k in keys}))
+        else:
+            body = data.draw(scim_body(kind))
+            response = client.generic(method, url, body, content_type="application/scim+json")
             check(problems, method, url, kind, response)
     assert problems == [], "\n".join(problems)
