@@ -138,7 +138,7 @@ def test_it_reads_every_spelling_of_members_and_acl_entries():
 
 
 def test_those_who_manage_connections_may_read_whom_the_acls_reach(search_admin, tenant):
-    """"Who can see this?" shows who is in directory groups, hidden-membership ones too: the role that
+    """ "Who can see this?" shows who is in directory groups, hidden-membership ones too: the role that
     manages connections reads groups, their members and users, so the pages show nothing beyond it."""
     hidden = factories.GroupFactory(tenant=tenant, visibility="HiddenMembership")
     assert can(search_admin, "members/read", hidden)

@@ -156,6 +156,12 @@ def test_other_roles_and_tenants_get_403_and_404(api_as, hr, tenant, other_tenan
     assert error_of(outsider.post(f"{BASE}/{hr}/groups", {"id": "x"}))[0] == 404
     app = api_as(app="Indexer", role="globalAdministrator", tenant=tenant)
     assert app.get(f"{BASE}/{hr}").status_code == 200
+    body = '{"acl": [{"type": "everyone", "value": "x", "accessType": "grant"}]}'
+    for client, status in ((outsider, 404), (reader, 403)):
+        put = client.client.put(
+            f"{BASE}/{hr}/items/i1", body, content_type="application/json", headers=client._headers(None)
+        )
+        assert error_of(put)[0] == status
 
 
 def _search(api, query, sources, **extra):
