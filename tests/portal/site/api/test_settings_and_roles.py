@@ -396,3 +396,8 @@ def test_another_tenants_roles_and_principals_are_not_found(api_as, admin, tenan
     listed = api.get(f"{V}/roleManagement/directory/roleAssignments").json()["value"]
     assert str(away_assignment.pk) not in {a["id"] for a in listed}
     assert RoleAssignment.objects.filter(tenant=away_admin.tenant).count() == 1
+
+
+def test_every_built_in_role_has_entras_template_id():
+    assert set(BUILTIN_IDS) == set(roles.BUILTIN_ROLES)
+    assert len(set(BUILTIN_IDS.values())) == len(BUILTIN_IDS)
