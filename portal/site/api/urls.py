@@ -58,6 +58,11 @@ urlpatterns = [
     path("groupSettingTemplates/<str:template_id>", setting_views.template_detail),
     path("groupSettings", setting_views.setting_list, name="group_settings"),
     path("groupSettings/<str:setting_id>", setting_views.setting_detail),
+    # The same under beta's names (directorySettingTemplates, settings), as the beta SDKs send them.
+    path("directorySettingTemplates", setting_views.template_list),
+    path("directorySettingTemplates/<str:template_id>", setting_views.template_detail),
+    path("settings", setting_views.setting_list),
+    path("settings/<str:setting_id>", setting_views.setting_detail),
     path("groups/<str:group_id>/settings", setting_views.group_setting_list),
     path("policies/authorizationPolicy", setting_views.authorization_policy, name="authorization_policy"),
     path("roleManagement/directory/roleDefinitions", role_views.definition_list, name="role_definitions"),

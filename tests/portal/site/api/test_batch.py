@@ -179,3 +179,23 @@ def test_a_batch_runs_with_its_callers_rights_and_tenant_only(api_as, tenant):
     assert got["2"]["status"] == 403 and Group.objects.get(pk=mine.pk).deleted_date_time is None
     assert got["3"]["status"] == 403  # the batch's own token, whatever the request says
     assert Client().post("/v1.0/$batch", body, content_type="application/json").status_code == 401
+
+
+def test_odd_requests_inside_a_batch_never_fail_the_server(api_as, admin, tenant):
+    group = factories.GroupFactory(tenant=tenant, display_name="Café ☕")
+    body = {
+        "requests": [
+            {"id": 1, "method": "GET", "url": "/groups?$filter=displayName eq 'Café ☕'"},
+            {"id": "long", "method": "GET", "url": "/users/" + "x" * 100_000},
+            {"id": "noMethod", "url": "/me"},
+            {"id": "oddHeaders", "method": "GET", "url": "/me", "headers": {"X-Thing": {"nested": [1]}}},
+            {"id": "textBody", "method": "POST", "url": "/groups", "body": "not an object"},
+            {"id": "badHeaders", "method": "GET", "url": "/me", "headers": ["ConsistencyLevel"]},
+            {"id": "é☕", "method": "GET", "url": "/groups/☕/members"},
+        ]
+    }
+    got = answers(api_as(admin).post("/v1.0/$batch", body))
+    assert got["1"]["status"] == 200 and [g["id"] for g in got["1"]["body"]["value"]] == [str(group.pk)]
+    assert all(a["status"] < 500 for a in got.values()), {k: a["status"] for k, a in got.items()}
+    assert got["oddHeaders"]["status"] == 200
+    assert {got[k]["status"] for k in ("long", "noMethod", "textBody", "badHeaders", "é☕")} <= {400, 404}

@@ -136,6 +136,14 @@ def test_a_change_on_the_settings_page_creates_the_settings_object_graph_lists(c
     assert len(listed) == 1 and values_of(listed[0])["UsageGuidelinesUrl"] == "https://contoso.example/g"
 
 
+def test_beta_names_the_same_objects(api_as, admin, tenant):
+    api = api_as(admin)
+    created = api.post("/beta/settings", {"templateId": GROUP_UNIFIED_TEMPLATE_ID, "values": []})
+    assert created.status_code == 201
+    assert [s["id"] for s in api.get("/beta/settings").json()["value"]] == [created.json()["id"]]
+    assert api.get(f"/beta/directorySettingTemplates/{GROUP_UNIFIED_TEMPLATE_ID}").status_code == 200
+
+
 def test_bad_setting_values_are_refused_and_change_nothing(api_as, admin, tenant):
     api = api_as(admin)
     other = factories.GroupFactory()  # another tenant's
