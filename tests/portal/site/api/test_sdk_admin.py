@@ -242,7 +242,7 @@ async def batch_calls(client, adapter, falcon, newcomer) -> None:
     assert result.get_response_by_id("group").status == 200
 
 
-def test_an_admin_script_runs_settings_roles_delta_and_batch_through_the_sdk(live_server):
+def test_it_runs_an_admin_script_of_settings_roles_delta_and_batch_through_the_sdk(live_server):
     tenant = factories.TenantFactory()
     admin = factories.UserFactory(tenant=tenant, role="globalAdministrator", display_name="Admin")
     helper = factories.UserFactory(tenant=tenant, display_name="Helper")

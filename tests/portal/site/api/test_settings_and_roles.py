@@ -44,7 +44,7 @@ def values_of(body) -> dict[str, str]:
 # --- templates and the Group.Unified settings object ------------------------------------------------
 
 
-def test_the_group_unified_template_lists_the_settings_with_graph_names_types_and_defaults(api_as, admin):
+def test_it_lists_the_group_unified_template_with_graph_names_types_and_defaults(api_as, admin):
     body = api_as(admin).get(f"{V}/groupSettingTemplates").json()
     unified = next(t for t in body["value"] if t["displayName"] == "Group.Unified")
     assert unified["id"] == GROUP_UNIFIED_TEMPLATE_ID
@@ -67,9 +67,7 @@ def test_the_group_unified_template_lists_the_settings_with_graph_names_types_an
     assert api_as(admin).get(f"{V}/groupSettingTemplates/nope").status_code == 404
 
 
-def test_a_setting_created_patched_and_deleted_through_the_api_is_what_the_settings_page_edits(
-    api_as, admin, tenant
-):
+def test_it_creates_patches_and_deletes_the_values_the_settings_page_edits(api_as, admin, tenant):
     api = api_as(admin)
     allowed = factories.GroupFactory(tenant=tenant, display_name="Creators")
     assert api.get(f"{V}/groupSettings").json()["value"] == []  # the template's defaults, no object
@@ -123,7 +121,7 @@ def test_a_setting_created_patched_and_deleted_through_the_api_is_what_the_setti
     assert AuditEvent.objects.filter(tenant=tenant, activity="Delete group settings").count() == 1
 
 
-def test_a_change_on_the_settings_page_creates_the_settings_object_graph_lists(client, api_as, admin, tenant):
+def test_it_lists_the_settings_object_a_change_on_the_settings_page_created(client, api_as, admin, tenant):
     client.force_login(admin)
     response = client.post(
         "/settings/groups/",
@@ -136,7 +134,7 @@ def test_a_change_on_the_settings_page_creates_the_settings_object_graph_lists(c
     assert len(listed) == 1 and values_of(listed[0])["UsageGuidelinesUrl"] == "https://contoso.example/g"
 
 
-def test_beta_names_the_same_objects(api_as, admin, tenant):
+def test_it_answers_beta_names_with_the_same_objects(api_as, admin, tenant):
     api = api_as(admin)
     created = api.post("/beta/settings", {"templateId": GROUP_UNIFIED_TEMPLATE_ID, "values": []})
     assert created.status_code == 201
@@ -144,7 +142,7 @@ def test_beta_names_the_same_objects(api_as, admin, tenant):
     assert api.get(f"/beta/directorySettingTemplates/{GROUP_UNIFIED_TEMPLATE_ID}").status_code == 200
 
 
-def test_bad_setting_values_are_refused_and_change_nothing(api_as, admin, tenant):
+def test_it_refuses_bad_setting_values_and_changes_nothing(api_as, admin, tenant):
     api = api_as(admin)
     other = factories.GroupFactory()  # another tenant's
     for values in (
@@ -161,7 +159,7 @@ def test_bad_setting_values_are_refused_and_change_nothing(api_as, admin, tenant
     assert error_of(wrong_template) == (400, "Request_BadRequest")
 
 
-def test_who_reads_and_who_changes_the_settings(api_as, tenant):
+def test_it_lets_only_the_settings_roles_read_and_change_the_settings(api_as, tenant):
     reader = factories.UserFactory(tenant=tenant, role="directoryReaders")
     member = factories.UserFactory(tenant=tenant)
     groups_admin = factories.UserFactory(tenant=tenant, role="groupsAdministrator")
@@ -183,7 +181,7 @@ def test_who_reads_and_who_changes_the_settings(api_as, tenant):
     assert patched.status_code == 204 and settings_of(tenant).allow_to_add_guests is True
 
 
-def test_another_tenants_setting_is_not_found(api_as, admin, tenant):
+def test_it_answers_404_for_another_tenants_setting(api_as, admin, tenant):
     other_admin = factories.UserFactory(role="globalAdministrator")
     theirs = api_as(other_admin).post(
         f"{V}/groupSettings", {"templateId": GROUP_UNIFIED_TEMPLATE_ID, "values": []}
@@ -196,7 +194,7 @@ def test_another_tenants_setting_is_not_found(api_as, admin, tenant):
     assert TenantGroupSettings.objects.get(tenant=other_admin.tenant).group_unified_setting_id is not None
 
 
-def test_a_groups_own_settings_are_an_empty_list_and_creating_one_says_why_not(api_as, admin, tenant):
+def test_it_lists_no_settings_of_a_group_and_says_why_it_makes_none(api_as, admin, tenant):
     group = factories.GroupFactory(tenant=tenant)
     api = api_as(admin)
     body = api.get(f"{V}/groups/{group.pk}/settings").json()
@@ -212,7 +210,7 @@ def test_a_groups_own_settings_are_an_empty_list_and_creating_one_says_why_not(a
 # --- the authorization policy ---------------------------------------------------------------------
 
 
-def test_the_authorization_policy_reads_and_changes_the_directory_read_policy(api_as, admin, tenant):
+def test_it_reads_and_changes_the_directory_read_policy_as_the_authorization_policy(api_as, admin, tenant):
     api = api_as(admin)
     policy = api.get(f"{V}/policies/authorizationPolicy").json()
     assert policy["id"] == "authorizationPolicy" and policy["allowInvitesFrom"] == "everyone"
@@ -244,7 +242,7 @@ def test_the_authorization_policy_reads_and_changes_the_directory_read_policy(ap
     ).exists()
 
 
-def test_the_authorization_policy_refuses_what_it_cant_keep_and_who_may_not_change_it(api_as, admin, tenant):
+def test_it_refuses_policy_changes_it_cant_keep_and_callers_who_may_not_make_them(api_as, admin, tenant):
     api = api_as(admin)
     assert error_of(api.patch(f"{V}/policies/authorizationPolicy", {"allowInvitesFrom": "anyone"}))[0] == 400
     assert error_of(api.patch(f"{V}/policies/authorizationPolicy", {"blockMsolPowerShell": True}))[0] == 400
@@ -259,7 +257,7 @@ def test_the_authorization_policy_refuses_what_it_cant_keep_and_who_may_not_chan
 # --- role definitions and assignments -------------------------------------------------------------
 
 
-def test_role_definitions_list_the_built_in_roles_with_entra_ids_and_the_custom_ones(api_as, admin, tenant):
+def test_it_lists_built_in_roles_under_entra_ids_and_the_tenants_custom_roles(api_as, admin, tenant):
     custom = factories.CustomRoleFactory(
         tenant=tenant, display_name="Helpdesk", permissions=["microsoft.directory/groups/members/update"]
     )
@@ -293,7 +291,7 @@ def test_role_definitions_list_the_built_in_roles_with_entra_ids_and_the_custom_
     assert [d["displayName"] for d in filtered.json()["value"]] == ["Helpdesk"]
 
 
-def test_a_custom_role_and_its_assignment_made_through_the_api_show_on_the_roles_page_and_are_enforced(
+def test_it_shows_and_enforces_a_custom_role_and_assignment_made_through_the_api(
     client, api_as, admin, tenant
 ):
     api = api_as(admin)
@@ -339,7 +337,7 @@ def test_a_custom_role_and_its_assignment_made_through_the_api_show_on_the_roles
     assert not CustomRole.objects.filter(pk=role_id).exists()
 
 
-def test_a_built_in_role_is_assigned_tenant_wide_by_its_entra_id(api_as, admin, tenant):
+def test_it_assigns_a_built_in_role_tenant_wide_by_its_entra_id(api_as, admin, tenant):
     helper = factories.UserFactory(tenant=tenant)
     response = api_as(admin).post(
         f"{V}/roleManagement/directory/roleAssignments",
@@ -355,7 +353,7 @@ def test_a_built_in_role_is_assigned_tenant_wide_by_its_entra_id(api_as, admin, 
     assert error_of(again) == (400, "Request_BadRequest")
 
 
-def test_who_reads_and_who_changes_roles(api_as, tenant):
+def test_it_lets_only_the_role_administrators_change_roles(api_as, tenant):
     reader = factories.UserFactory(tenant=tenant, role="directoryReaders")
     member = factories.UserFactory(tenant=tenant)
     helper = factories.UserFactory(tenant=tenant)
@@ -381,7 +379,7 @@ def test_who_reads_and_who_changes_roles(api_as, tenant):
     assert error_of(builtin) == (400, "Request_BadRequest")
 
 
-def test_another_tenants_roles_and_principals_are_not_found(api_as, admin, tenant):
+def test_it_answers_404_for_another_tenants_roles_and_principals(api_as, admin, tenant):
     away_admin = factories.UserFactory(role="globalAdministrator")
     away_role = factories.CustomRoleFactory(tenant=away_admin.tenant)
     away_assignment = RoleAssignment.objects.get(principal_user=away_admin)
