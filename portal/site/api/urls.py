@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from portal.site.api.views import batch, delta, directory, groups, relations, users
+from portal.site.api.views import batch, delta, directory, group_settings, groups, relations, users
 from portal.site.api.views import roles as role_views
 from portal.site.api.views import settings as setting_views
 
@@ -63,7 +63,8 @@ urlpatterns = [
     path("directorySettingTemplates/<str:template_id>", setting_views.template_detail),
     path("settings", setting_views.setting_list),
     path("settings/<str:setting_id>", setting_views.setting_detail),
-    path("groups/<str:group_id>/settings", setting_views.group_setting_list),
+    path("groups/<str:group_id>/settings", group_settings.group_setting_list),
+    path("groups/<str:group_id>/settings/<str:setting_id>", group_settings.group_setting_detail),
     path("policies/authorizationPolicy", setting_views.authorization_policy, name="authorization_policy"),
     path("roleManagement/directory/roleDefinitions", role_views.definition_list, name="role_definitions"),
     path("roleManagement/directory/roleDefinitions/<str:definition_id>", role_views.definition_detail),

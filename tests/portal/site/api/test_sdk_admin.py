@@ -54,6 +54,7 @@ pytestmark = [
 ]
 
 GROUPS_ADMIN = BUILTIN_IDS["groupsAdministrator"]
+GUEST_TEMPLATE_ID = "08d542b9-071f-4e16-94b0-74abb372e3d9"
 MEMBERS_UPDATE = "microsoft.directory/groups/members/update"
 
 
@@ -98,8 +99,17 @@ async def settings_calls(client, tenant, creators) -> str:
         await client.group_settings.post(GroupSetting(template_id=GROUP_UNIFIED_TEMPLATE_ID, values=[]))
     assert twice.value.response_status_code == 400 and twice.value.error.code == "Request_BadRequest"
 
-    group_settings = await client.groups.by_group_id(str(creators.pk)).settings.get()
-    assert group_settings.value == []
+    # A group's own settings object (Group.Unified.Guest).
+    on_group = client.groups.by_group_id(str(creators.pk)).settings
+    assert (await on_group.get()).value == []
+    guest_setting = await on_group.post(
+        GroupSetting(
+            template_id=GUEST_TEMPLATE_ID, values=[SettingValue(name="AllowToAddGuests", value="false")]
+        )
+    )
+    assert values(guest_setting) == {"AllowToAddGuests": "false"}
+    read_back = await on_group.by_group_setting_id(guest_setting.id).get()
+    assert read_back.display_name == "Group.Unified.Guest" and read_back.template_id == GUEST_TEMPLATE_ID
     return created.id
 
 
@@ -276,6 +286,7 @@ def test_it_runs_an_admin_script_of_settings_roles_delta_and_batch_through_the_s
         and stored.users_can_create_security_groups is False
     )
     assert not CustomRole.objects.filter(pk=role_id).exists()
+    assert Group.objects.get(pk=creators.pk).allows_guests is False
     assert not RoleAssignment.objects.filter(pk=assignment_id).exists()
     assert Membership.objects.filter(group=falcon, member_user=newcomer).exists()
     assert Group.objects.get(pk=falcon.pk).description == "Renamed in between"

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import pytest
 
+from groups.models import Group, Ownership
 from portal import roles
 from portal.authz import can
 from portal.models import AuditEvent, CustomRole, GuestUserRole, RoleAssignment, TenantGroupSettings, User
 from portal.site.api.views.roles import BUILTIN_IDS
 from portal.site.api.views.settings import GROUP_UNIFIED_TEMPLATE_ID
 from tests import factories
-from tests.portal.site.api.conftest import error_of
+from tests.portal.site.api.conftest import error_of, ref
 
 pytestmark = pytest.mark.django_db
 
@@ -194,17 +195,67 @@ def test_it_answers_404_for_another_tenants_setting(api_as, admin, tenant):
     assert TenantGroupSettings.objects.get(tenant=other_admin.tenant).group_unified_setting_id is not None
 
 
-def test_it_lists_no_settings_of_a_group_and_says_why_it_makes_none(api_as, admin, tenant):
-    group = factories.GroupFactory(tenant=tenant)
+GUEST_TEMPLATE_ID = "08d542b9-071f-4e16-94b0-74abb372e3d9"
+
+
+def test_it_keeps_a_groups_own_guest_setting_and_enforces_it(api_as, admin, tenant):
+    group = factories.GroupFactory(tenant=tenant, display_name="No guests")
+    owner = factories.UserFactory(tenant=tenant)
+    Ownership.objects.create(group=group, user=owner)
+    guest = factories.UserFactory(tenant=tenant, user_type="Guest")
     api = api_as(admin)
-    body = api.get(f"{V}/groups/{group.pk}/settings").json()
-    assert body["value"] == []
-    refused = api.post(
+    assert api.get(f"{V}/groups/{group.pk}/settings").json()["value"] == []
+    wrong = api.post(
         f"{V}/groups/{group.pk}/settings", {"templateId": GROUP_UNIFIED_TEMPLATE_ID, "values": []}
     )
-    assert error_of(refused) == (400, "Request_BadRequest")
-    assert "DirectoryObjectClass 'Group'" in refused.json()["error"]["message"]
-    assert error_of(api.get(f"{V}/groups/{factories.GroupFactory().pk}/settings"))[0] == 404
+    assert error_of(wrong) == (400, "Request_BadRequest")
+    assert "DirectoryObjectClass 'Group'" in wrong.json()["error"]["message"]
+
+    created = api_as(owner).post(
+        f"{V}/groups/{group.pk}/settings",
+        {"templateId": GUEST_TEMPLATE_ID, "values": [{"name": "AllowToAddGuests", "value": "False"}]},
+    )
+    assert created.status_code == 201, created.content
+    setting_id = created.json()["id"]
+    assert created.json()["values"] == [{"name": "AllowToAddGuests", "value": "false"}]
+    listed = api.get(f"{V}/groups/{group.pk}/settings").json()["value"]
+    assert [s["id"] for s in listed] == [setting_id]
+    # The owner may no longer add a guest to this group; an administrator still may.
+    refused = api_as(owner).post(f"{V}/groups/{group.pk}/members/$ref", ref(guest))
+    assert error_of(refused) == (403, "Authorization_RequestDenied")
+    assert "AllowToAddGuests" in refused.json()["error"]["message"]
+    assert api.post(f"{V}/groups/{group.pk}/members/$ref", ref(guest)).status_code == 204
+
+    patched = api.patch(
+        f"{V}/groups/{group.pk}/settings/{setting_id}",
+        {"values": [{"name": "AllowToAddGuests", "value": "true"}]},
+    )
+    assert patched.status_code == 204
+    assert Group.objects.get(pk=group.pk).allows_guests is True
+    assert api.delete(f"{V}/groups/{group.pk}/settings/{setting_id}").status_code == 204
+    assert api.get(f"{V}/groups/{group.pk}/settings").json()["value"] == []
+    activities = AuditEvent.objects.filter(tenant=tenant, target_id=str(group.pk)).values_list(
+        "activity", flat=True
+    )
+    assert {"Add group settings", "Update group settings", "Delete group settings"} <= set(activities)
+
+
+def test_it_refuses_a_groups_settings_to_members_and_other_tenants(api_as, admin, tenant):
+    group = factories.GroupFactory(tenant=tenant)
+    member = factories.UserFactory(tenant=tenant)
+    body = {"templateId": GUEST_TEMPLATE_ID, "values": [{"name": "AllowToAddGuests", "value": "false"}]}
+    assert error_of(api_as(member).post(f"{V}/groups/{group.pk}/settings", body))[0] == 403
+    assert Group.objects.get(pk=group.pk).guest_setting_id is None
+    away = factories.GroupFactory()
+    assert error_of(api_as(admin).get(f"{V}/groups/{away.pk}/settings"))[0] == 404
+    assert error_of(api_as(admin).post(f"{V}/groups/{away.pk}/settings", body))[0] == 404
+    created = api_as(admin).post(f"{V}/groups/{group.pk}/settings", body).json()["id"]
+    assert (
+        error_of(
+            api_as(admin).get(f"{V}/groups/{factories.GroupFactory(tenant=tenant).pk}/settings/{created}")
+        )[0]
+        == 404
+    )
 
 
 # --- the authorization policy ---------------------------------------------------------------------
