@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -19,11 +20,17 @@ from portal.site.api.views.roles import BUILTIN_IDS
 from portal.site.api.views.settings import GROUP_UNIFIED_TEMPLATE_ID
 from portal.tokens import api_token_create
 from tests import factories
-from tests.portal.site.api.test_msgraph_sdk import SDK_MISSING, _client
 
 try:
+    import httpx
     from kiota_abstractions.api_error import APIError
+    from kiota_abstractions.authentication import (
+        AccessTokenProvider,
+        AllowedHostsValidator,
+        BaseBearerTokenAuthenticationProvider,
+    )
     from kiota_abstractions.base_request_configuration import RequestConfiguration
+    from msgraph import GraphRequestAdapter, GraphServiceClient
     from msgraph.generated.groups.delta.delta_request_builder import DeltaRequestBuilder as GroupDelta
     from msgraph.generated.models.allow_invites_from import AllowInvitesFrom
     from msgraph.generated.models.authorization_policy import AuthorizationPolicy
@@ -42,10 +49,13 @@ try:
         RoleDefinitionsRequestBuilder,
     )
     from msgraph.generated.users.delta.delta_request_builder import DeltaRequestBuilder as UserDelta
+    from msgraph_core import GraphClientFactory
     from msgraph_core.requests.batch_request_content import BatchRequestContent
     from msgraph_core.requests.batch_request_item import BatchRequestItem
-except ImportError:  # pragma: no cover - the dev extra installs it
-    pass
+
+    SDK_MISSING = ""
+except ImportError as exc:  # pragma: no cover - the dev extra installs it
+    SDK_MISSING = f"msgraph-sdk isn't installed ({exc}): pip install -e '.[dev]'"
 
 pytestmark = [
     pytest.mark.skipif(bool(SDK_MISSING), reason=SDK_MISSING or "-"),
@@ -56,6 +66,27 @@ pytestmark = [
 GROUPS_ADMIN = BUILTIN_IDS["groupsAdministrator"]
 GUEST_TEMPLATE_ID = "08d542b9-071f-4e16-94b0-74abb372e3d9"
 MEMBERS_UPDATE = "microsoft.directory/groups/members/update"
+
+
+def _client(base_url: str, secret: str):
+    """A GraphServiceClient on this server with a static bearer token (as test_msgraph_sdk.py makes it)."""
+    host = urlsplit(base_url).netloc
+
+    class StaticToken(AccessTokenProvider):
+        async def get_authorization_token(self, uri, additional_authentication_context=None) -> str:
+            return secret
+
+        def get_allowed_hosts_validator(self) -> AllowedHostsValidator:
+            return AllowedHostsValidator([host])
+
+    # One connection per request: a keep-alive socket closing later, in the live server's thread,
+    # could close a database connection another test uses.
+    http = GraphClientFactory.create_with_default_middleware(
+        client=httpx.AsyncClient(headers={"Connection": "close"})
+    )
+    adapter = GraphRequestAdapter(BaseBearerTokenAuthenticationProvider(StaticToken()), client=http)
+    adapter.base_url = f"{base_url}/v1.0"  # before the client is made: it copies the base URL
+    return GraphServiceClient(request_adapter=adapter), adapter, http
 
 
 def values(setting) -> dict[str, str]:
