@@ -327,20 +327,27 @@ GUEST_ADDS = frozenset({"members/update", "requests/decide", "join", "request"})
 
 
 def _guest_refusal(actor: User, ctx: ActorContext, group: Group, action: str, member: Any) -> Decision | None:
-    """The tenant's "members can add guests" (AllowToAddGuests) on every path into a group.
+    """The tenant's "members can add guests" (AllowToAddGuests) on every path into a group, and the
+    group's own (its Group.Unified.Guest settings: the tenant's "no" wins).
 
     Off, a guest gets in only through an administrator: a role that updates this group's members
     (Groups, User and Global Administrators ... as Entra exempts them). Owners can't add or approve
     guests, and a guest can't let itself in by joining an open group or asking to join.
     """
     newcomer = actor if action in ("join", "request") else member
-    if not _is_guest(newcomer) or ctx.settings.allow_to_add_guests:
+    if not _is_guest(newcomer) or (
+        ctx.settings.allow_to_add_guests and getattr(group, "allows_guests", True)
+    ):
         return None
     if _role_grants(ctx, group, "members/update"):
         return None
-    if newcomer is actor:
-        return _deny("Your organization doesn't let guests join groups themselves: ask an administrator.")
-    return _deny("Your organization doesn't let owners add guests to groups: only administrators can.")
+    if not ctx.settings.allow_to_add_guests:
+        if newcomer is actor:
+            return _deny("Your organization doesn't let guests join groups themselves: ask an administrator.")
+        return _deny("Your organization doesn't let owners add guests to groups: only administrators can.")
+    return _deny(
+        "This group doesn't take guests (its AllowToAddGuests setting): only administrators add them."
+    )
 
 
 def _dominance(ctx: ActorContext, group: Group) -> Decision | None:

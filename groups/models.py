@@ -117,6 +117,10 @@ class Group(TenantOwned):
     # Expiration scope "selected": the tenant's policy covers only the groups marked here.
     expiration_selected = models.BooleanField("In the expiration policy", default=False)
     renewed_date_time = models.DateTimeField(null=True, blank=True)
+    # The group's own Group.Unified.Guest settings object (Graph's /groups/{id}/settings): its id, null
+    # while the group has none, and its AllowToAddGuests (the tenant's "no" wins over the group's "yes").
+    guest_setting_id = models.UUIDField(null=True, blank=True)
+    allow_to_add_guests = models.BooleanField(default=True)
     deleted_date_time = models.DateTimeField(null=True, blank=True, db_index=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -170,6 +174,11 @@ class Group(TenantOwned):
     @property
     def is_dynamic(self) -> bool:
         return self.membership_type == MembershipType.DYNAMIC
+
+    @property
+    def allows_guests(self) -> bool:
+        """The group's own AllowToAddGuests: yes unless its guest settings object says no."""
+        return self.guest_setting_id is None or self.allow_to_add_guests
 
     @property
     def is_synced(self) -> bool:

@@ -163,3 +163,38 @@ def test_it_keeps_a_constant_number_of_queries(client, tenant, groups_admin, dja
     GroupFactory.create_batch(5, tenant=tenant)
     with django_assert_num_queries(len(ctx.captured_queries)):
         client.get(URL)
+
+
+def test_it_edits_the_settings_graph_also_names_and_creates_the_group_unified_object(
+    client, tenant, admin_user
+):
+    client.force_login(admin_user)
+    page = client.get(URL).content.decode()
+    assert "Guest usage guidelines URL" in page and "Guest invite restrictions" in page
+    _post(
+        client,
+        "guidance",
+        usage_guidelines_url="",
+        guest_usage_guidelines_url="https://contoso.example/guests",
+        classification_list="Low",
+        default_classification="",
+        classification_descriptions="Low:Anyone may read",
+        enable_mip_labels="True",
+    )
+    settings = TenantGroupSettings.objects.get(tenant=tenant)
+    assert settings.guest_usage_guidelines_url == "https://contoso.example/guests"
+    assert (
+        settings.classification_descriptions == "Low:Anyone may read" and settings.enable_mip_labels is True
+    )
+    # A change to a Group.Unified setting creates the settings object Graph lists at /groupSettings.
+    assert settings.group_unified_setting_id is not None
+    _post(
+        client,
+        "directory",
+        allowed_to_read_other_users="True",
+        guest_user_role_id=settings.guest_user_role_id,
+        allow_invites_from="adminsAndGuestInviters",
+    )
+    assert TenantGroupSettings.objects.get(tenant=tenant).allow_invites_from == "adminsAndGuestInviters"
+    event = AuditEvent.objects.filter(tenant=tenant, activity="Update authorization policy").get()
+    assert event.after == {"allow_invites_from": "adminsAndGuestInviters"}

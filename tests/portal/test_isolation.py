@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -33,7 +34,7 @@ from groups.connections.models import (
     ExternalItem,
 )
 from groups.models import Group, Membership, Ownership
-from portal.models import AuditEvent, CustomRole, RoleAssignment, User
+from portal.models import AuditEvent, CustomRole, RoleAssignment, TenantGroupSettings, User
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -100,12 +101,23 @@ OTHER_PARAMS = {
     "item_id": lambda world: [world.user.pk, world.group.pk],
     "cast": lambda world: ["microsoft.graph.user", "microsoft.graph.group"],
     "template_id": lambda world: ["62375ab9-6b52-47ed-826b-58e47e0e304b"],
-    "setting_id": lambda world: [world.group.pk],  # no tenant of the worlds has a settings object
+    "setting_id": lambda world: [unified_setting_id(world.tenant)],
     "definition_id": lambda world: [world.role.pk],
     "role_assignment_id": lambda world: [world.assignment.pk],
     "connection_id": lambda world: [world.connection.connection_id],
     "external_item_id": lambda world: [world.external_item.item_id],
 }
+
+
+def unified_setting_id(tenant):
+    """The id of the tenant's Group.Unified settings object (/groupSettings/{id}), made if need be."""
+    settings, _ = TenantGroupSettings.objects.get_or_create(tenant=tenant)
+    if settings.group_unified_setting_id is None:
+        settings.group_unified_setting_id = uuid.uuid4()
+        settings.save(update_fields=["group_unified_setting_id"])
+    return settings.group_unified_setting_id
+
+
 # UUID parameters whose object kind the name tells; any other UUID parameter gets every kind in turn.
 OBJECT_PARAMS = {
     "group_id": "group",

@@ -120,9 +120,10 @@ def _sub_request(outer: HttpRequest, step: dict[str, Any], path: str, query: str
     environ.update(
         {
             "REQUEST_METHOD": step["method"],
-            "PATH_INFO": path,
+            # As a WSGI server passes them: UTF-8 bytes read as ISO-8859-1.
+            "PATH_INFO": _wsgi_str(path),
             "SCRIPT_NAME": "",
-            "QUERY_STRING": query,
+            "QUERY_STRING": _wsgi_str(query),
             "CONTENT_LENGTH": str(len(raw)),
             "CONTENT_TYPE": "application/json" if raw else "",
             "wsgi.input": BytesIO(raw),
@@ -137,6 +138,10 @@ def _sub_request(outer: HttpRequest, step: dict[str, Any], path: str, query: str
     request = WSGIRequest(environ)
     request.request_id = getattr(outer, "request_id", "")
     return request
+
+
+def _wsgi_str(text: str) -> str:
+    return text.encode("utf-8", errors="replace").decode("iso-8859-1")
 
 
 def _run(outer: HttpRequest, step: dict[str, Any]) -> HttpResponse:

@@ -1,4 +1,5 @@
-"""/groupSettingTemplates, /groupSettings, /groups/{id}/settings and /policies/authorizationPolicy.
+"""/groupSettingTemplates, /groupSettings and /policies/authorizationPolicy (a group's own settings:
+``group_settings.py``).
 
 Graph's objects over the very values /settings/groups/ edits (``TenantGroupSettings``), changed through
 the same service (``groups.services.settings``): the same rights, the same audit events. The tenant's
@@ -21,7 +22,7 @@ from portal.authz import authorize, can, group_settings_for
 from portal.models import AllowInvitesFrom, GuestUserRole, TenantGroupSettings
 from portal.site.api import errors
 from portal.site.api.auth import api_view, read_json
-from portal.site.api.views.common import api_root, context_url, group_for, no_content, parse_id
+from portal.site.api.views.common import api_root, context_url, no_content, parse_id
 
 GROUP_UNIFIED_TEMPLATE_ID = "62375ab9-6b52-47ed-826b-58e47e0e304b"
 GROUP_UNIFIED_GUEST_TEMPLATE_ID = "08d542b9-071f-4e16-94b0-74abb372e3d9"
@@ -329,29 +330,6 @@ def setting_detail(request: HttpRequest, setting_id: str) -> HttpResponse:
         return no_content()
     return JsonResponse(
         {"@odata.context": context_url(request, "groupSettings/$entity"), **setting_json(settings)}
-    )
-
-
-@api_view("GET", "POST")
-def group_setting_list(request: HttpRequest, group_id: str) -> HttpResponse:
-    """A group's own settings (Group.Unified.Guest): Groupdesk keeps none per group, so the list is empty
-    and creating one is refused, saying so."""
-    group = group_for(request, group_id, "standard/read")
-    if request.method == "POST":
-        body = read_json(request)
-        template_id = str(body.get("templateId") or "").lower()
-        if template_id == GROUP_UNIFIED_TEMPLATE_ID:
-            raise errors.bad_request(
-                f"ObjectSettingsTemplate '{template_id}' is not supported for DirectoryObjectClass 'Group'.",
-                code="Request_BadRequest",
-            )
-        raise errors.bad_request(
-            "Groupdesk keeps no settings per group: whether guests may be added is the tenant's "
-            "AllowToAddGuests (Group.Unified), set with /groupSettings.",
-            code="Request_BadRequest",
-        )
-    return JsonResponse(
-        {"@odata.context": context_url(request, f"groups('{group.pk}')/settings"), "value": []}
     )
 
 

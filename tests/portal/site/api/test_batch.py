@@ -29,7 +29,7 @@ def answers(response) -> dict[str, dict]:
     return {a["id"]: a for a in response.json()["responses"]}
 
 
-def test_a_batch_answers_each_request_with_its_own_status_headers_and_body(api_as, admin, tenant):
+def test_it_answers_each_request_with_its_own_status_headers_and_body(api_as, admin, tenant):
     alex = factories.UserFactory(tenant=tenant, display_name="Alex")
     group = factories.GroupFactory(tenant=tenant, display_name="Falcon")
     body = {
@@ -60,7 +60,7 @@ def test_a_batch_answers_each_request_with_its_own_status_headers_and_body(api_a
     assert event.actor_id == str(admin.pk)
 
 
-def test_a_failed_dependency_is_answered_424_and_what_depends_on_it_never_runs(api_as, admin, tenant):
+def test_it_answers_424_for_a_failed_dependency_and_never_runs_what_depends_on_it(api_as, admin, tenant):
     body = {
         "requests": [
             {"id": "a", "method": "GET", "url": "/groups/not-an-id"},
@@ -87,7 +87,7 @@ def test_a_failed_dependency_is_answered_424_and_what_depends_on_it_never_runs(a
     assert not Group.objects.filter(display_name="Never").exists()
 
 
-def test_depends_on_orders_the_requests_and_a_created_object_is_there_for_the_next(api_as, admin, tenant):
+def test_it_orders_requests_by_depends_on(api_as, admin, tenant):
     body = {
         "requests": [
             {"id": "list", "method": "GET", "url": "/groups?$select=displayName", "depends_on": ["create"]},
@@ -137,11 +137,11 @@ def test_depends_on_orders_the_requests_and_a_created_object_is_there_for_the_ne
     ],
     ids=["21 requests", "duplicate id", "unknown dependency", "cycle", "empty", "no requests", "not objects"],
 )
-def test_a_malformed_batch_is_refused_as_a_whole(api_as, admin, body):
+def test_it_refuses_a_malformed_batch_as_a_whole(api_as, admin, body):
     assert error_of(api_as(admin).post("/v1.0/$batch", body)) == (400, "BadRequest")
 
 
-def test_bad_requests_inside_a_batch_are_answered_alone(api_as, admin):
+def test_it_answers_bad_requests_inside_a_batch_alone(api_as, admin):
     body = {
         "requests": [
             {"id": "1", "method": "TRACE", "url": "/me"},
@@ -158,7 +158,7 @@ def test_bad_requests_inside_a_batch_are_answered_alone(api_as, admin):
     assert answers(api_as(admin).post("/v1.0/$batch", absolute))["1"]["body"]["id"] == str(admin.pk)
 
 
-def test_a_batch_runs_with_its_callers_rights_and_tenant_only(api_as, tenant):
+def test_it_runs_with_the_callers_rights_and_tenant_only(api_as, tenant):
     member = factories.UserFactory(tenant=tenant)
     away = factories.GroupFactory(display_name="Away")  # another tenant's
     mine = factories.GroupFactory(tenant=tenant)
@@ -179,3 +179,23 @@ def test_a_batch_runs_with_its_callers_rights_and_tenant_only(api_as, tenant):
     assert got["2"]["status"] == 403 and Group.objects.get(pk=mine.pk).deleted_date_time is None
     assert got["3"]["status"] == 403  # the batch's own token, whatever the request says
     assert Client().post("/v1.0/$batch", body, content_type="application/json").status_code == 401
+
+
+def test_it_never_fails_on_odd_requests_inside_a_batch(api_as, admin, tenant):
+    group = factories.GroupFactory(tenant=tenant, display_name="Café ☕")
+    body = {
+        "requests": [
+            {"id": 1, "method": "GET", "url": "/groups?$filter=displayName eq 'Café ☕'"},
+            {"id": "long", "method": "GET", "url": "/users/" + "x" * 100_000},
+            {"id": "noMethod", "url": "/me"},
+            {"id": "oddHeaders", "method": "GET", "url": "/me", "headers": {"X-Thing": {"nested": [1]}}},
+            {"id": "textBody", "method": "POST", "url": "/groups", "body": "not an object"},
+            {"id": "badHeaders", "method": "GET", "url": "/me", "headers": ["ConsistencyLevel"]},
+            {"id": "é☕", "method": "GET", "url": "/groups/☕/members"},
+        ]
+    }
+    got = answers(api_as(admin).post("/v1.0/$batch", body))
+    assert got["1"]["status"] == 200 and [g["id"] for g in got["1"]["body"]["value"]] == [str(group.pk)]
+    assert all(a["status"] < 500 for a in got.values()), {k: a["status"] for k, a in got.items()}
+    assert got["oddHeaders"]["status"] == 200
+    assert {got[k]["status"] for k in ("long", "noMethod", "textBody", "badHeaders", "é☕")} <= {400, 404}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -19,11 +20,17 @@ from portal.site.api.views.roles import BUILTIN_IDS
 from portal.site.api.views.settings import GROUP_UNIFIED_TEMPLATE_ID
 from portal.tokens import api_token_create
 from tests import factories
-from tests.portal.site.api.test_msgraph_sdk import SDK_MISSING, _client
 
 try:
+    import httpx
     from kiota_abstractions.api_error import APIError
+    from kiota_abstractions.authentication import (
+        AccessTokenProvider,
+        AllowedHostsValidator,
+        BaseBearerTokenAuthenticationProvider,
+    )
     from kiota_abstractions.base_request_configuration import RequestConfiguration
+    from msgraph import GraphRequestAdapter, GraphServiceClient
     from msgraph.generated.groups.delta.delta_request_builder import DeltaRequestBuilder as GroupDelta
     from msgraph.generated.models.allow_invites_from import AllowInvitesFrom
     from msgraph.generated.models.authorization_policy import AuthorizationPolicy
@@ -42,10 +49,13 @@ try:
         RoleDefinitionsRequestBuilder,
     )
     from msgraph.generated.users.delta.delta_request_builder import DeltaRequestBuilder as UserDelta
+    from msgraph_core import GraphClientFactory
     from msgraph_core.requests.batch_request_content import BatchRequestContent
     from msgraph_core.requests.batch_request_item import BatchRequestItem
-except ImportError:  # pragma: no cover - the dev extra installs it
-    pass
+
+    SDK_MISSING = ""
+except ImportError as exc:  # pragma: no cover - the dev extra installs it
+    SDK_MISSING = f"msgraph-sdk isn't installed ({exc}): pip install -e '.[dev]'"
 
 pytestmark = [
     pytest.mark.skipif(bool(SDK_MISSING), reason=SDK_MISSING or "-"),
@@ -54,7 +64,29 @@ pytestmark = [
 ]
 
 GROUPS_ADMIN = BUILTIN_IDS["groupsAdministrator"]
+GUEST_TEMPLATE_ID = "08d542b9-071f-4e16-94b0-74abb372e3d9"
 MEMBERS_UPDATE = "microsoft.directory/groups/members/update"
+
+
+def _client(base_url: str, secret: str):
+    """A GraphServiceClient on this server with a static bearer token (as test_msgraph_sdk.py makes it)."""
+    host = urlsplit(base_url).netloc
+
+    class StaticToken(AccessTokenProvider):
+        async def get_authorization_token(self, uri, additional_authentication_context=None) -> str:
+            return secret
+
+        def get_allowed_hosts_validator(self) -> AllowedHostsValidator:
+            return AllowedHostsValidator([host])
+
+    # One connection per request: a keep-alive socket closing later, in the live server's thread,
+    # could close a database connection another test uses.
+    http = GraphClientFactory.create_with_default_middleware(
+        client=httpx.AsyncClient(headers={"Connection": "close"})
+    )
+    adapter = GraphRequestAdapter(BaseBearerTokenAuthenticationProvider(StaticToken()), client=http)
+    adapter.base_url = f"{base_url}/v1.0"  # before the client is made: it copies the base URL
+    return GraphServiceClient(request_adapter=adapter), adapter, http
 
 
 def values(setting) -> dict[str, str]:
@@ -98,8 +130,17 @@ async def settings_calls(client, tenant, creators) -> str:
         await client.group_settings.post(GroupSetting(template_id=GROUP_UNIFIED_TEMPLATE_ID, values=[]))
     assert twice.value.response_status_code == 400 and twice.value.error.code == "Request_BadRequest"
 
-    group_settings = await client.groups.by_group_id(str(creators.pk)).settings.get()
-    assert group_settings.value == []
+    # A group's own settings object (Group.Unified.Guest).
+    on_group = client.groups.by_group_id(str(creators.pk)).settings
+    assert (await on_group.get()).value == []
+    guest_setting = await on_group.post(
+        GroupSetting(
+            template_id=GUEST_TEMPLATE_ID, values=[SettingValue(name="AllowToAddGuests", value="false")]
+        )
+    )
+    assert values(guest_setting) == {"AllowToAddGuests": "false"}
+    read_back = await on_group.by_group_setting_id(guest_setting.id).get()
+    assert read_back.display_name == "Group.Unified.Guest" and read_back.template_id == GUEST_TEMPLATE_ID
     return created.id
 
 
@@ -242,7 +283,7 @@ async def batch_calls(client, adapter, falcon, newcomer) -> None:
     assert result.get_response_by_id("group").status == 200
 
 
-def test_an_admin_script_runs_settings_roles_delta_and_batch_through_the_sdk(live_server):
+def test_it_runs_an_admin_script_of_settings_roles_delta_and_batch_through_the_sdk(live_server):
     tenant = factories.TenantFactory()
     admin = factories.UserFactory(tenant=tenant, role="globalAdministrator", display_name="Admin")
     helper = factories.UserFactory(tenant=tenant, display_name="Helper")
@@ -276,6 +317,7 @@ def test_an_admin_script_runs_settings_roles_delta_and_batch_through_the_sdk(liv
         and stored.users_can_create_security_groups is False
     )
     assert not CustomRole.objects.filter(pk=role_id).exists()
+    assert Group.objects.get(pk=creators.pk).allows_guests is False
     assert not RoleAssignment.objects.filter(pk=assignment_id).exists()
     assert Membership.objects.filter(group=falcon, member_user=newcomer).exists()
     assert Group.objects.get(pk=falcon.pk).description == "Renamed in between"

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import pytest
 
+from groups.models import Group, Ownership
 from portal import roles
 from portal.authz import can
 from portal.models import AuditEvent, CustomRole, GuestUserRole, RoleAssignment, TenantGroupSettings, User
 from portal.site.api.views.roles import BUILTIN_IDS
 from portal.site.api.views.settings import GROUP_UNIFIED_TEMPLATE_ID
 from tests import factories
-from tests.portal.site.api.conftest import error_of
+from tests.portal.site.api.conftest import error_of, ref
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +45,7 @@ def values_of(body) -> dict[str, str]:
 # --- templates and the Group.Unified settings object ------------------------------------------------
 
 
-def test_the_group_unified_template_lists_the_settings_with_graph_names_types_and_defaults(api_as, admin):
+def test_it_lists_the_group_unified_template_with_graph_names_types_and_defaults(api_as, admin):
     body = api_as(admin).get(f"{V}/groupSettingTemplates").json()
     unified = next(t for t in body["value"] if t["displayName"] == "Group.Unified")
     assert unified["id"] == GROUP_UNIFIED_TEMPLATE_ID
@@ -67,9 +68,7 @@ def test_the_group_unified_template_lists_the_settings_with_graph_names_types_an
     assert api_as(admin).get(f"{V}/groupSettingTemplates/nope").status_code == 404
 
 
-def test_a_setting_created_patched_and_deleted_through_the_api_is_what_the_settings_page_edits(
-    api_as, admin, tenant
-):
+def test_it_creates_patches_and_deletes_the_values_the_settings_page_edits(api_as, admin, tenant):
     api = api_as(admin)
     allowed = factories.GroupFactory(tenant=tenant, display_name="Creators")
     assert api.get(f"{V}/groupSettings").json()["value"] == []  # the template's defaults, no object
@@ -123,7 +122,7 @@ def test_a_setting_created_patched_and_deleted_through_the_api_is_what_the_setti
     assert AuditEvent.objects.filter(tenant=tenant, activity="Delete group settings").count() == 1
 
 
-def test_a_change_on_the_settings_page_creates_the_settings_object_graph_lists(client, api_as, admin, tenant):
+def test_it_lists_the_settings_object_a_change_on_the_settings_page_created(client, api_as, admin, tenant):
     client.force_login(admin)
     response = client.post(
         "/settings/groups/",
@@ -136,7 +135,15 @@ def test_a_change_on_the_settings_page_creates_the_settings_object_graph_lists(c
     assert len(listed) == 1 and values_of(listed[0])["UsageGuidelinesUrl"] == "https://contoso.example/g"
 
 
-def test_bad_setting_values_are_refused_and_change_nothing(api_as, admin, tenant):
+def test_it_answers_beta_names_with_the_same_objects(api_as, admin, tenant):
+    api = api_as(admin)
+    created = api.post("/beta/settings", {"templateId": GROUP_UNIFIED_TEMPLATE_ID, "values": []})
+    assert created.status_code == 201
+    assert [s["id"] for s in api.get("/beta/settings").json()["value"]] == [created.json()["id"]]
+    assert api.get(f"/beta/directorySettingTemplates/{GROUP_UNIFIED_TEMPLATE_ID}").status_code == 200
+
+
+def test_it_refuses_bad_setting_values_and_changes_nothing(api_as, admin, tenant):
     api = api_as(admin)
     other = factories.GroupFactory()  # another tenant's
     for values in (
@@ -153,7 +160,7 @@ def test_bad_setting_values_are_refused_and_change_nothing(api_as, admin, tenant
     assert error_of(wrong_template) == (400, "Request_BadRequest")
 
 
-def test_who_reads_and_who_changes_the_settings(api_as, tenant):
+def test_it_lets_only_the_settings_roles_read_and_change_the_settings(api_as, tenant):
     reader = factories.UserFactory(tenant=tenant, role="directoryReaders")
     member = factories.UserFactory(tenant=tenant)
     groups_admin = factories.UserFactory(tenant=tenant, role="groupsAdministrator")
@@ -175,7 +182,7 @@ def test_who_reads_and_who_changes_the_settings(api_as, tenant):
     assert patched.status_code == 204 and settings_of(tenant).allow_to_add_guests is True
 
 
-def test_another_tenants_setting_is_not_found(api_as, admin, tenant):
+def test_it_answers_404_for_another_tenants_setting(api_as, admin, tenant):
     other_admin = factories.UserFactory(role="globalAdministrator")
     theirs = api_as(other_admin).post(
         f"{V}/groupSettings", {"templateId": GROUP_UNIFIED_TEMPLATE_ID, "values": []}
@@ -188,23 +195,73 @@ def test_another_tenants_setting_is_not_found(api_as, admin, tenant):
     assert TenantGroupSettings.objects.get(tenant=other_admin.tenant).group_unified_setting_id is not None
 
 
-def test_a_groups_own_settings_are_an_empty_list_and_creating_one_says_why_not(api_as, admin, tenant):
-    group = factories.GroupFactory(tenant=tenant)
+GUEST_TEMPLATE_ID = "08d542b9-071f-4e16-94b0-74abb372e3d9"
+
+
+def test_it_keeps_a_groups_own_guest_setting_and_enforces_it(api_as, admin, tenant):
+    group = factories.GroupFactory(tenant=tenant, display_name="No guests")
+    owner = factories.UserFactory(tenant=tenant)
+    Ownership.objects.create(group=group, user=owner)
+    guest = factories.UserFactory(tenant=tenant, user_type="Guest")
     api = api_as(admin)
-    body = api.get(f"{V}/groups/{group.pk}/settings").json()
-    assert body["value"] == []
-    refused = api.post(
+    assert api.get(f"{V}/groups/{group.pk}/settings").json()["value"] == []
+    wrong = api.post(
         f"{V}/groups/{group.pk}/settings", {"templateId": GROUP_UNIFIED_TEMPLATE_ID, "values": []}
     )
-    assert error_of(refused) == (400, "Request_BadRequest")
-    assert "DirectoryObjectClass 'Group'" in refused.json()["error"]["message"]
-    assert error_of(api.get(f"{V}/groups/{factories.GroupFactory().pk}/settings"))[0] == 404
+    assert error_of(wrong) == (400, "Request_BadRequest")
+    assert "DirectoryObjectClass 'Group'" in wrong.json()["error"]["message"]
+
+    created = api_as(owner).post(
+        f"{V}/groups/{group.pk}/settings",
+        {"templateId": GUEST_TEMPLATE_ID, "values": [{"name": "AllowToAddGuests", "value": "False"}]},
+    )
+    assert created.status_code == 201, created.content
+    setting_id = created.json()["id"]
+    assert created.json()["values"] == [{"name": "AllowToAddGuests", "value": "false"}]
+    listed = api.get(f"{V}/groups/{group.pk}/settings").json()["value"]
+    assert [s["id"] for s in listed] == [setting_id]
+    # The owner may no longer add a guest to this group; an administrator still may.
+    refused = api_as(owner).post(f"{V}/groups/{group.pk}/members/$ref", ref(guest))
+    assert error_of(refused) == (403, "Authorization_RequestDenied")
+    assert "AllowToAddGuests" in refused.json()["error"]["message"]
+    assert api.post(f"{V}/groups/{group.pk}/members/$ref", ref(guest)).status_code == 204
+
+    patched = api.patch(
+        f"{V}/groups/{group.pk}/settings/{setting_id}",
+        {"values": [{"name": "AllowToAddGuests", "value": "true"}]},
+    )
+    assert patched.status_code == 204
+    assert Group.objects.get(pk=group.pk).allows_guests is True
+    assert api.delete(f"{V}/groups/{group.pk}/settings/{setting_id}").status_code == 204
+    assert api.get(f"{V}/groups/{group.pk}/settings").json()["value"] == []
+    activities = AuditEvent.objects.filter(tenant=tenant, target_id=str(group.pk)).values_list(
+        "activity", flat=True
+    )
+    assert {"Add group settings", "Update group settings", "Delete group settings"} <= set(activities)
+
+
+def test_it_refuses_a_groups_settings_to_members_and_other_tenants(api_as, admin, tenant):
+    group = factories.GroupFactory(tenant=tenant)
+    member = factories.UserFactory(tenant=tenant)
+    body = {"templateId": GUEST_TEMPLATE_ID, "values": [{"name": "AllowToAddGuests", "value": "false"}]}
+    assert error_of(api_as(member).post(f"{V}/groups/{group.pk}/settings", body))[0] == 403
+    assert Group.objects.get(pk=group.pk).guest_setting_id is None
+    away = factories.GroupFactory()
+    assert error_of(api_as(admin).get(f"{V}/groups/{away.pk}/settings"))[0] == 404
+    assert error_of(api_as(admin).post(f"{V}/groups/{away.pk}/settings", body))[0] == 404
+    created = api_as(admin).post(f"{V}/groups/{group.pk}/settings", body).json()["id"]
+    assert (
+        error_of(
+            api_as(admin).get(f"{V}/groups/{factories.GroupFactory(tenant=tenant).pk}/settings/{created}")
+        )[0]
+        == 404
+    )
 
 
 # --- the authorization policy ---------------------------------------------------------------------
 
 
-def test_the_authorization_policy_reads_and_changes_the_directory_read_policy(api_as, admin, tenant):
+def test_it_reads_and_changes_the_directory_read_policy_as_the_authorization_policy(api_as, admin, tenant):
     api = api_as(admin)
     policy = api.get(f"{V}/policies/authorizationPolicy").json()
     assert policy["id"] == "authorizationPolicy" and policy["allowInvitesFrom"] == "everyone"
@@ -236,7 +293,7 @@ def test_the_authorization_policy_reads_and_changes_the_directory_read_policy(ap
     ).exists()
 
 
-def test_the_authorization_policy_refuses_what_it_cant_keep_and_who_may_not_change_it(api_as, admin, tenant):
+def test_it_refuses_policy_changes_it_cant_keep_and_callers_who_may_not_make_them(api_as, admin, tenant):
     api = api_as(admin)
     assert error_of(api.patch(f"{V}/policies/authorizationPolicy", {"allowInvitesFrom": "anyone"}))[0] == 400
     assert error_of(api.patch(f"{V}/policies/authorizationPolicy", {"blockMsolPowerShell": True}))[0] == 400
@@ -251,7 +308,7 @@ def test_the_authorization_policy_refuses_what_it_cant_keep_and_who_may_not_chan
 # --- role definitions and assignments -------------------------------------------------------------
 
 
-def test_role_definitions_list_the_built_in_roles_with_entra_ids_and_the_custom_ones(api_as, admin, tenant):
+def test_it_lists_built_in_roles_under_entra_ids_and_the_tenants_custom_roles(api_as, admin, tenant):
     custom = factories.CustomRoleFactory(
         tenant=tenant, display_name="Helpdesk", permissions=["microsoft.directory/groups/members/update"]
     )
@@ -285,7 +342,7 @@ def test_role_definitions_list_the_built_in_roles_with_entra_ids_and_the_custom_
     assert [d["displayName"] for d in filtered.json()["value"]] == ["Helpdesk"]
 
 
-def test_a_custom_role_and_its_assignment_made_through_the_api_show_on_the_roles_page_and_are_enforced(
+def test_it_shows_and_enforces_a_custom_role_and_assignment_made_through_the_api(
     client, api_as, admin, tenant
 ):
     api = api_as(admin)
@@ -331,7 +388,7 @@ def test_a_custom_role_and_its_assignment_made_through_the_api_show_on_the_roles
     assert not CustomRole.objects.filter(pk=role_id).exists()
 
 
-def test_a_built_in_role_is_assigned_tenant_wide_by_its_entra_id(api_as, admin, tenant):
+def test_it_assigns_a_built_in_role_tenant_wide_by_its_entra_id(api_as, admin, tenant):
     helper = factories.UserFactory(tenant=tenant)
     response = api_as(admin).post(
         f"{V}/roleManagement/directory/roleAssignments",
@@ -347,7 +404,7 @@ def test_a_built_in_role_is_assigned_tenant_wide_by_its_entra_id(api_as, admin, 
     assert error_of(again) == (400, "Request_BadRequest")
 
 
-def test_who_reads_and_who_changes_roles(api_as, tenant):
+def test_it_lets_only_the_role_administrators_change_roles(api_as, tenant):
     reader = factories.UserFactory(tenant=tenant, role="directoryReaders")
     member = factories.UserFactory(tenant=tenant)
     helper = factories.UserFactory(tenant=tenant)
@@ -373,7 +430,7 @@ def test_who_reads_and_who_changes_roles(api_as, tenant):
     assert error_of(builtin) == (400, "Request_BadRequest")
 
 
-def test_another_tenants_roles_and_principals_are_not_found(api_as, admin, tenant):
+def test_it_answers_404_for_another_tenants_roles_and_principals(api_as, admin, tenant):
     away_admin = factories.UserFactory(role="globalAdministrator")
     away_role = factories.CustomRoleFactory(tenant=away_admin.tenant)
     away_assignment = RoleAssignment.objects.get(principal_user=away_admin)
