@@ -12,14 +12,17 @@ class GroupsConfig(AppConfig):
         from groups import authz, selectors
         from groups.dynamic import on_membership_written, reevaluate
         from groups.dynamic.db import register_sqlite_functions
+        from groups.licensing.checker import check_licenses
         from groups.services import leavers, roles
         from groups.services.membership import register_reaction
+        from portal.consistency import register_checker
         from portal.services.users import register_attribute_reaction, register_leaver_handler
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="groupdesk-rule-functions")
         register_reaction(on_membership_written)
         register_attribute_reaction(reevaluate)
         register_leaver_handler(leavers)
+        register_checker("licenses", check_licenses)
         authz.register()
         selectors.register()
         roles.register()

@@ -384,4 +384,11 @@ class RuleVersion(models.Model):
         return f"rules of {self.tenant_id}: {self.token}"
 
 
-from groups.licensing.models import AssignmentState, GroupLicense, LicenseAssignment, SubscribedSku  # noqa: E402,F401
+from groups.licensing.models import (  # noqa: E402,F401
+    AssignmentState,
+    GroupLicense,
+    LicenseAssignment,
+    LicenseSeat,
+    ServicePlan,
+    SubscribedSku,
+)
