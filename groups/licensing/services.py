@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 
 from groups.licensing import engine
 from groups.licensing.models import (
@@ -396,9 +395,3 @@ def process_license_queue(*, now: datetime) -> int:
     """Periodic job: reconcile every tenant with subscriptions. Returns the seat changes made."""
     tenant_ids = SubscribedSku.objects.values_list("tenant_id", flat=True).distinct()
     return sum(licenses_reconcile(tenant=t).changes for t in Tenant.objects.filter(pk__in=tenant_ids))
-
-
-def users_with_sku(sku_ids: Iterable[Any]) -> Q:
-    """Users holding (or waiting for) one of ``sku_ids``: the $filter on assignedLicenses."""
-    seats = LicenseSeat.objects.filter(sku__sku_id__in=list(sku_ids), state=AssignmentState.ACTIVE)
-    return Q(pk__in=seats.values("user_id"))

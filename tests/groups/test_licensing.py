@@ -39,7 +39,8 @@ TEAMS = uuid.UUID("57ff2da0-773e-42df-b2af-ffb7a2317929")
 
 def _states(sku) -> dict[str, str]:
     return {
-        s.user.user_principal_name: s.state for s in LicenseSeat.objects.filter(sku=sku).select_related("user")
+        s.user.user_principal_name: s.state
+        for s in LicenseSeat.objects.filter(sku=sku).select_related("user")
     }
 
 
@@ -54,7 +55,10 @@ def sku(admin_user):
         sku_part_number="ENTERPRISEPACK",
         display_name="Office 365 E3",
         prepaid_units=2,
-        service_plans=[PlanSpec(EXCHANGE, "EXCHANGE_S_ENTERPRISE", "exchange"), PlanSpec(TEAMS, "TEAMS1", "TeamspaceAPI")],
+        service_plans=[
+            PlanSpec(EXCHANGE, "EXCHANGE_S_ENTERPRISE", "exchange"),
+            PlanSpec(TEAMS, "TEAMS1", "TeamspaceAPI"),
+        ],
     )
 
 
@@ -97,12 +101,21 @@ def test_it_queues_members_beyond_the_seats_and_licenses_them_in_join_order(tena
     a, b, c, d = (UserFactory(tenant=tenant, user_principal_name=f"{n}@x.test") for n in "abcd")
     for user in (a, b, c, d):
         membership_add(actor=admin_user, group=group, member=user)
-    assert _states(sku) == {"a@x.test": "active", "b@x.test": "active", "c@x.test": "error", "d@x.test": "error"}
+    assert _states(sku) == {
+        "a@x.test": "active",
+        "b@x.test": "active",
+        "c@x.test": "error",
+        "d@x.test": "error",
+    }
     assert LicenseSeat.objects.get(user=c).error == "CountViolation"
-    assert AuditEvent.objects.filter(activity="License assignment error", target_id=str(c.pk), result="failure").exists()
+    assert AuditEvent.objects.filter(
+        activity="License assignment error", target_id=str(c.pk), result="failure"
+    ).exists()
     membership_remove(actor=admin_user, group=group, member=b)  # the oldest waiting (c) goes first
     assert _states(sku) == {"a@x.test": "active", "c@x.test": "active", "d@x.test": "error"}
-    assert AuditEvent.objects.filter(activity="License assigned after waiting for a seat", target_id=str(c.pk)).exists()
+    assert AuditEvent.objects.filter(
+        activity="License assigned after waiting for a seat", target_id=str(c.pk)
+    ).exists()
     assert _plans(c) == {EXCHANGE, TEAMS} and _plans(d) == set()
 
 
@@ -170,7 +183,9 @@ def test_a_plan_is_on_when_any_source_leaves_it_on(tenant, admin_user, sku):
 
 def test_it_refuses_unknown_disabled_plans_and_direct_assignment_past_the_seats(tenant, admin_user, sku):
     with pytest.raises(Invalid, match="no service plan"):
-        group_licenses_assign(actor=admin_user, group=GroupFactory(tenant=tenant), add=[(sku, [str(uuid.uuid4())])])
+        group_licenses_assign(
+            actor=admin_user, group=GroupFactory(tenant=tenant), add=[(sku, [str(uuid.uuid4())])]
+        )
     for _ in range(2):
         user_licenses_assign(actor=admin_user, user=UserFactory(tenant=tenant), add=[(sku, [])])
     with pytest.raises(Invalid, match="no more available licenses"):
@@ -228,9 +243,21 @@ def test_the_checker_reports_a_tampered_state(tenant, admin_user, sku):
 def test_add_subscription_creates_then_resizes_by_sku_id(tenant, admin_user):
     sku_id = str(uuid.uuid4())
     args = ["--tenant", tenant.slug, "--sku-part-number", "EMS", "--sku-id", sku_id]
-    call_command("add_subscription", *args, "--seats", "5", "--service-plan", f"{EXCHANGE}:EXCHANGE_S:exchange")
+    call_command(
+        "add_subscription", *args, "--seats", "5", "--service-plan", f"{EXCHANGE}:EXCHANGE_S:exchange"
+    )
     call_command("add_subscription", *args, "--seats", "7", "--service-plan", f"{TEAMS}:TEAMS1")
     sku = SubscribedSku.objects.get(tenant=tenant, sku_id=sku_id)
     assert sku.prepaid_units == 7 and sku.service_plans.count() == 2
     with pytest.raises(CommandError, match="GUID"):
-        call_command("add_subscription", "--tenant", tenant.slug, "--sku-part-number", "X", "--sku-id", "nope", "--seats", "1")
+        call_command(
+            "add_subscription",
+            "--tenant",
+            tenant.slug,
+            "--sku-part-number",
+            "X",
+            "--sku-id",
+            "nope",
+            "--seats",
+            "1",
+        )

@@ -19,6 +19,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 
+from groups.licensing.selectors import licensed_groups, licensed_users
 from groups.models import GroupKind, MembershipType, ProcessingState, Visibility
 from portal.directory import (
     GROUP_BLANK_IS_NULL,
@@ -71,6 +72,7 @@ class Collection:
     """A string collection usable in a lambda: (operator, value) → Q of the owning objects."""
 
     build: Callable[[str, Any], Q]
+    member: str = ""  # a collection of objects: the one property of an item a lambda may compare
 
 
 @dataclass
@@ -286,8 +288,9 @@ class FilterCompiler:
             value = self.literal()
             self.expect_punct(")")
             return collection.build("startswith", _as_str(value))
-        if token.kind != "name" or token.value != var:
-            raise filter_error(f"expected '{var}' at position {token.position}.")
+        wanted = f"{var}/{collection.member}" if collection.member else var
+        if token.kind != "name" or token.value != wanted:
+            raise filter_error(f"expected '{wanted}' at position {token.position}.")
         op_token = self.next("eq or in")
         op = op_token.value.lower() if op_token.kind == "name" else ""
         if op == "eq":
@@ -450,7 +453,26 @@ GROUP_FILTERS: dict[str, Prop] = {
     "onPremisesSyncEnabled": Prop(kind="bool", build=_flag(Q(source=Source.SYNCED))),
     "mail": Prop(kind="string", build=_group_mail),
 }
-GROUP_COLLECTIONS: dict[str, Collection] = {"groupTypes": Collection(_group_types)}
+def _assigned_licenses(owner: str) -> Collection:
+    """``assignedLicenses/any(x:x/skuId eq <guid>)``: the users holding the product (active seat), or
+    the groups carrying it."""
+
+    def build(op: str, value: str) -> Q:
+        if op != "eq":
+            raise bad_request("Only eq (or in) compares assignedLicenses' skuId.")
+        try:
+            sku_id = uuid.UUID(value)
+        except ValueError:
+            raise filter_error(f"'{value[:64]}' isn't a skuId (a GUID).") from None
+        return licensed_users([sku_id]) if owner == "user" else licensed_groups([sku_id])
+
+    return Collection(build, member="skuId")
+
+
+GROUP_COLLECTIONS: dict[str, Collection] = {
+    "groupTypes": Collection(_group_types),
+    "assignedLicenses": _assigned_licenses("group"),
+}
 
 USER_FILTERS: dict[str, Prop] = {
     "id": Prop("id", "uuid"),
@@ -473,6 +495,7 @@ USER_FILTERS: dict[str, Prop] = {
 USER_COLLECTIONS: dict[str, Collection] = {
     "otherMails": _user_values(MultiValueAttribute.OTHER_MAILS),
     "proxyAddresses": _user_values(MultiValueAttribute.PROXY_ADDRESSES),
+    "assignedLicenses": _assigned_licenses("user"),
     "businessPhones": Collection(
         lambda op, value: (
             Q(business_phone__istartswith=value) if op == "startswith" else Q(business_phone__iexact=value)

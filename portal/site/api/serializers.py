@@ -7,6 +7,7 @@ from collections.abc import Container
 from datetime import UTC, datetime
 from typing import Any
 
+from groups.licensing.selectors import group_assigned_licenses, group_has_license_errors, user_licenses
 from groups.models import Group
 from portal.directory import (
     DEVICE_GRAPH_PROPERTIES,
@@ -108,9 +109,28 @@ _SERIALIZERS = {
 }
 
 
-def to_json(obj: Any, *, typed: bool = False) -> dict[str, Any]:
-    """``obj`` as Graph's JSON; ``typed`` adds "@odata.type" (directoryObject collections need it)."""
-    data = _SERIALIZERS[type(obj)](obj)
+# Licensing (groups.licensing): properties Graph returns only when $select names them.
+USER_LICENSE_PROPERTIES = ("assignedLicenses", "assignedPlans", "licenseAssignmentStates")
+GROUP_LICENSE_PROPERTIES = {
+    "assignedLicenses": group_assigned_licenses,
+    "hasMembersWithLicenseErrors": group_has_license_errors,
+}
+
+
+def _selected_only(obj: Any, selected: Container[str] | None) -> dict[str, Any]:
+    if not selected:
+        return {}
+    if isinstance(obj, User) and any(p in selected for p in USER_LICENSE_PROPERTIES):
+        return {k: v for k, v in user_licenses(obj).items() if k in selected}
+    if isinstance(obj, Group):
+        return {k: read(obj) for k, read in GROUP_LICENSE_PROPERTIES.items() if k in selected}
+    return {}
+
+
+def to_json(obj: Any, *, typed: bool = False, selected: Container[str] | None = None) -> dict[str, Any]:
+    """``obj`` as Graph's JSON; ``typed`` adds "@odata.type" (directoryObject collections need it);
+    ``selected`` ($select) adds the properties computed only when named."""
+    data = _SERIALIZERS[type(obj)](obj) | _selected_only(obj, selected)
     return {"@odata.type": ODATA_TYPES[type(obj)], **data} if typed else data
 
 
@@ -127,10 +147,10 @@ USER_EXTRA_PROPERTIES = (
 # What $select may name, per resource (tests check these against the serializers' output).
 PROPERTIES: dict[str, frozenset[str]] = {
     "user": frozenset(
-        {"id", "userPrincipalName", *USER_EXTRA_PROPERTIES}
+        {"id", "userPrincipalName", *USER_EXTRA_PROPERTIES, *USER_LICENSE_PROPERTIES}
         | (set(USER_STRING_PROPERTIES) - set(USER_EXTENSION_ATTRIBUTES))
     ),
-    "group": frozenset({"id", *GROUP_PROPERTIES, *GROUP_DERIVED_PROPERTIES}),
+    "group": frozenset({"id", *GROUP_PROPERTIES, *GROUP_DERIVED_PROPERTIES, *GROUP_LICENSE_PROPERTIES}),
     "device": frozenset({"id", *DEVICE_GRAPH_PROPERTIES}),
     "servicePrincipal": frozenset({"id", *SERVICE_PRINCIPAL_PROPERTIES, "servicePrincipalType"}),
 }

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from portal.site.api.views import directory, groups, relations, users
+from portal.site.api.views import directory, groups, licenses, relations, users
 
 CAST = "<str:cast>"
 
 urlpatterns = [
     path("me", users.me_detail, name="me"),
+    path("subscribedSkus", licenses.subscribed_skus, name="subscribed_skus"),
     path("me/memberOf", relations.member_of, {"kind": "me"}, name="me_member_of"),
     path(f"me/memberOf/{CAST}", relations.member_of, {"kind": "me"}),
     path("me/transitiveMemberOf", relations.transitive_member_of, {"kind": "me"}),
@@ -17,6 +18,8 @@ urlpatterns = [
     path("me/checkMemberGroups", relations.check_member_groups, {"kind": "me"}),
     path("users", users.user_list, name="user_list"),
     path("users/<str:user_id>", users.user_detail, name="user_detail"),
+    path("users/<str:user_id>/assignLicense", licenses.user_assign_license, name="user_assign_license"),
+    path("users/<str:user_id>/licenseDetails", licenses.user_license_details, name="user_license_details"),
     path("users/<str:object_id>/memberOf", relations.member_of, {"kind": "users"}, name="user_member_of"),
     path(f"users/<str:object_id>/memberOf/{CAST}", relations.member_of, {"kind": "users"}),
     path("users/<str:object_id>/transitiveMemberOf", relations.transitive_member_of, {"kind": "users"}),
@@ -26,6 +29,12 @@ urlpatterns = [
     path("users/<str:object_id>/checkMemberGroups", relations.check_member_groups, {"kind": "users"}),
     path("groups", groups.group_list, name="group_list"),
     path("groups/<str:group_id>", groups.group_detail, name="group_detail"),
+    path("groups/<str:group_id>/assignLicense", licenses.group_assign_license, name="group_assign_license"),
+    path(
+        "groups/<str:group_id>/membersWithLicenseErrors",
+        licenses.group_members_with_license_errors,
+        name="group_members_with_license_errors",
+    ),
     path("groups/<str:group_id>/members/$ref", relations.member_ref, name="group_member_ref"),
     path("groups/<str:group_id>/members/<str:member_id>/$ref", relations.member_ref_delete),
     path("groups/<str:group_id>/members", relations.group_members, name="group_members"),

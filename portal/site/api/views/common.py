@@ -111,10 +111,12 @@ def object_from_reference(request: HttpRequest, body: dict[str, Any]) -> Any:
     return directory_object_for(request, segments[-1])
 
 
-def readable_json(request: HttpRequest, obj: Any, *, typed: bool = False) -> dict[str, Any]:
+def readable_json(
+    request: HttpRequest, obj: Any, *, typed: bool = False, selected: list[str] | None = None
+) -> dict[str, Any]:
     """``obj`` as Graph's JSON, a user's properties the caller may not read as null (as Graph answers
     a caller that reads only the basic profile)."""
-    data = to_json(obj, typed=typed)
+    data = to_json(obj, typed=typed, selected=selected)
     if isinstance(obj, User):
         data = restrict_user(data, user_read_access(request.actor, obj))
     return data
@@ -126,7 +128,7 @@ def entity_response(
     selected = options.select if options else None
     if selected:
         fragment = fragment.replace("/$entity", f"({','.join(selected)})/$entity")
-    data = select(readable_json(request, obj), selected)
+    data = select(readable_json(request, obj, selected=selected), selected)
     return JsonResponse({"@odata.context": context_url(request, fragment), **data}, status=status)
 
 
@@ -140,7 +142,10 @@ def collection_response(
         body["@odata.count"] = page.count
     if page.next_link:
         body["@odata.nextLink"] = page.next_link
-    body["value"] = [select(readable_json(request, obj, typed=typed), options.select) for obj in page.items]
+    body["value"] = [
+        select(readable_json(request, obj, typed=typed, selected=options.select), options.select)
+        for obj in page.items
+    ]
     return JsonResponse(body)
 
 
