@@ -28,7 +28,7 @@ def check_licenses(tenant: Tenant) -> Iterator[str]:
 
 
 def _check_sources(tenant: Tenant) -> Iterator[str]:
-    desired = desired_group_sources(Q(group__tenant=tenant))
+    desired = set(desired_group_sources(Q(group__tenant=tenant)))
     stored = set(
         LicenseAssignment.objects.filter(sku__tenant=tenant, group__isnull=False).values_list(
             "user_id", "sku_id", "group_id"

@@ -62,9 +62,9 @@ class SyncReport:
         return len(self.seat_events)
 
 
-def desired_group_sources(users: Q, skus: Iterable[Any] | None = None) -> set[tuple[Any, Any, Any]]:
-    """(user id, sku id, group id) for each user (of ``users``, a Q on Membership) that is a direct
-    member of a live group carrying the SKU, guests left out where the licence excludes them."""
+def desired_group_sources(users: Q, skus: Iterable[Any] | None = None) -> dict[tuple[Any, Any, Any], Any]:
+    """{(user id, sku id, group id): joined} for each user (of ``users``, a Q on Membership) that is a
+    direct member of a live group carrying the SKU, guests left out where the licence excludes them."""
     licenses = GroupLicense.objects.filter(group__deleted_date_time__isnull=True)
     if skus is not None:
         licenses = licenses.filter(sku_id__in=list(skus))
@@ -72,16 +72,16 @@ def desired_group_sources(users: Q, skus: Iterable[Any] | None = None) -> set[tu
     for group_id, sku_id, exclude in licenses.values_list("group_id", "sku_id", "exclude_guests"):
         by_group[group_id].append((sku_id, exclude))
     if not by_group:
-        return set()
+        return {}
     rows = Membership.objects.filter(
         users,
         group_id__in=list(by_group),
         member_user__isnull=False,
         member_user__deleted_date_time__isnull=True,
-    ).values_list("member_user_id", "group_id", "member_user__user_type")
+    ).values_list("member_user_id", "group_id", "member_user__user_type", "created_date_time")
     return {
-        (user_id, sku_id, group_id)
-        for user_id, group_id, user_type in rows
+        (user_id, sku_id, group_id): joined
+        for user_id, group_id, user_type, joined in rows
         for sku_id, exclude in by_group[group_id]
         if not (exclude and user_type == UserType.GUEST)
     }
@@ -119,11 +119,12 @@ def _sync_sources(user_ids: set, sku_ids: set) -> None:
     stale = [pk for key, pk in existing.items() if key not in desired]
     if stale:
         LicenseAssignment.objects.filter(pk__in=stale).delete()
-    now = timezone.now()
+    # A source from a group dates from the join: new seats queue in the order their users joined.
     LicenseAssignment.objects.bulk_create(
         [
-            LicenseAssignment(user_id=u, sku_id=s, group_id=g, created_date_time=now)
-            for (u, s, g) in sorted(desired - existing.keys(), key=str)
+            LicenseAssignment(user_id=u, sku_id=s, group_id=g, created_date_time=joined)
+            for (u, s, g), joined in desired.items()
+            if (u, s, g) not in existing
         ]
     )
 
@@ -131,11 +132,11 @@ def _sync_sources(user_ids: set, sku_ids: set) -> None:
 def _sync_seats(user_ids: set, skus: dict, report: SyncReport) -> set:
     """A seat for each (user, SKU) with a source, none for the others; a new seat waits until
     ``allocate`` hands it a unit. Returns the users whose seats were created or deleted."""
-    held = set(
-        LicenseAssignment.objects.filter(user_id__in=user_ids, sku_id__in=skus)
-        .values_list("user_id", "sku_id")
-        .distinct()
-    )
+    held: dict[tuple[Any, Any], Any] = {}
+    for user_id, sku_id, created in LicenseAssignment.objects.filter(
+        user_id__in=user_ids, sku_id__in=skus
+    ).values_list("user_id", "sku_id", "created_date_time"):
+        held[(user_id, sku_id)] = min(created, held.get((user_id, sku_id), created))
     seats = {
         (s.user_id, s.sku_id): s for s in LicenseSeat.objects.filter(user_id__in=user_ids, sku_id__in=skus)
     }
@@ -146,7 +147,7 @@ def _sync_seats(user_ids: set, skus: dict, report: SyncReport) -> set:
     now = timezone.now()
     new = [
         LicenseSeat(user_id=u, sku_id=s, since=now, state=AssignmentState.ERROR, error=COUNT_VIOLATION)
-        for (u, s) in sorted(held - seats.keys(), key=str)
+        for (u, s) in sorted(held.keys() - seats.keys(), key=lambda key: (held[key], str(key[0])))
     ]
     LicenseSeat.objects.bulk_create(new)
     # Each new seat is audited once allocate() knows its outcome: assigned or in error.

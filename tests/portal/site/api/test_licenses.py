@@ -46,7 +46,9 @@ def test_a_member_cant_read_or_assign_licenses(api_as, member, sku):
     api = api_as(member)
     assert api.get("/v1.0/subscribedSkus").status_code == 403
     group = GroupFactory(tenant=member.tenant)
-    response = api.post(f"/v1.0/groups/{group.pk}/assignLicense", {"addLicenses": [{"skuId": SKU_ID}], "removeLicenses": []})
+    response = api.post(
+        f"/v1.0/groups/{group.pk}/assignLicense", {"addLicenses": [{"skuId": SKU_ID}], "removeLicenses": []}
+    )
     assert response.status_code == 403 and not group.licenses.exists()
 
 
@@ -60,14 +62,18 @@ def test_group_assign_license_reaches_members_states_and_filters(api_as, tenant,
     response = api.post(f"/v1.0/groups/{group.pk}/assignLicense", body)
     assert response.status_code == 202 and response.json()["id"] == str(group.pk)
 
-    got = api.get(f"/v1.0/groups/{group.pk}", **{"$select": "id,assignedLicenses,hasMembersWithLicenseErrors"}).json()
+    got = api.get(
+        f"/v1.0/groups/{group.pk}", **{"$select": "id,assignedLicenses,hasMembersWithLicenseErrors"}
+    ).json()
     assert got["assignedLicenses"] == [{"skuId": SKU_ID, "disabledPlans": [TEAMS]}]
     assert got["hasMembersWithLicenseErrors"] is True  # one seat, two members
 
     select = {"$select": "id,assignedLicenses,assignedPlans,licenseAssignmentStates"}
     first = api.get(f"/v1.0/users/{ann.pk}", **select).json()
     assert first["assignedLicenses"] == [{"skuId": SKU_ID, "disabledPlans": [TEAMS]}]
-    assert [(p["servicePlanId"], p["capabilityStatus"]) for p in first["assignedPlans"]] == [(EXCHANGE, "Enabled")]
+    assert [(p["servicePlanId"], p["capabilityStatus"]) for p in first["assignedPlans"]] == [
+        (EXCHANGE, "Enabled")
+    ]
     [state] = first["licenseAssignmentStates"]
     assert state | {"lastUpdatedDateTime": None} == {
         "skuId": SKU_ID,
@@ -78,7 +84,9 @@ def test_group_assign_license_reaches_members_states_and_filters(api_as, tenant,
         "lastUpdatedDateTime": None,
     }
     second = api.get(f"/v1.0/users/{bob.pk}", **select).json()
-    assert second["assignedLicenses"] == [] and second["licenseAssignmentStates"][0]["error"] == "CountViolation"
+    assert (
+        second["assignedLicenses"] == [] and second["licenseAssignmentStates"][0]["error"] == "CountViolation"
+    )
 
     errors = api.get(f"/v1.0/groups/{group.pk}/membersWithLicenseErrors").json()["value"]
     assert [u["id"] for u in errors] == [str(bob.pk)] and errors[0]["@odata.type"] == "#microsoft.graph.user"
@@ -88,10 +96,13 @@ def test_group_assign_license_reaches_members_states_and_filters(api_as, tenant,
     assert [g["id"] for g in carrying["value"]] == [str(group.pk)]
 
     details = api.get(f"/v1.0/users/{ann.pk}/licenseDetails").json()["value"]
-    assert [(d["skuPartNumber"], {p["servicePlanName"]: p["provisioningStatus"] for p in d["servicePlans"]}) for d in details] == [
-        ("ENTERPRISEPACK", {"EXCHANGE_S_ENTERPRISE": "Success", "TEAMS1": "Disabled"})
-    ]
-    removed = api.post(f"/v1.0/groups/{group.pk}/assignLicense", {"addLicenses": [], "removeLicenses": [SKU_ID]})
+    assert [
+        (d["skuPartNumber"], {p["servicePlanName"]: p["provisioningStatus"] for p in d["servicePlans"]})
+        for d in details
+    ] == [("ENTERPRISEPACK", {"EXCHANGE_S_ENTERPRISE": "Success", "TEAMS1": "Disabled"})]
+    removed = api.post(
+        f"/v1.0/groups/{group.pk}/assignLicense", {"addLicenses": [], "removeLicenses": [SKU_ID]}
+    )
     assert removed.status_code == 202
     assert api.get(f"/v1.0/users/{ann.pk}", **select).json()["licenseAssignmentStates"] == []
     assert list(check_licenses(tenant)) == []
@@ -100,14 +111,37 @@ def test_group_assign_license_reaches_members_states_and_filters(api_as, tenant,
 def test_user_assign_license_direct_and_refused_past_the_seats(api_as, tenant, admin_user, sku):
     api = api_as(admin_user)
     ann, bob = UserFactory(tenant=tenant), UserFactory(tenant=tenant)
-    ok = api.post(f"/v1.0/users/{ann.pk}/assignLicense", {"addLicenses": [{"skuId": SKU_ID, "disabledPlans": []}], "removeLicenses": []})
+    ok = api.post(
+        f"/v1.0/users/{ann.pk}/assignLicense",
+        {"addLicenses": [{"skuId": SKU_ID, "disabledPlans": []}], "removeLicenses": []},
+    )
     assert ok.status_code == 200 and ok.json()["id"] == str(ann.pk)
-    states = api.get(f"/v1.0/users/{ann.pk}", **{"$select": "licenseAssignmentStates"}).json()["licenseAssignmentStates"]
+    states = api.get(f"/v1.0/users/{ann.pk}", **{"$select": "licenseAssignmentStates"}).json()[
+        "licenseAssignmentStates"
+    ]
     assert [(s["assignedByGroup"], s["state"]) for s in states] == [(None, "Active")]
-    full = api.post(f"/v1.0/users/{bob.pk}/assignLicense", {"addLicenses": [{"skuId": SKU_ID}], "removeLicenses": []})
+    full = api.post(
+        f"/v1.0/users/{bob.pk}/assignLicense", {"addLicenses": [{"skuId": SKU_ID}], "removeLicenses": []}
+    )
     assert error_of(full)[0] == 400
-    assert error_of(api.post(f"/v1.0/users/{bob.pk}/assignLicense", {"addLicenses": [{"skuId": "nope"}], "removeLicenses": []}))[0] == 400
-    assert error_of(api.post(f"/v1.0/users/{bob.pk}/assignLicense", {"addLicenses": [{"skuId": str(uuid.uuid4())}], "removeLicenses": []}))[0] == 400
+    assert (
+        error_of(
+            api.post(
+                f"/v1.0/users/{bob.pk}/assignLicense",
+                {"addLicenses": [{"skuId": "nope"}], "removeLicenses": []},
+            )
+        )[0]
+        == 400
+    )
+    assert (
+        error_of(
+            api.post(
+                f"/v1.0/users/{bob.pk}/assignLicense",
+                {"addLicenses": [{"skuId": str(uuid.uuid4())}], "removeLicenses": []},
+            )
+        )[0]
+        == 400
+    )
     assert error_of(api.post(f"/v1.0/users/{bob.pk}/assignLicense", {"addLicenses": "x"}))[0] == 400
     gone = api.post(f"/v1.0/users/{ann.pk}/assignLicense", {"addLicenses": [], "removeLicenses": [SKU_ID]})
     assert gone.status_code == 200
@@ -119,7 +153,9 @@ def test_licenses_of_another_tenant_are_out_of_reach(api_as, tenant, other_tenan
     api = api_as(theirs_admin)
     assert api.get("/v1.0/subscribedSkus").json()["value"] == []
     group = GroupFactory(tenant=other_tenant)
-    response = api.post(f"/v1.0/groups/{group.pk}/assignLicense", {"addLicenses": [{"skuId": SKU_ID}], "removeLicenses": []})
+    response = api.post(
+        f"/v1.0/groups/{group.pk}/assignLicense", {"addLicenses": [{"skuId": SKU_ID}], "removeLicenses": []}
+    )
     assert response.status_code == 400 and not group.licenses.exists()
     ours = GroupFactory(tenant=tenant)
     assert api.get(f"/v1.0/groups/{ours.pk}/membersWithLicenseErrors").status_code == 404
@@ -131,4 +167,7 @@ def test_a_member_cant_read_other_users_licenses(api_as, tenant, admin_user, mem
     assert api.get(f"/v1.0/users/{other.pk}/licenseDetails").status_code == 403
     got = api.get(f"/v1.0/users/{other.pk}", **{"$select": "id,assignedLicenses"}).json()
     assert got["assignedLicenses"] is None
-    assert api.get("/v1.0/users", **{"$filter": f"assignedLicenses/any(x:x/skuId eq {SKU_ID})"}).status_code == 403
+    assert (
+        api.get("/v1.0/users", **{"$filter": f"assignedLicenses/any(x:x/skuId eq {SKU_ID})"}).status_code
+        == 403
+    )
