@@ -5,6 +5,7 @@ with Graph's property names; the API serializes them as they are."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q
@@ -166,16 +167,6 @@ def subscribed_skus(tenant) -> list[dict[str, Any]]:
     ]
 
 
-def seats_left(sku_ids) -> dict[Any, int]:
-    """Free seats per SKU (pk)."""
-    return {
-        sku.pk: sku.prepaid_units - sku.consumed
-        for sku in SubscribedSku.objects.filter(pk__in=list(sku_ids)).annotate(
-            consumed=Count("seats", filter=Q(seats__state=AssignmentState.ACTIVE))
-        )
-    }
-
-
 def licensed_users(sku_ids) -> Q:
     """Users holding one of the products (``skuId``s) on an active seat: the $filter on
     ``assignedLicenses``."""
@@ -186,3 +177,67 @@ def licensed_users(sku_ids) -> Q:
 def licensed_groups(sku_ids) -> Q:
     """Groups carrying one of the products."""
     return Q(pk__in=GroupLicense.objects.filter(sku__sku_id__in=list(sku_ids)).values("group_id"))
+
+
+@dataclass(frozen=True)
+class Wait:
+    """A product someone joining would wait for: no free seat, and they hold none."""
+
+    product: str
+    waiting: int  # already in the queue before them
+
+
+def licence_waits(user, group) -> list[Wait]:
+    """What ``user`` would wait for on joining ``group`` (seat-aware joining: said before they confirm)."""
+    licenses = [
+        gl
+        for gl in GroupLicense.objects.filter(group=group).select_related("sku")
+        if not (gl.exclude_guests and user.is_guest)
+    ]
+    if not licenses:
+        return []
+    skus = {gl.sku.pk: gl.sku for gl in licenses}
+    held = set(
+        LicenseSeat.objects.filter(user=user, sku_id__in=skus, state=AssignmentState.ACTIVE).values_list(
+            "sku_id", flat=True
+        )
+    )
+    counts = _seat_counts(skus)
+    return [
+        Wait(sku.display_name, counts[pk][1])
+        for pk, sku in skus.items()
+        if pk not in held and sku.prepaid_units - counts[pk][0] <= 0
+    ]
+
+
+def _seat_counts(sku_ids) -> dict[Any, tuple[int, int]]:
+    """{sku pk: (active seats, waiting seats)}."""
+    rows = SubscribedSku.objects.filter(pk__in=list(sku_ids)).annotate(
+        active=Count("seats", filter=Q(seats__state=AssignmentState.ACTIVE)),
+        waiting=Count("seats", filter=Q(seats__state=AssignmentState.ERROR)),
+    )
+    return {sku.pk: (sku.active, sku.waiting) for sku in rows}
+
+
+@dataclass(frozen=True)
+class SeatsLeft:
+    product: str
+    left: int
+
+
+def seats_left_by_group(group_ids) -> dict[Any, list[SeatsLeft]]:
+    """{group id: the seats left of each product it carries} for a page of join requests (2 queries)."""
+    licenses = list(
+        GroupLicense.objects.filter(group_id__in=list(group_ids))
+        .select_related("sku")
+        .order_by("sku__display_name")
+    )
+    if not licenses:
+        return {}
+    counts = _seat_counts({gl.sku_id for gl in licenses})
+    found: dict[Any, list[SeatsLeft]] = defaultdict(list)
+    for gl in licenses:
+        found[gl.group_id].append(
+            SeatsLeft(gl.sku.display_name, max(gl.sku.prepaid_units - counts[gl.sku_id][0], 0))
+        )
+    return dict(found)
