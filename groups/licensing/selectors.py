@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 
 from groups.licensing.models import (
     AssignmentState,
@@ -241,3 +241,54 @@ def seats_left_by_group(group_ids) -> dict[Any, list[SeatsLeft]]:
             SeatsLeft(gl.sku.display_name, max(gl.sku.prepaid_units - counts[gl.sku_id][0], 0))
         )
     return dict(found)
+
+
+SHOWN = 20
+
+
+def group_licensing(group) -> dict[str, Any] | None:
+    """The licences box of a group's page (owners and administrators): what it carries, the members
+    waiting for a seat (CountViolation) and the guests it would license. None (one query) when the
+    group carries no licence."""
+    licenses = list(
+        GroupLicense.objects.filter(group=group).select_related("sku").order_by("sku__display_name")
+    )
+    if not licenses:
+        return None
+    waiting = members_with_license_errors(group).order_by("display_name")
+    guests = User.objects.filter(
+        user_type="Guest", deleted_date_time__isnull=True, memberships__group=group
+    ).order_by("display_name")
+    return {
+        "licenses": licenses,
+        "waiting": list(waiting[:SHOWN]),
+        "guests": list(guests[:SHOWN]),
+        "exclude_guests": any(gl.exclude_guests for gl in licenses),
+        "shown": SHOWN,
+    }
+
+
+def user_license_rows(user) -> list[dict[str, Any]]:
+    """The user page's Licenses section: one row per source, with its seat's state (one query)."""
+    seat = LicenseSeat.objects.filter(user=OuterRef("user"), sku=OuterRef("sku"))
+    sources = (
+        LicenseAssignment.objects.filter(user=user)
+        .select_related("sku", "group")
+        .annotate(
+            seat_state=Subquery(seat.values("state")[:1]),
+            seat_error=Subquery(seat.values("error")[:1]),
+            seat_since=Subquery(seat.values("since")[:1]),
+        )
+        .order_by("sku__display_name", "created_date_time")
+    )
+    return [
+        {
+            "product": a.sku.display_name,
+            "group": a.group,
+            "state": "Active" if a.seat_state == AssignmentState.ACTIVE else "Error",
+            "error": a.seat_error,
+            "since": a.seat_since,
+        }
+        for a in sources
+        if a.seat_state is not None
+    ]

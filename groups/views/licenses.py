@@ -219,4 +219,6 @@ def group_license_guests(request: HttpRequest, group_id) -> HttpResponse:
     else:
         verb = "no longer license" if exclude else "license"
         messages.success(request, f"The licences of {group.display_name} {verb} its guests.")
+    if request.POST.get("back") == "group":
+        return redirect("group_detail", group.id)
     return redirect("license_list")

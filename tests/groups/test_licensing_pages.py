@@ -165,3 +165,20 @@ def test_the_inbox_shows_seats_left_and_approving_past_them_asks_first(client, t
     client.post(url, {"decision": "approve", "confirm": "1"})
     assert JoinRequest.objects.get(pk=join_request.pk).status == "approved"
     assert LicenseSeat.objects.get(user=join_request.requester).state == "error"
+
+
+def test_the_group_and_user_pages_show_the_errors_and_the_guests(client, tenant, admin_user, full):
+    waiting = UserFactory(tenant=tenant, display_name="Wendy Waiting")
+    guest = UserFactory(tenant=tenant, display_name="Gus Guest", user_type="Guest")
+    for user in (waiting, guest):
+        membership_add(actor=admin_user, group=full, member=user)
+    client.force_login(admin_user)
+    page = client.get(reverse("group_detail", args=[full.pk])).content.decode()
+    assert "CountViolation" in page and "Wendy Waiting" in page
+    assert "This licensed group holds guests" in page and "Gus Guest" in page
+    excluded = client.post(reverse("group_license_guests", args=[full.pk]), {"exclude": "1", "back": "group"})
+    assert excluded.url == reverse("group_detail", args=[full.pk])
+    person = client.get(reverse("user_detail", args=[waiting.pk])).content.decode()
+    assert "Inherited from" in person and "CountViolation" in person
+    client.force_login(UserFactory(tenant=tenant))  # an end user sees no licence box
+    assert "CountViolation" not in client.get(reverse("group_detail", args=[full.pk])).content.decode()
