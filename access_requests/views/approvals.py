@@ -66,7 +66,9 @@ def _seat_confirmation(request: HttpRequest, join_request: JoinRequest, form) ->
         return None
     context = {"join_request": join_request, "form": form, "seat_confirm": waits, "focus": True}
     if request.htmx:
-        announce = f"No seat is free: {join_request.requester.display_name} would wait for a licence. Confirm."
+        announce = (
+            f"No seat is free: {join_request.requester.display_name} would wait for a licence. Confirm."
+        )
         return _in_place(request, "access_requests/_decided_row.html", context, announce=announce)
     return render(request, "access_requests/confirm_approval.html", context | {"show_group": True})
 

@@ -41,7 +41,9 @@ urlpatterns = [
     path("licenses/assign/", licenses.group_license_add, name="group_license_add"),
     path("licenses/<int:license_id>/remove/", licenses.group_license_remove, name="group_license_remove"),
     path("licenses/<int:license_id>/plans/", licenses.group_license_plans, name="group_license_plans"),
-    path("licenses/groups/<uuid:group_id>/guests/", licenses.group_license_guests, name="group_license_guests"),
+    path(
+        "licenses/groups/<uuid:group_id>/guests/", licenses.group_license_guests, name="group_license_guests"
+    ),
     path("connections/", directory.connection_list, name="connection_list"),
     path("groups/", include("groups.urls")),
     path("groups/", include("access_requests.group_urls")),

@@ -12,7 +12,11 @@ pytestmark = pytest.mark.django_db
 
 # session, user (+tenant, settings), grants (ownerships, memberships, role assignments),
 # then the page's own queries. The badge adds one COUNT for owners.
-EXPECTED = {"my_groups": 10, "discover": 8, "approvals": 8}  # approvals: +1, the seats left of licensed groups
+EXPECTED = {
+    "my_groups": 10,
+    "discover": 8,
+    "approvals": 8,
+}  # approvals: +1, the seats left of licensed groups
 
 
 def _populate(tenant, user, size: int) -> None:

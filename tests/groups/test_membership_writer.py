@@ -210,9 +210,7 @@ def _consequences(w: World) -> dict:
     events = AuditEvent.objects.filter(id__gt=w.marker, target_id=str(w.group.pk), result="success")
     return {
         "member": Membership.objects.filter(group=w.group, member_user=w.ann).exists(),
-        "licensed": LicenseSeat.objects.filter(
-            user=w.ann, sku=w.sku, state=AssignmentState.ACTIVE
-        ).exists(),
+        "licensed": LicenseSeat.objects.filter(user=w.ann, sku=w.sku, state=AssignmentState.ACTIVE).exists(),
         "memberOf group follows": Membership.objects.filter(group=w.follower, member_user=w.ann).exists(),
         "audit events on the group": events.count(),
     }

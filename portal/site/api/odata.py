@@ -453,6 +453,8 @@ GROUP_FILTERS: dict[str, Prop] = {
     "onPremisesSyncEnabled": Prop(kind="bool", build=_flag(Q(source=Source.SYNCED))),
     "mail": Prop(kind="string", build=_group_mail),
 }
+
+
 def _assigned_licenses(owner: str) -> Collection:
     """``assignedLicenses/any(x:x/skuId eq <guid>)``: the users holding the product (active seat), or
     the groups carrying it."""
