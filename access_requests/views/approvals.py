@@ -17,7 +17,7 @@ from access_requests import selectors, services
 from access_requests.forms import BulkDecisionForm, DecisionForm
 from access_requests.models import JoinRequest
 from access_requests.views.common import my_groups_closed, next_url, paginate
-from groups.licensing.selectors import licence_waits, seats_left_by_group
+from groups.licensing.selectors import batch_waits, licence_waits, seats_left_by_group
 from groups.selectors import get_group_for
 from groups.services import ServiceError
 from groups.views.common import render_tab
@@ -71,6 +71,36 @@ def _seat_confirmation(request: HttpRequest, join_request: JoinRequest, form) ->
         )
         return _in_place(request, "access_requests/_decided_row.html", context, announce=announce)
     return render(request, "access_requests/confirm_approval.html", context | {"show_group": True})
+
+
+def _bulk_seat_confirmation(request: HttpRequest, form) -> HttpResponse | None:
+    """Approving several requests of which some would wait for a licence: list them and ask first."""
+    if not form.approve or request.POST.get("confirm") == "1":
+        return None
+    deciding = [
+        jr
+        for jr in form.cleaned_data["requests"]
+        .select_related("group", "requester")
+        .order_by("created_date_time")
+        if jr.is_pending and can(request.user, "requests/decide", jr.group)
+    ]
+    waits = batch_waits([(jr.requester, jr.group) for jr in deciding])
+    waiting = [(jr, w) for jr, w in zip(deciding, waits, strict=True) if w]
+    if not waiting:
+        return None
+    context = {
+        "waiting": waiting,
+        "selected": [jr.pk for jr in form.cleaned_data["requests"]],
+        "reason": form.cleaned_data["reason"],
+        "inbox": request.POST.get("inbox") == "1",
+        "next": next_url(request, reverse("approvals")),
+    }
+    template = (
+        "access_requests/_bulk_seat_confirm.html"
+        if request.htmx
+        else "access_requests/bulk_seat_confirm.html"
+    )
+    return render(request, template, context)
 
 
 def _decided(join_request: JoinRequest) -> str:
@@ -146,6 +176,8 @@ def approvals_bulk(request: HttpRequest) -> HttpResponse:
             return _in_place(request, "access_requests/_bulk_result.html", context, announce=error)
         messages.error(request, error)
         return redirect(next_url(request, reverse("approvals")))
+    if confirm := _bulk_seat_confirmation(request, form):
+        return confirm
     outcome = services.join_requests_decide(
         actor=request.user,
         join_requests=form.cleaned_data["requests"],

@@ -189,25 +189,38 @@ class Wait:
 
 def licence_waits(user, group) -> list[Wait]:
     """What ``user`` would wait for on joining ``group`` (seat-aware joining: said before they confirm)."""
-    licenses = [
-        gl
-        for gl in GroupLicense.objects.filter(group=group).select_related("sku")
-        if not (gl.exclude_guests and user.is_guest)
-    ]
-    if not licenses:
-        return []
-    skus = {gl.sku.pk: gl.sku for gl in licenses}
+    return batch_waits([(user, group)])[0]
+
+
+def batch_waits(joins: list[tuple[Any, Any]]) -> list[list[Wait]]:
+    """For each (user, group) in order, what the user would wait for if all the joins before it happened
+    too (approving several requests at once: each takes a seat the next can't have)."""
+    licenses: dict[Any, list[GroupLicense]] = defaultdict(list)
+    for gl in GroupLicense.objects.filter(group_id__in={g.pk for _, g in joins}).select_related("sku"):
+        licenses[gl.group_id].append(gl)
+    skus = {gl.sku.pk: gl.sku for gls in licenses.values() for gl in gls}
+    if not skus:
+        return [[] for _ in joins]
     held = set(
-        LicenseSeat.objects.filter(user=user, sku_id__in=skus, state=AssignmentState.ACTIVE).values_list(
-            "sku_id", flat=True
-        )
+        LicenseSeat.objects.filter(
+            user_id__in={u.pk for u, _ in joins}, sku_id__in=skus, state=AssignmentState.ACTIVE
+        ).values_list("user_id", "sku_id")
     )
     counts = _seat_counts(skus)
-    return [
-        Wait(sku.display_name, counts[pk][1])
-        for pk, sku in skus.items()
-        if pk not in held and sku.prepaid_units - counts[pk][0] <= 0
-    ]
+    left = {pk: sku.prepaid_units - counts[pk][0] for pk, sku in skus.items()}
+    found = []
+    for user, group in joins:
+        waits = []
+        for gl in licenses.get(group.pk, []):
+            if (gl.exclude_guests and user.is_guest) or (user.pk, gl.sku_id) in held:
+                continue
+            if left[gl.sku_id] > 0:
+                left[gl.sku_id] -= 1
+                held.add((user.pk, gl.sku_id))
+            else:
+                waits.append(Wait(gl.sku.display_name, counts[gl.sku_id][1]))
+        found.append(waits)
+    return found
 
 
 def _seat_counts(sku_ids) -> dict[Any, tuple[int, int]]:

@@ -261,3 +261,15 @@ def test_add_subscription_creates_then_resizes_by_sku_id(tenant, admin_user):
             "--seats",
             "1",
         )
+
+
+def test_check_consistency_runs_the_licence_checker(tenant, admin_user, sku, capsys):
+    group = GroupFactory(tenant=tenant)
+    group_license_add(actor=admin_user, group=group, sku=sku)
+    membership_add(actor=admin_user, group=group, member=UserFactory(tenant=tenant))
+    call_command("check_consistency", "--tenant", tenant.slug, "--only", "licenses")
+    SubscribedSku.objects.filter(pk=sku.pk).update(prepaid_units=0)
+    with pytest.raises(SystemExit):
+        call_command("check_consistency", "--tenant", tenant.slug, "--only", "licenses")
+    assert "[licenses]" in capsys.readouterr().out
+    process_license_queue(now=NOW)

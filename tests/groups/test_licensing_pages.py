@@ -182,3 +182,18 @@ def test_the_group_and_user_pages_show_the_errors_and_the_guests(client, tenant,
     assert "Inherited from" in person and "CountViolation" in person
     client.force_login(UserFactory(tenant=tenant))  # an end user sees no licence box
     assert "CountViolation" not in client.get(reverse("group_detail", args=[full.pk])).content.decode()
+
+
+def test_approving_several_past_the_seats_asks_first(client, tenant, admin_user, sku):
+    owner = UserFactory(tenant=tenant)
+    group = GroupFactory(tenant=tenant, join_policy=JoinPolicy.OWNER_APPROVAL, owners=[owner])
+    group_license_add(actor=admin_user, group=group, sku=sku)
+    requests = [JoinRequestFactory(group=group) for _ in range(2)]  # one seat, two requests
+    client.force_login(owner)
+    data = {"decision": "approve", "requests": [str(r.pk) for r in requests]}
+    asked = client.post(reverse("approvals_bulk"), data)
+    assert asked.status_code == 200 and "Approve anyway" in asked.content.decode()
+    assert not JoinRequest.objects.filter(status="approved").exists()
+    client.post(reverse("approvals_bulk"), data | {"confirm": "1"})
+    assert JoinRequest.objects.filter(status="approved").count() == 2
+    assert sorted(LicenseSeat.objects.values_list("state", flat=True)) == ["active", "error"]
