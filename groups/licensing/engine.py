@@ -21,6 +21,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -87,6 +88,7 @@ def desired_group_sources(users: Q, skus: Iterable[Any] | None = None) -> dict[t
     }
 
 
+@transaction.atomic
 def sync(*, tenant: Tenant, user_ids: Iterable[Any], sku_ids: Iterable[Any]) -> SyncReport:
     """Bring the sources, seats and plans of ``user_ids`` x ``sku_ids`` in line with memberships,
     direct assignments and units, audit every seat change, and let rules follow plan changes."""

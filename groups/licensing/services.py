@@ -370,6 +370,18 @@ def licenses_after_membership_change(
     engine.sync(tenant=tenant, user_ids=users, sku_ids={s for _, s in licensed})
 
 
+def licenses_after_user_change(*, tenant: Tenant, objects: Sequence[Any], changed: set | None) -> None:
+    """A user who became a guest (or a member) gains or loses licences that exclude guests (an
+    attribute reaction: every path that edits users ends there)."""
+    if changed is not None and "userType" not in changed:
+        return
+    users = [o.pk for o in objects if isinstance(o, User)]
+    skus = GroupLicense.objects.filter(exclude_guests=True, group__memberships__member_user_id__in=users)
+    sku_ids = set(skus.values_list("sku_id", flat=True))
+    if sku_ids:
+        engine.sync(tenant=tenant, user_ids=users, sku_ids=sku_ids)
+
+
 def licenses_after_group_change(group: Group) -> None:
     """A group deleted (its licences stop) or restored (they start again)."""
     skus = list(GroupLicense.objects.filter(group=group).values_list("sku_id", flat=True))

@@ -28,6 +28,7 @@ from groups.models import Membership, MembershipType
 from groups.services import group_restore, group_soft_delete, membership_add, membership_remove
 from portal.errors import Invalid
 from portal.models import AssignedPlan, AuditEvent
+from portal.services import user_update
 from tests.factories import GroupFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -273,3 +274,14 @@ def test_check_consistency_runs_the_licence_checker(tenant, admin_user, sku, cap
         call_command("check_consistency", "--tenant", tenant.slug, "--only", "licenses")
     assert "[licenses]" in capsys.readouterr().out
     process_license_queue(now=NOW)
+
+
+def test_a_member_who_becomes_a_guest_loses_licences_that_exclude_guests(tenant, admin_user, sku):
+    group = GroupFactory(tenant=tenant)
+    group_license_add(actor=admin_user, group=group, sku=sku)
+    group_licenses_exclude_guests(actor=admin_user, group=group, exclude=True)
+    ann = UserFactory(tenant=tenant)
+    membership_add(actor=admin_user, group=group, member=ann)
+    assert _states(sku) == {ann.user_principal_name: "active"}
+    user_update(actor=admin_user, user=ann, changes={"user_type": "Guest"})
+    assert _states(sku) == {}
