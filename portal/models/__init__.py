@@ -23,6 +23,7 @@ from portal.models.directory import (
     UserType,
 )
 from portal.models.group_settings import (
+    AllowInvitesFrom,
     ExpirationScope,
     GuestUserRole,
     OwnerAssigners,
@@ -41,6 +42,7 @@ __all__ = [
     "DeviceMultiValue",
     "DeviceOwnership",
     "ExpirationScope",
+    "AllowInvitesFrom",
     "GuestUserRole",
     "MultiValueAttribute",
     "OwnerAssigners",

@@ -85,7 +85,12 @@ OTHER_PARAMS = {
     "member_id": lambda world: [world.user.pk],
     "owner_id": lambda world: [world.owner.pk],
     "object_id": lambda world: [world.user.pk, world.group.pk],
+    "item_id": lambda world: [world.user.pk, world.group.pk],
     "cast": lambda world: ["microsoft.graph.user", "microsoft.graph.group"],
+    "template_id": lambda world: ["62375ab9-6b52-47ed-826b-58e47e0e304b"],
+    "setting_id": lambda world: [world.group.pk],  # no tenant of the worlds has a settings object
+    "definition_id": lambda world: [world.role.pk],
+    "role_assignment_id": lambda world: [world.assignment.pk],
 }
 # UUID parameters whose object kind the name tells; any other UUID parameter gets every kind in turn.
 OBJECT_PARAMS = {
@@ -272,7 +277,7 @@ NOWHERE = _Nowhere()
 OBJECT_ROUTES = [r for r in ROUTES if classify(r) == "object" and not r.api]
 PAGE_ROUTES = [r for r in ROUTES if classify(r) == "page" and not r.api]
 API_ROUTES = [r for r in ROUTES if classify(r) in ("object", "page") and r.api]
-NOT_IDS = {"cast"}  # a type cast segment (microsoft.graph.user): names no object
+NOT_IDS = {"cast", "template_id"}  # a type cast (microsoft.graph.user), a template every tenant shares
 
 
 def names_objects(route: Route) -> bool:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import struct
 import uuid
-from collections.abc import Container
+from collections.abc import Callable, Container
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,7 +13,6 @@ from groups.models import Group
 from portal.directory import (
     DEVICE_GRAPH_PROPERTIES,
     GROUP_BLANK_IS_NULL,
-    GROUP_DERIVED_PROPERTIES,
     GROUP_PROPERTIES,
     SERVICE_PRINCIPAL_PROPERTIES,
     USER_EXTENSION_ATTRIBUTES,
@@ -20,6 +20,13 @@ from portal.directory import (
     USER_STRING_PROPERTIES,
 )
 from portal.models import Device, ServicePrincipal, Source, User
+from portal.site.api.graph_shapes import (
+    COLLECTIONS,
+    DEVICE_V1,
+    GROUP_V1,
+    SERVICE_PRINCIPAL_V1,
+    USER_V1,
+)
 
 ODATA_TYPES: dict[type, str] = {
     User: "#microsoft.graph.user",
@@ -44,6 +51,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def security_identifier(object_id: uuid.UUID) -> str:
+    """Entra's SID of a cloud object: S-1-12-1- and the id's 16 bytes (as .NET orders them) read as four
+    little-endian unsigned integers."""
+    return "S-1-12-1-" + "-".join(str(n) for n in struct.unpack("<4I", object_id.bytes_le))
+
+
 def user_json(user: User) -> dict[str, Any]:
     data: dict[str, Any] = {"id": str(user.id), "userPrincipalName": user.user_principal_name}
     for prop, attr in USER_STRING_PROPERTIES.items():
@@ -60,6 +73,15 @@ def user_json(user: User) -> dict[str, Any]:
             "otherMails": user.other_mails,
             "proxyAddresses": user.proxy_addresses,
             "onPremisesSyncEnabled": True if user.source == Source.SYNCED else None,
+            "onPremisesUserPrincipalName": user.user_principal_name if user.source == Source.SYNCED else None,
+            "deletedDateTime": iso(user.deleted_date_time),
+            "securityIdentifier": security_identifier(user.id),
+            "imAddresses": [user.sip_proxy_address.removeprefix("sip:")] if user.sip_proxy_address else [],
+            # Guests are invited; one who has signed in has accepted the invitation.
+            "creationType": "Invitation" if user.is_guest else None,
+            "externalUserState": (
+                ("Accepted" if user.last_login else "PendingAcceptance") if user.is_guest else None
+            ),
             "onPremisesExtensionAttributes": {
                 prop: getattr(user, USER_STRING_PROPERTIES[prop]) for prop in USER_EXTENSION_ATTRIBUTES
             },
@@ -82,9 +104,29 @@ def group_json(group: Group) -> dict[str, Any]:
             "securityEnabled": group.security_enabled,
             "groupTypes": group.group_types,
             "onPremisesSyncEnabled": True if group.is_synced else None,
+            "securityIdentifier": security_identifier(group.id),
+            "proxyAddresses": [f"SMTP:{group.mail}"] if group.mail else [],
+            "resourceProvisioningOptions": ["Team"] if group.has_team else [],
+            **GROUP_DEFAULT_NULLS,
+            "resourceBehaviorOptions": [],
         }
     )
     return data
+
+
+# The rest of Graph's default property set of a group, which Groupdesk keeps nothing for.
+GROUP_DEFAULT_NULLS: dict[str, Any] = {
+    "onPremisesDomainName": None,
+    "onPremisesLastSyncDateTime": None,
+    "onPremisesNetBiosName": None,
+    "onPremisesSamAccountName": None,
+    "onPremisesSecurityIdentifier": None,
+    "preferredDataLocation": None,
+    "preferredLanguage": None,
+    "theme": None,
+    "onPremisesProvisioningErrors": [],
+    "serviceProvisioningErrors": [],
+}
 
 
 def device_json(device: Device) -> dict[str, Any]:
@@ -109,52 +151,45 @@ _SERIALIZERS = {
 }
 
 
-# Licensing (groups.licensing): properties Graph returns only when $select names them.
-USER_LICENSE_PROPERTIES = ("assignedLicenses", "assignedPlans", "licenseAssignmentStates")
-GROUP_LICENSE_PROPERTIES = {
-    "assignedLicenses": group_assigned_licenses,
-    "hasMembersWithLicenseErrors": group_has_license_errors,
+def _user_licensing(name: str) -> Callable[[User], Any]:
+    return lambda user: user_licenses(user)[name]
+
+
+# Properties that cost a query each: answered only when $select names them (as Graph does for these).
+ON_SELECT: dict[type, dict[str, Callable[[Any], Any]]] = {
+    User: {
+        name: _user_licensing(name)
+        for name in ("assignedLicenses", "assignedPlans", "licenseAssignmentStates")
+    },
+    Group: {
+        "assignedLicenses": group_assigned_licenses,
+        "hasMembersWithLicenseErrors": group_has_license_errors,
+    },
 }
-
-
-def _selected_only(obj: Any, selected: Container[str] | None) -> dict[str, Any]:
-    if not selected:
-        return {}
-    if isinstance(obj, User) and any(p in selected for p in USER_LICENSE_PROPERTIES):
-        return {k: v for k, v in user_licenses(obj).items() if k in selected}
-    if isinstance(obj, Group):
-        return {k: read(obj) for k, read in GROUP_LICENSE_PROPERTIES.items() if k in selected}
-    return {}
 
 
 def to_json(obj: Any, *, typed: bool = False, selected: Container[str] | None = None) -> dict[str, Any]:
     """``obj`` as Graph's JSON; ``typed`` adds "@odata.type" (directoryObject collections need it);
-    ``selected`` ($select) adds the properties computed only when named."""
-    data = _SERIALIZERS[type(obj)](obj) | _selected_only(obj, selected)
+    ``selected``: the $select names, which may ask for the properties that cost a query."""
+    data = _SERIALIZERS[type(obj)](obj)
+    for name, compute in ON_SELECT.get(type(obj), {}).items():
+        if selected and name in selected:
+            data[name] = compute(obj)
     return {"@odata.type": ODATA_TYPES[type(obj)], **data} if typed else data
 
 
-USER_EXTRA_PROPERTIES = (
-    "accountEnabled",
-    "userType",
-    "employeeHireDate",
-    "createdDateTime",
-    "otherMails",
-    "proxyAddresses",
-    "onPremisesSyncEnabled",
-    "onPremisesExtensionAttributes",
-)
-# What $select may name, per resource (tests check these against the serializers' output).
+# What $select may name, per resource: every structural v1.0 property (those Groupdesk keeps nothing
+# for answer null or []), in Graph's spelling; CANONICAL finds it whatever the case of the request.
 PROPERTIES: dict[str, frozenset[str]] = {
-    "user": frozenset(
-        {"id", "userPrincipalName", *USER_EXTRA_PROPERTIES, *USER_LICENSE_PROPERTIES}
-        | (set(USER_STRING_PROPERTIES) - set(USER_EXTENSION_ATTRIBUTES))
-    ),
-    "group": frozenset({"id", *GROUP_PROPERTIES, *GROUP_DERIVED_PROPERTIES, *GROUP_LICENSE_PROPERTIES}),
-    "device": frozenset({"id", *DEVICE_GRAPH_PROPERTIES}),
-    "servicePrincipal": frozenset({"id", *SERVICE_PRINCIPAL_PROPERTIES, "servicePrincipalType"}),
+    "user": frozenset(USER_V1),
+    "group": frozenset(GROUP_V1),
+    "device": frozenset(DEVICE_V1),
+    "servicePrincipal": frozenset(SERVICE_PRINCIPAL_V1),
 }
 PROPERTIES["directoryObject"] = frozenset().union(*PROPERTIES.values())
+CANONICAL: dict[str, dict[str, str]] = {
+    resource: {name.lower(): name for name in names} for resource, names in PROPERTIES.items()
+}
 
 
 def restrict_user(data: dict[str, Any], readable: Container[str]) -> dict[str, Any]:
@@ -163,6 +198,11 @@ def restrict_user(data: dict[str, Any], readable: Container[str]) -> dict[str, A
 
 
 def select(data: dict[str, Any], selected: list[str] | None) -> dict[str, Any]:
+    """The selected properties only; one Groupdesk keeps nothing for reads null ([] for a collection)."""
     if not selected:
         return data
-    return {k: v for k, v in data.items() if k in selected or k == "@odata.type"}
+    chosen = {k: v for k, v in data.items() if k in selected or k == "@odata.type"}
+    for name in selected:
+        if name not in chosen:
+            chosen[name] = [] if name in COLLECTIONS else None
+    return chosen
