@@ -2,7 +2,9 @@
 a change touched, in the caller's transaction.
 
 - Sources (``LicenseAssignment``): one per (user, SKU, licensed group the user is a DIRECT member of),
-  plus the user's direct assignments. Guests get nothing from a licence that excludes guests.
+  plus the user's direct assignments. Guests get nothing from a licence that excludes guests. Members
+  of nested groups get nothing from the parent's licences, as in Entra (Microsoft Learn, "Scenarios,
+  limitations, and known issues using groups to manage licensing": nesting isn't supported).
 - Seats (``LicenseSeat``): one per (user, SKU) with at least one source. Per SKU, the first
   ``prepaid_units`` seats by ``since`` are active, the rest wait in CountViolation; every change keeps
   that so (a freed seat goes to the oldest waiting, fewer units put the newest into error).
