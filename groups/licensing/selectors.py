@@ -27,7 +27,15 @@ def _iso(moment) -> str | None:
 
 def user_licenses(user) -> dict[str, Any]:
     """The user's ``assignedLicenses`` (active seats; a plan is disabled when every source disables it),
-    ``assignedPlans`` and ``licenseAssignmentStates`` (one per source, its seat's state)."""
+    ``assignedPlans`` and ``licenseAssignmentStates`` (one per source, its seat's state). Kept on the
+    user object: the API asks once per property of the same user."""
+    cached = getattr(user, "_graph_licenses", None)
+    if cached is None:
+        cached = user._graph_licenses = _user_licenses(user)
+    return cached
+
+
+def _user_licenses(user) -> dict[str, Any]:
     seats = {s.sku_id: s for s in LicenseSeat.objects.filter(user=user).select_related("sku")}
     sources = list(LicenseAssignment.objects.filter(user=user).order_by("created_date_time", "pk"))
     plans: dict[Any, list[str]] = defaultdict(list)

@@ -20,7 +20,7 @@ from groups.licensing.models import (
     ServicePlan,
     SubscribedSku,
 )
-from groups.models import Group, Membership
+from groups.models import Group, GroupKind, Membership
 from portal import roles
 from portal.audit import audit_record
 from portal.authz import authorize
@@ -192,6 +192,10 @@ def group_licenses_assign(
     for sku in [s for s, _ in add] + list(remove):
         if sku.tenant_id != group.tenant_id:
             raise NotFound("That subscription belongs to another organization.")
+    if add and group.kind == GroupKind.DISTRIBUTION:  # Entra licenses security and Microsoft 365 groups
+        raise Invalid(
+            f"{group.display_name} is a distribution group: only security and Microsoft 365 groups carry licences."
+        )
     carried = {gl.sku_id: gl for gl in GroupLicense.objects.filter(group=group)}
     exclude = any(gl.exclude_guests for gl in carried.values())
     for sku in remove:

@@ -24,7 +24,7 @@ from groups.licensing.services import (
     subscribed_sku_set_units,
     user_licenses_assign,
 )
-from groups.models import Membership, MembershipType
+from groups.models import GroupKind, Membership, MembershipType
 from groups.services import group_restore, group_soft_delete, membership_add, membership_remove
 from portal.errors import Invalid
 from portal.models import AssignedPlan, AuditEvent
@@ -285,3 +285,9 @@ def test_a_member_who_becomes_a_guest_loses_licences_that_exclude_guests(tenant,
     assert _states(sku) == {ann.user_principal_name: "active"}
     user_update(actor=admin_user, user=ann, changes={"user_type": "Guest"})
     assert _states(sku) == {}
+
+
+def test_distribution_groups_carry_no_licences(tenant, admin_user, sku):
+    unified = GroupFactory(tenant=tenant, kind=GroupKind.DISTRIBUTION)
+    with pytest.raises(Invalid, match="distribution group"):
+        group_license_add(actor=admin_user, group=unified, sku=sku)
