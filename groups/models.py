@@ -411,4 +411,11 @@ from groups.connections.models import (  # noqa: E402,F401
     ExternalGroupMember,
     ExternalItem,
 )
-from groups.licensing.models import AssignmentState, GroupLicense, LicenseAssignment, SubscribedSku  # noqa: E402,F401
+from groups.licensing.models import (  # noqa: E402,F401
+    AssignmentState,
+    GroupLicense,
+    LicenseAssignment,
+    LicenseSeat,
+    ServicePlan,
+    SubscribedSku,
+)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 
+from groups.licensing.services import licenses_after_group_change
 from groups.models import Group
 from groups.services import group_snapshot
 from portal.audit import audit_record
@@ -30,6 +31,8 @@ def expire_groups(*, now: datetime) -> int:
                 before=group_snapshot(group),
                 reason="Expired under the group expiration policy",
             )
+            group.deleted_date_time = now
+            licenses_after_group_change(group)
             count += 1
     return count
 

@@ -16,6 +16,7 @@ from access_requests import selectors, services
 from access_requests.forms import JoinRequestForm, LeaveForm
 from access_requests.views.common import my_groups_closed, next_url
 from access_requests.views.overview import render_overview
+from groups.licensing.selectors import licence_waits
 from groups.selectors import get_group_for
 from groups.services import ServiceError
 from portal.authz import forget
@@ -60,12 +61,35 @@ def _finish(request: HttpRequest, group, *, done: str = "", error: str = "", for
     return redirect(next_url(request, reverse("group_detail", args=[group.id])))
 
 
+def _licence_wait(request: HttpRequest, group, action: str, justification: str = "") -> HttpResponse | None:
+    """Seat-aware joining: when the group's licence has no free seat for the person, say that they
+    will wait for it, and ask them to confirm (None: nothing to wait for, or confirmed)."""
+    if request.POST.get("confirm") == "1":
+        return None
+    waits = licence_waits(request.user, group)
+    if not waits:
+        return None
+    context = {
+        "group": group,
+        "waits": waits,
+        "action": action,
+        "justification": justification,
+        "next": next_url(request, reverse("group_detail", args=[group.id])),
+        "use_htmx": bool(request.htmx),
+    }
+    if request.htmx:
+        return render(request, "access_requests/_licence_wait.html", context)
+    return render(request, "access_requests/licence_wait.html", context)
+
+
 @require_POST
 @login_required
 def group_join(request: HttpRequest, group_id: UUID) -> HttpResponse:
     if closed := my_groups_closed(request):
         return closed
     group = get_group_for(request.user, group_id, "standard/read")
+    if wait := _licence_wait(request, group, "join"):
+        return wait
     try:
         services.group_join(actor=request.user, group=group)
     except _refusals(request) as exc:
@@ -81,6 +105,8 @@ def group_request(request: HttpRequest, group_id: UUID) -> HttpResponse:
     group = get_group_for(request.user, group_id, "standard/read")
     form = JoinRequestForm(request.POST)
     if form.is_valid():
+        if wait := _licence_wait(request, group, "request", form.cleaned_data["justification"]):
+            return wait
         try:
             services.join_request_create(
                 actor=request.user, group=group, justification=form.cleaned_data["justification"]

@@ -17,9 +17,11 @@ from access_requests import selectors, services
 from access_requests.forms import BulkDecisionForm, DecisionForm
 from access_requests.models import JoinRequest
 from access_requests.views.common import my_groups_closed, next_url, paginate
+from groups.licensing.selectors import batch_waits, licence_waits, seats_left_by_group
 from groups.selectors import get_group_for
 from groups.services import ServiceError
 from groups.views.common import render_tab
+from portal.authz import can
 
 
 def _inbox_off_reason(request: HttpRequest) -> str:
@@ -37,12 +39,68 @@ def approvals(request: HttpRequest) -> HttpResponse:
     if closed := my_groups_closed(request):
         return closed
     off = _inbox_off_reason(request)
-    page = paginate(request, selectors.decidable_requests(request.user)) if not off else None
+    page = _with_seats(paginate(request, selectors.decidable_requests(request.user))) if not off else None
     context = {"page": page, "off_reason": off, "decision_form": DecisionForm()}
     if page is not None:
         context["approvals_count"] = page.paginator.count  # the navigation badge: same count, no 2nd query
     template = "access_requests/approvals.html"
     return render(request, f"{template}#results" if request.htmx else template, context)
+
+
+def _with_seats(page):
+    """Each request of the page with the seats left of its group's licences (one query for the page)."""
+    seats = seats_left_by_group({jr.group_id for jr in page})
+    for join_request in page:
+        join_request.seats_left = seats.get(join_request.group_id, [])
+    return page
+
+
+def _seat_confirmation(request: HttpRequest, join_request: JoinRequest, form) -> HttpResponse | None:
+    """Approving past the seats asks for confirmation: the requester would wait for a licence."""
+    if not (form.is_valid() and form.approve) or request.POST.get("confirm") == "1":
+        return None
+    if not can(request.user, "requests/decide", join_request.group):
+        return None  # the service refuses, without telling anything of the group's seats
+    waits = licence_waits(join_request.requester, join_request.group)
+    if not waits:
+        return None
+    context = {"join_request": join_request, "form": form, "seat_confirm": waits, "focus": True}
+    if request.htmx:
+        announce = (
+            f"No seat is free: {join_request.requester.display_name} would wait for a licence. Confirm."
+        )
+        return _in_place(request, "access_requests/_decided_row.html", context, announce=announce)
+    return render(request, "access_requests/confirm_approval.html", context | {"show_group": True})
+
+
+def _bulk_seat_confirmation(request: HttpRequest, form) -> HttpResponse | None:
+    """Approving several requests of which some would wait for a licence: list them and ask first."""
+    if not form.approve or request.POST.get("confirm") == "1":
+        return None
+    deciding = [
+        jr
+        for jr in form.cleaned_data["requests"]
+        .select_related("group", "requester")
+        .order_by("created_date_time")
+        if jr.is_pending and can(request.user, "requests/decide", jr.group)
+    ]
+    waits = batch_waits([(jr.requester, jr.group) for jr in deciding])
+    waiting = [(jr, w) for jr, w in zip(deciding, waits, strict=True) if w]
+    if not waiting:
+        return None
+    context = {
+        "waiting": waiting,
+        "selected": [jr.pk for jr in form.cleaned_data["requests"]],
+        "reason": form.cleaned_data["reason"],
+        "inbox": request.POST.get("inbox") == "1",
+        "next": next_url(request, reverse("approvals")),
+    }
+    template = (
+        "access_requests/_bulk_seat_confirm.html"
+        if request.htmx
+        else "access_requests/bulk_seat_confirm.html"
+    )
+    return render(request, template, context)
 
 
 def _decided(join_request: JoinRequest) -> str:
@@ -71,6 +129,8 @@ def approval_decide(request: HttpRequest, request_id: UUID) -> HttpResponse:
     )
     form = DecisionForm(request.POST)
     error = ""
+    if confirm := _seat_confirmation(request, join_request, form):
+        return confirm
     if form.is_valid():
         decide = services.join_request_approve if form.approve else services.join_request_deny
         try:
@@ -116,6 +176,8 @@ def approvals_bulk(request: HttpRequest) -> HttpResponse:
             return _in_place(request, "access_requests/_bulk_result.html", context, announce=error)
         messages.error(request, error)
         return redirect(next_url(request, reverse("approvals")))
+    if confirm := _bulk_seat_confirmation(request, form):
+        return confirm
     outcome = services.join_requests_decide(
         actor=request.user,
         join_requests=form.cleaned_data["requests"],
@@ -156,6 +218,6 @@ def approvals_badge(request: HttpRequest) -> HttpResponse:
 def group_requests(request: HttpRequest, group_id: UUID) -> HttpResponse:
     """The requests tab of the group page: pending requests first, then recent decisions."""
     group = get_group_for(request.user, group_id, "requests/decide")
-    page = paginate(request, selectors.group_requests(group))
+    page = _with_seats(paginate(request, selectors.group_requests(group)))
     context = {"page": page, "decision_form": DecisionForm()}
     return render_tab(request, group, "group_requests", "access_requests/group_requests.html", context)

@@ -1,7 +1,9 @@
-"""Group-based licensing: a tenant's subscriptions (SKUs with units), licenses carried by groups, and
-the assignments members get from them.
+"""Group-based licensing: a tenant's subscriptions (SKUs with seats and service plans), licences carried
+by groups (with disabled plans) or assigned directly, and the seats users hold.
 
-A member of a licensed group (directly or through nesting) gets the group's licenses; leaving takes
-them away. When a SKU's units run out, the extra members' assignments wait in an error state
-(Entra's "CountViolation") and become active, oldest first, as soon as units free up.
+A DIRECT user member of a licensed group gets the group's licences (members of nested groups don't, as
+in Entra); leaving takes them away. A user uses one seat per SKU whatever the number of sources. When
+seats run out, the extra seats wait in Entra's "CountViolation" and become active in join order as soon
+as seats free up, in the same transaction. ``engine`` keeps the state incrementally, ``checker``
+recomputes it from scratch, ``services`` changes it, ``selectors`` reads it.
 """

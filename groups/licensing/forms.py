@@ -3,7 +3,6 @@ from __future__ import annotations
 from django import forms
 
 from groups.licensing.models import SubscribedSku
-from groups.models import Group
 
 
 class SubscribedSkuForm(forms.Form):
@@ -18,10 +17,11 @@ class SubscribedSkuForm(forms.Form):
 
 
 class GroupLicenseForm(forms.Form):
-    group = forms.ModelChoiceField(queryset=Group.objects.none(), label="Group")
+    """The licence; the group is named by the search box beside it (see groups.views.picker), never by
+    a list of every group."""
+
     sku = forms.ModelChoiceField(queryset=SubscribedSku.objects.none(), label="License")
 
     def __init__(self, *args, tenant, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["group"].queryset = Group.objects.for_tenant(tenant).alive().only("id", "display_name")
         self.fields["sku"].queryset = SubscribedSku.objects.for_tenant(tenant)

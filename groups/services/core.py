@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from groups import dynamic
 from groups.authz import GroupSpec
+from groups.licensing.services import licenses_after_group_change
 from groups.models import (
     CreatedIn,
     Group,
@@ -171,4 +172,5 @@ def group_soft_delete(*, actor: User, group: Group) -> Group:
     audit_record(
         tenant=group.tenant, actor=actor, activity="Delete group", target=group, before=group_snapshot(group)
     )
+    licenses_after_group_change(group)
     return group

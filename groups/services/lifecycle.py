@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from groups.authz import USERS_CAN_CREATE, GroupSpec
+from groups.licensing.services import licenses_after_group_change
 from groups.models import (
     CreatedIn,
     Group,
@@ -198,6 +199,7 @@ def group_restore(*, actor: User, group: Group, now: Any = None) -> Group:
     audit_record(
         tenant=group.tenant, actor=actor, activity="Restore group", target=group, after=group_snapshot(group)
     )
+    licenses_after_group_change(group)
     return group
 
 

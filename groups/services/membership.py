@@ -79,7 +79,7 @@ def register_reaction(reaction: Callable[[Change], None]) -> None:
 def _after(change: Change) -> None:
     if not change.group_ids:
         return
-    licenses_after_membership_change(tenant=change.tenant)
+    licenses_after_membership_change(tenant=change.tenant, group_ids=change.group_ids, members=change.members)
     for reaction in _reactions:
         reaction(change)
     for member in change.members:

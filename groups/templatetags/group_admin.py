@@ -5,7 +5,9 @@ from __future__ import annotations
 from django import template
 from django.db.models import Count, Q
 
+from groups.licensing.selectors import group_licensing
 from groups.models import Group, Membership
+from portal import roles
 from portal.authz import actor_context, can
 
 register = template.Library()
@@ -41,4 +43,6 @@ def admin_summary(context: template.Context, group: Group) -> dict | None:
         "created_by": (row or {}).get("created_by__display_name") or "",
         "created_by_upn": (row or {}).get("created_by__user_principal_name") or "",
         "may_renew": may_renew and group.expiration_date_time is not None,
+        "licensing": (licensing := group_licensing(group)),
+        "may_license": licensing is not None and can(user, roles.SETTINGS_UPDATE),
     }

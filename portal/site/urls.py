@@ -46,6 +46,10 @@ urlpatterns = [
     path("licenses/subscriptions/", licenses.subscription_add, name="subscription_add"),
     path("licenses/assign/", licenses.group_license_add, name="group_license_add"),
     path("licenses/<int:license_id>/remove/", licenses.group_license_remove, name="group_license_remove"),
+    path("licenses/<int:license_id>/plans/", licenses.group_license_plans, name="group_license_plans"),
+    path(
+        "licenses/groups/<uuid:group_id>/guests/", licenses.group_license_guests, name="group_license_guests"
+    ),
     path("connections/", include("groups.connections.urls")),
     path("groups/", include("groups.urls")),
     path("groups/", include("access_requests.group_urls")),

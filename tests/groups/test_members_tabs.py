@@ -282,7 +282,8 @@ def test_bulk_add_audits_each_member_and_licenses_once(tenant, admin_user, monke
 
     calls = []
     monkeypatch.setattr(
-        "groups.services.membership.licenses_after_membership_change", lambda tenant: calls.append(tenant)
+        "groups.services.membership.licenses_after_membership_change",
+        lambda tenant, **kw: calls.append(tenant),
     )
     group = GroupFactory(tenant=tenant)
     people = UserFactory.create_batch(3, tenant=tenant)

@@ -21,7 +21,7 @@ from django.urls import reverse
 
 from access_requests.services import group_join, group_leave, join_request_approve, join_request_create
 from groups.dynamic import recompute_group
-from groups.licensing.models import AssignmentState, LicenseAssignment
+from groups.licensing.models import AssignmentState, LicenseSeat
 from groups.licensing.services import group_license_add, subscribed_sku_add
 from groups.models import GroupKind, JoinPolicy, Membership, MembershipType
 from groups.services import membership_add
@@ -210,9 +210,7 @@ def _consequences(w: World) -> dict:
     events = AuditEvent.objects.filter(id__gt=w.marker, target_id=str(w.group.pk), result="success")
     return {
         "member": Membership.objects.filter(group=w.group, member_user=w.ann).exists(),
-        "licensed": LicenseAssignment.objects.filter(
-            user=w.ann, sku=w.sku, state=AssignmentState.ACTIVE
-        ).exists(),
+        "licensed": LicenseSeat.objects.filter(user=w.ann, sku=w.sku, state=AssignmentState.ACTIVE).exists(),
         "memberOf group follows": Membership.objects.filter(group=w.follower, member_user=w.ann).exists(),
         "audit events on the group": events.count(),
     }

@@ -63,6 +63,7 @@ class Collection:
     """A string collection usable in a lambda: (operator, value) → Q of the owning objects."""
 
     build: Callable[[str, Any], Q]
+    member: str = ""  # a collection of objects: the one property of an item a lambda may compare
 
 
 @dataclass
@@ -287,8 +288,9 @@ class FilterCompiler:
             value = self.literal()
             self.expect_punct(")")
             return collection.build("startswith", _as_str(value))
-        if token.kind != "name" or token.value != var:
-            raise filter_error(f"expected '{var}' at position {token.position}.")
+        wanted = f"{var}/{collection.member}" if collection.member else var
+        if token.kind != "name" or token.value != wanted:
+            raise filter_error(f"expected '{wanted}' at position {token.position}.")
         op_token = self.next("eq or in")
         op = op_token.value.lower() if op_token.kind == "name" else ""
         if op == "eq":

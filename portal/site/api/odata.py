@@ -11,11 +11,13 @@ resource filters on.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Container
 from typing import Any
 
 from django.db.models import Q
 
+from groups.licensing.selectors import licensed_groups, licensed_users
 from groups.models import GroupKind, MembershipType, ProcessingState, Visibility
 from portal.directory import (
     GROUP_BLANK_IS_NULL,
@@ -33,6 +35,7 @@ from portal.site.api.filter_grammar import (
     Collection,
     FilterCompiler,
     Prop,
+    filter_error,
 )
 
 __all__ = ["MAX_FILTER_DEPTH", "compile_filter"]
@@ -130,7 +133,28 @@ GROUP_FILTERS: dict[str, Prop] = {
     "onPremisesSyncEnabled": Prop(kind="bool", build=_flag(Q(source=Source.SYNCED))),
     "mail": Prop(kind="string", build=_group_mail),
 }
-GROUP_COLLECTIONS: dict[str, Collection] = {"groupTypes": Collection(_group_types)}
+
+
+def _assigned_licenses(owner: str) -> Collection:
+    """``assignedLicenses/any(x:x/skuId eq <guid>)``: the users holding the product (active seat), or
+    the groups carrying it."""
+
+    def build(op: str, value: str) -> Q:
+        if op != "eq":
+            raise unsupported("Only eq (or in) compares assignedLicenses' skuId.")
+        try:
+            sku_id = uuid.UUID(value)
+        except ValueError:
+            raise filter_error(f"'{value[:64]}' isn't a skuId (a GUID).") from None
+        return licensed_users([sku_id]) if owner == "user" else licensed_groups([sku_id])
+
+    return Collection(build, member="skuId")
+
+
+GROUP_COLLECTIONS: dict[str, Collection] = {
+    "groupTypes": Collection(_group_types),
+    "assignedLicenses": _assigned_licenses("group"),
+}
 
 USER_FILTERS: dict[str, Prop] = {
     "id": Prop("id", "uuid"),
@@ -151,6 +175,7 @@ USER_FILTERS: dict[str, Prop] = {
     "onPremisesSyncEnabled": Prop(kind="bool", build=_flag(Q(source=Source.SYNCED))),
 }
 USER_COLLECTIONS: dict[str, Collection] = {
+    "assignedLicenses": _assigned_licenses("user"),
     "otherMails": _user_values(MultiValueAttribute.OTHER_MAILS),
     "proxyAddresses": _user_values(MultiValueAttribute.PROXY_ADDRESSES),
     "businessPhones": Collection(

@@ -8,7 +8,7 @@ from collections.abc import Callable, Container
 from datetime import UTC, datetime
 from typing import Any
 
-from groups.licensing.models import AssignmentState, GroupLicense, LicenseAssignment
+from groups.licensing.selectors import group_assigned_licenses, group_has_license_errors, user_licenses
 from groups.models import Group
 from portal.directory import (
     DEVICE_GRAPH_PROPERTIES,
@@ -151,36 +151,20 @@ _SERIALIZERS = {
 }
 
 
-def _user_licenses(user: User) -> list[dict[str, Any]]:
-    skus = (
-        LicenseAssignment.objects.filter(user=user, state=AssignmentState.ACTIVE)
-        .values_list("sku__sku_id", flat=True)
-        .distinct()
-    )
-    return [{"disabledPlans": [], "skuId": str(sku)} for sku in sorted(skus, key=str)]
-
-
-def _user_plans(user: User) -> list[dict[str, Any]]:
-    return [
-        {
-            "assignedDateTime": iso(plan.assigned_date_time),
-            "capabilityStatus": plan.capability_status,
-            "service": plan.service,
-            "servicePlanId": str(plan.service_plan_id),
-        }
-        for plan in user.assigned_plans.order_by("assigned_date_time", "pk")
-    ]
-
-
-def _group_licenses(group: Group) -> list[dict[str, Any]]:
-    skus = GroupLicense.objects.filter(group=group).values_list("sku__sku_id", flat=True)
-    return [{"disabledPlans": [], "skuId": str(sku)} for sku in sorted(skus, key=str)]
+def _user_licensing(name: str) -> Callable[[User], Any]:
+    return lambda user: user_licenses(user)[name]
 
 
 # Properties that cost a query each: answered only when $select names them (as Graph does for these).
 ON_SELECT: dict[type, dict[str, Callable[[Any], Any]]] = {
-    User: {"assignedLicenses": _user_licenses, "assignedPlans": _user_plans},
-    Group: {"assignedLicenses": _group_licenses},
+    User: {
+        name: _user_licensing(name)
+        for name in ("assignedLicenses", "assignedPlans", "licenseAssignmentStates")
+    },
+    Group: {
+        "assignedLicenses": group_assigned_licenses,
+        "hasMembersWithLicenseErrors": group_has_license_errors,
+    },
 }
 
 

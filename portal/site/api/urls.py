@@ -16,6 +16,7 @@ from portal.site.api.views import (
     functions,
     group_settings,
     groups,
+    licenses,
     manager,
     objects,
     relations,
@@ -91,6 +92,7 @@ EXTERNAL = [
 
 urlpatterns = [
     path("me", users.me_detail, name="me"),
+    path("subscribedSkus", licenses.subscribed_skus, name="subscribed_skus"),
     path("me/manager", manager.manager),
     path("me/manager/$ref", manager.manager_ref),
     path("me/directReports", manager.direct_reports),
@@ -101,6 +103,8 @@ urlpatterns = [
     *(path(f"users/{name}", delta.user_delta) for name in DELTA),
     *(path(f"groups/{name}", delta.group_delta) for name in DELTA),
     path("users/<str:user_id>", users.user_detail, name="user_detail"),
+    path("users/<str:user_id>/assignLicense", licenses.user_assign_license, name="user_assign_license"),
+    path("users/<str:user_id>/licenseDetails", licenses.user_license_details, name="user_license_details"),
     path("users/<str:user_id>/manager", manager.manager),
     path("users/<str:user_id>/manager/$ref", manager.manager_ref),
     path("users/<str:user_id>/directReports", manager.direct_reports),
@@ -109,6 +113,12 @@ urlpatterns = [
     path("groups", groups.group_list, name="group_list"),
     path("groups/$count", groups.group_list, COUNT),
     path("groups/<str:group_id>", groups.group_detail, name="group_detail"),
+    path("groups/<str:group_id>/assignLicense", licenses.group_assign_license, name="group_assign_license"),
+    path(
+        "groups/<str:group_id>/membersWithLicenseErrors",
+        licenses.group_members_with_license_errors,
+        name="group_members_with_license_errors",
+    ),
     path("groups/<str:group_id>/members/$ref", relations.member_ref, name="group_member_ref"),
     path("groups/<str:group_id>/members/<str:member_id>/$ref", relations.member_ref_delete),
     *_relation("groups/<str:group_id>/members", relations.group_members),

@@ -13,7 +13,7 @@ from django.db import transaction
 
 from access_requests.models import JoinRequest, RequestStatus
 from groups.dynamic import recompute_group
-from groups.licensing.models import GroupLicense, SubscribedSku
+from groups.licensing.models import GroupLicense, ServicePlan, SubscribedSku
 from groups.licensing.services import licenses_reconcile
 from groups.models import CreatedIn, Group, Membership, MembershipSource, Ownership
 from groups.services import group_create, membership
@@ -237,14 +237,32 @@ def pending_requests(tenant: Tenant, colleagues: list[User], people: dict[str, U
         audit_record(tenant=tenant, actor=requester, activity="Request to join group", target=group)
 
 
+# Office 365 E3's service plans as Entra lists them (id, name, assignedPlan.service).
+E3_PLANS = [
+    ("efb87545-963c-4e0d-99df-69c6916d9eb0", "EXCHANGE_S_ENTERPRISE", "exchange"),
+    ("5dbe027f-2339-4123-9542-606e4d348a72", "SHAREPOINTENTERPRISE", "SharePoint"),
+    ("57ff2da0-773e-42df-b2af-ffb7a2317929", "TEAMS1", "TeamspaceAPI"),
+]
+
+
 def licenses(tenant: Tenant) -> None:
     """Office 365 E3 carried by Sales Team, with fewer units than members: the queue shows."""
     sku, created = SubscribedSku.objects.get_or_create(
         tenant=tenant,
         sku_part_number="ENTERPRISEPACK",
-        defaults={"display_name": "Office 365 E3", "prepaid_units": 5},
+        defaults={
+            "display_name": "Office 365 E3",
+            "prepaid_units": 5,
+            "sku_id": uuid.UUID("6fd2c87f-b296-42f0-b197-1e91e994b900"),
+        },
     )
     if created:
+        ServicePlan.objects.bulk_create(
+            [
+                ServicePlan(sku=sku, service_plan_id=uuid.UUID(i), service_plan_name=n, service=v)
+                for i, n, v in E3_PLANS
+            ]
+        )
         sales = Group.objects.for_tenant(tenant).get(mail_nickname="sales-team")
         GroupLicense.objects.create(group=sales, sku=sku)
         audit_record(
