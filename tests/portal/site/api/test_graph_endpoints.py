@@ -181,3 +181,41 @@ def test_devices_and_service_principals(tenant, admin_user, other_tenant, api_as
     assert api.get("/v1.0/devices/$count", headers={"ConsistencyLevel": "eventual"}).content == b"1"
     foreign = factories.DeviceFactory(tenant=other_tenant)
     assert error_of(api.get(f"/v1.0/devices/{foreign.pk}"))[0] == 404
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1.0/devices",
+        "/v1.0/servicePrincipals",
+        "/v1.0/directory/deletedItems/graph.user",
+        "/v1.0/directory/deletedItems/graph.group",
+        "/v1.0/users/{boss}/directReports",
+    ],
+)
+def test_the_new_lists_read_a_page_in_the_same_queries_at_any_size(tenant, admin_user, api_as, path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    boss = factories.UserFactory(tenant=tenant)
+    api = api_as(admin_user)
+
+    def grow(n):
+        for _ in range(n):
+            factories.DeviceFactory(tenant=tenant)
+            factories.ServicePrincipalFactory(tenant=tenant)
+            factories.UserFactory(tenant=tenant, deleted_date_time="2026-11-20T00:00:00Z")
+            factories.UserFactory(tenant=tenant, manager=boss)
+            factories.GroupFactory(tenant=tenant, deleted_date_time="2026-11-20T00:00:00Z")
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            response = api.get(path.format(boss=boss.pk))
+        assert response.status_code == 200, response.content
+        return len(captured)
+
+    grow(2)
+    queries()  # a token's first use writes its last-used time (at most so often), then not
+    small = queries()
+    grow(6)
+    assert queries() == small
