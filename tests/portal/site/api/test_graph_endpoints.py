@@ -219,3 +219,24 @@ def test_the_new_lists_read_a_page_in_the_same_queries_at_any_size(tenant, admin
     small = queries()
     grow(6)
     assert queries() == small
+
+
+def test_devices_and_apps_filter_and_search_as_graph_does(tenant, admin_user, api_as):
+    laptop = factories.DeviceFactory(tenant=tenant, display_name="LAPTOP-7", operating_system="Windows")
+    factories.DeviceFactory(tenant=tenant, display_name="PHONE-1", operating_system="iOS")
+    payroll = factories.ServicePrincipalFactory(tenant=tenant, display_name="Payroll Sync")
+    group = factories.GroupFactory(tenant=tenant, members=[laptop, payroll])
+    api = api_as(admin_user)
+    ids = lambda path, **params: [o["id"] for o in api.get(path, **params).json()["value"]]  # noqa: E731
+    assert ids("/v1.0/devices", **{"$filter": "operatingSystem eq 'windows'"}) == [str(laptop.pk)]
+    assert ids("/v1.0/servicePrincipals", **{"$filter": f"appId eq '{payroll.app_id}'"}) == [str(payroll.pk)]
+    searched = api.get(
+        "/v1.0/servicePrincipals",
+        headers={"ConsistencyLevel": "eventual"},
+        **{"$search": '"displayName:sync"'},
+    )
+    assert [s["id"] for s in searched.json()["value"]] == [str(payroll.pk)]
+    # A member list filters each type on what it has: a device's name is its displayName too.
+    assert ids(f"/v1.0/groups/{group.pk}/members", **{"$filter": "startswith(displayName,'LAPTOP')"}) == [
+        str(laptop.pk)
+    ]
