@@ -185,9 +185,27 @@ USER_COLLECTIONS: dict[str, Collection] = {
     ),
 }
 
+DEVICE_FILTERS: dict[str, Prop] = {
+    "id": Prop("id", "uuid"),
+    "deviceId": Prop("device_id", "uuid"),
+    "displayName": Prop("display_name"),
+    "accountEnabled": Prop("account_enabled", "bool"),
+    "operatingSystem": Prop("operating_system"),
+    "operatingSystemVersion": Prop("operating_system_version"),
+    "registrationDateTime": Prop("created_date_time", "datetime"),
+}
+SERVICE_PRINCIPAL_FILTERS: dict[str, Prop] = {
+    "id": Prop("id", "uuid"),
+    "appId": Prop("app_id", "uuid"),
+    "displayName": Prop("display_name"),
+    "accountEnabled": Prop("account_enabled", "bool"),
+}
+
 RESOURCES: dict[str, tuple[str, dict[str, Prop], dict[str, Collection]]] = {
     "group": ("groups", GROUP_FILTERS, GROUP_COLLECTIONS),
     "user": ("users", USER_FILTERS, USER_COLLECTIONS),
+    "device": ("devices", DEVICE_FILTERS, {}),
+    "servicePrincipal": ("servicePrincipals", SERVICE_PRINCIPAL_FILTERS, {}),
 }
 
 

@@ -134,12 +134,9 @@ def _count(options: QueryOptions, text: str) -> None:
     value = text.lower()
     if value not in ("true", "false"):
         raise bad_request(f"$count must be true or false, not '{text}'.")
-    options.count = value == "true"
-    if options.count and not options.eventual and options.skiptoken is None:
-        raise bad_request(
-            "$count needs the request header 'ConsistencyLevel: eventual' (advanced query).",
-            code=REQUEST_BAD_REQUEST,
-        )
+    # Graph counts directory objects only in an advanced query: without the header it silently leaves
+    # @odata.count out (a page after the first carries the signed proof that the first had it).
+    options.count = value == "true" and (options.eventual or options.skiptoken is not None)
 
 
 def parse_select(text: str, resource: str) -> list[str] | None:

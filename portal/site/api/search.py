@@ -2,9 +2,9 @@
 
 Graph tokenizes the property's value into words and matches words that *start with* the searched
 ones (``"displayName:wa"`` finds "Water Coolers" and "Alex Wawa"), ignoring case. Here a clause
-matches when each of its words starts the value or a word inside it. Only ``displayName``,
-``description``, ``mail``, ``mailNickname``, ``userPrincipalName``, ``givenName`` and ``surname``
-are searchable, as in Graph; anything else is ``400 Request_UnsupportedQuery``.
+matches when each of its words starts the value or a word inside it. Searchable: ``displayName``
+(users, groups, devices, service principals), ``description`` (groups), ``mail``, ``mailNickname``,
+``userPrincipalName``, ``givenName``, ``surname``; anything else is ``400 Request_UnsupportedQuery``.
 """
 
 from __future__ import annotations
@@ -54,6 +54,8 @@ SEARCHABLE: dict[str, dict[str, Callable[[str], Q]]] = {
         "mail": _group_mail,
         "mailNickname": _words("mail_nickname"),
     },
+    "device": {"displayName": _words("display_name")},
+    "servicePrincipal": {"displayName": _words("display_name")},
 }
 
 

@@ -1,4 +1,5 @@
-"""/devices and /servicePrincipals: list and get (read with what reads users, as /directoryObjects)."""
+"""/devices and /servicePrincipals: list ($filter, $search, /$count) and get (read with what reads users,
+as /directoryObjects)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def object_list(request: HttpRequest, kind: str, count: bool = False) -> HttpRes
     authorize(request.actor, roles.USERS_READ)
     model, resource = KINDS[kind]
     options = parse_options(request, resource)
-    source = Source(model.objects.for_tenant(request.api_tenant))
+    source = Source(model.objects.for_tenant(request.api_tenant), filter_resource=resource)
     if count:
         return count_response(request, counted(options), [source])
     page = paginate(request, options, [source], tenant=request.api_tenant)

@@ -71,9 +71,14 @@ def _member_sources(tenant: Any, group_ids: list) -> list[Source]:
             .select_related("tenant"),
             "group",
         ),
-        Source(Device.objects.for_tenant(tenant).filter(memberships__group_id__in=group_ids).distinct()),
         Source(
-            ServicePrincipal.objects.for_tenant(tenant).filter(memberships__group_id__in=group_ids).distinct()
+            Device.objects.for_tenant(tenant).filter(memberships__group_id__in=group_ids).distinct(), "device"
+        ),
+        Source(
+            ServicePrincipal.objects.for_tenant(tenant)
+            .filter(memberships__group_id__in=group_ids)
+            .distinct(),
+            "servicePrincipal",
         ),
     ]
 

@@ -181,3 +181,62 @@ def test_devices_and_service_principals(tenant, admin_user, other_tenant, api_as
     assert api.get("/v1.0/devices/$count", headers={"ConsistencyLevel": "eventual"}).content == b"1"
     foreign = factories.DeviceFactory(tenant=other_tenant)
     assert error_of(api.get(f"/v1.0/devices/{foreign.pk}"))[0] == 404
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1.0/devices",
+        "/v1.0/servicePrincipals",
+        "/v1.0/directory/deletedItems/graph.user",
+        "/v1.0/directory/deletedItems/graph.group",
+        "/v1.0/users/{boss}/directReports",
+    ],
+)
+def test_the_new_lists_read_a_page_in_the_same_queries_at_any_size(tenant, admin_user, api_as, path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    boss = factories.UserFactory(tenant=tenant)
+    api = api_as(admin_user)
+
+    def grow(n):
+        for _ in range(n):
+            factories.DeviceFactory(tenant=tenant)
+            factories.ServicePrincipalFactory(tenant=tenant)
+            factories.UserFactory(tenant=tenant, deleted_date_time="2026-11-20T00:00:00Z")
+            factories.UserFactory(tenant=tenant, manager=boss)
+            factories.GroupFactory(tenant=tenant, deleted_date_time="2026-11-20T00:00:00Z")
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            response = api.get(path.format(boss=boss.pk))
+        assert response.status_code == 200, response.content
+        return len(captured)
+
+    grow(2)
+    queries()  # a token's first use writes its last-used time (at most so often), then not
+    small = queries()
+    grow(6)
+    assert queries() == small
+
+
+def test_devices_and_apps_filter_and_search_as_graph_does(tenant, admin_user, api_as):
+    laptop = factories.DeviceFactory(tenant=tenant, display_name="LAPTOP-7", operating_system="Windows")
+    factories.DeviceFactory(tenant=tenant, display_name="PHONE-1", operating_system="iOS")
+    payroll = factories.ServicePrincipalFactory(tenant=tenant, display_name="Payroll Sync")
+    group = factories.GroupFactory(tenant=tenant, members=[laptop, payroll])
+    api = api_as(admin_user)
+    ids = lambda path, **params: [o["id"] for o in api.get(path, **params).json()["value"]]  # noqa: E731
+    assert ids("/v1.0/devices", **{"$filter": "operatingSystem eq 'windows'"}) == [str(laptop.pk)]
+    assert ids("/v1.0/servicePrincipals", **{"$filter": f"appId eq '{payroll.app_id}'"}) == [str(payroll.pk)]
+    searched = api.get(
+        "/v1.0/servicePrincipals",
+        headers={"ConsistencyLevel": "eventual"},
+        **{"$search": '"displayName:sync"'},
+    )
+    assert [s["id"] for s in searched.json()["value"]] == [str(payroll.pk)]
+    # A member list filters each type on what it has: a device's name is its displayName too.
+    assert ids(f"/v1.0/groups/{group.pk}/members", **{"$filter": "startswith(displayName,'LAPTOP')"}) == [
+        str(laptop.pk)
+    ]

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from access_requests.services import join_request_approve
 from groups.models import GroupKind, Membership, MembershipType, Ownership, ProcessingState, RuleChangeHold
+from portal.authz import AppActor
 from tests import factories
 from tests.portal.site.api.conftest import error_of, ref
 
@@ -132,3 +134,14 @@ def test_every_answer_carries_the_correlation_headers(member, api_as, anonymous_
     refused = anonymous_api.get("/v1.0/me")
     assert refused.status_code == 401 and refused["request-id"]
     assert refused.json()["error"]["innerError"]["request-id"] == refused["request-id"]
+
+
+def test_an_app_decides_a_join_request_without_a_user_in_decided_by(tenant):
+    group = factories.GroupFactory(tenant=tenant, join_policy="approval")
+    request = factories.JoinRequestFactory(group=group, tenant=tenant)
+    app = AppActor(
+        service_principal=factories.ServicePrincipalFactory(tenant=tenant), role="groupsAdministrator"
+    )
+    decided = join_request_approve(actor=app, join_request=request)
+    assert decided.status == "approved" and decided.decided_by is None
+    assert Membership.objects.filter(group=group, member_user=request.requester).exists()

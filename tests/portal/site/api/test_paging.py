@@ -110,7 +110,9 @@ def test_it_counts_with_consistency_level_eventual(tenant, member, api_as):
         "/v1.0/users", headers=EVENTUAL, **{"$count": "true", "$top": "2", "$filter": "department eq 'Legal'"}
     ).json()
     assert body["@odata.count"] == 4 and len(body["value"]) == 2
-    assert error_of(api.get("/v1.0/users", **{"$count": "true"})) == (400, "Request_BadRequest")
+    # Without the header Graph leaves the count out (silently): so does Groupdesk.
+    plain = api.get("/v1.0/users", **{"$count": "true"})
+    assert plain.status_code == 200 and "@odata.count" not in plain.json()
 
 
 def test_it_accepts_the_largest_page(tenant, member, api_as):
