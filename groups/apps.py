@@ -2,6 +2,9 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
+from django.db.models.signals import post_migrate
+
+from groups.rule_version import reinstall_after_migrate
 
 
 class GroupsConfig(AppConfig):
@@ -24,6 +27,7 @@ class GroupsConfig(AppConfig):
         from portal.services.users import register_attribute_reaction, register_leaver_handler
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="groupdesk-rule-functions")
+        post_migrate.connect(reinstall_after_migrate, sender=self, dispatch_uid="groupdesk-rule-triggers")
         register_reaction(on_membership_written)
         register_attribute_reaction(reevaluate)
         register_attribute_reaction(licenses_after_user_change)

@@ -11,6 +11,8 @@ deletes are stamped once per statement (a benchmark's 15,000 groups in one bulk 
 
 from __future__ import annotations
 
+from django.db import connections
+
 _CHANGED = """
     (OLD.membership_type = 'dynamic' OR NEW.membership_type = 'dynamic') AND (
         OLD.membership_type IS DISTINCT FROM NEW.membership_type
@@ -84,3 +86,17 @@ def statements(vendor: str, *, install: bool) -> list[str]:
     if vendor == "postgresql":
         return POSTGRES_INSTALL if install else POSTGRES_REMOVE
     raise NotImplementedError(f"no rule version triggers for {vendor}")
+
+
+def reinstall_after_migrate(*, using: str = "default", **kwargs) -> None:
+    """``post_migrate``: put the SQLite triggers back. SQLite can't alter most columns in place, so Django
+    rebuilds ``groups_group`` (a new table, the rows copied, the old one dropped) for many later
+    migrations, and the triggers go with the old table. Idempotent; PostgreSQL keeps them by itself."""
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    if "groups_group" not in connection.introspection.table_names():
+        return
+    with connection.cursor() as cursor:
+        for sql in [*SQLITE_REMOVE, *SQLITE_INSTALL]:
+            cursor.execute(sql)

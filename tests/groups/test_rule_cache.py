@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from groups import dynamic
@@ -163,3 +164,17 @@ def test_it_compiles_again_only_the_rules_that_changed(tenant, admin_user, other
     after = {r.group_id: r for r in rules_for(tenant, cache=cache).user.rules}
     assert after[other.pk] is before[other.pk]
     assert after[group.pk] is not before[group.pk] and after[group.pk].name == "Sellers"
+
+
+def test_the_rule_version_triggers_survive_every_migration():
+    # SQLite rebuilds groups_group for many migrations, dropping its triggers with the old table.
+    vendor = connection.vendor
+    with connection.cursor() as cursor:
+        if vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'groups_group'")
+        else:
+            cursor.execute(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = 'groups_group'::regclass AND NOT tgisinternal"
+            )
+        names = {row[0] for row in cursor.fetchall()}
+    assert {"groups_rule_version_insert", "groups_rule_version_delete", "groups_rule_version_update"} <= names
