@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Subquery
+from django.db.models import Exists, Subquery
 
 from groups.dynamic.cache import IndexedRule, RuleIndex, rules_for, token_query
 from groups.dynamic.recompute import schedule_recompute
 from groups.dynamic.subjects import load, memberships, subject_for
+from groups.licensing.services import group_licenses
 from groups.models import Group
 from groups.rules.evaluator import Subject
 from groups.services import membership
@@ -46,7 +47,7 @@ def reevaluate(
     if not objects:
         return totals
     kind = "device" if isinstance(objects[0], Device) else "user"
-    member_of, token = _memberships_and_token(tenant, objects[0])
+    member_of, token, licensed = _memberships_and_token(tenant, objects[0])
     index = rules_for(tenant, token=token).of(kind)
     changed = None if changed is None else set(changed)
     named = index.naming(groups)
@@ -66,18 +67,22 @@ def reevaluate(
         tenant=tenant,
         changes=changes,
         groups={g: _rule_group(index.by_id[g]) for g in names},
+        licensed=licensed,
     )
     return totals
 
 
-def _memberships_and_token(tenant: Tenant, obj: Any) -> tuple[set, str | None]:
-    """The object's group ids and the tenant's rule token, in one query (two when it is in no group)."""
+def _memberships_and_token(tenant: Tenant, obj: Any) -> tuple[set, str | None, bool | None]:
+    """The object's group ids, the tenant's rule token and whether it has group licences (for the
+    writer's consequences), in one query; when it is in no group, the token alone in a second."""
     rows = list(
-        memberships(obj).annotate(token=Subquery(token_query(tenant)[:1])).values_list("group_id", "token")
+        memberships(obj)
+        .annotate(token=Subquery(token_query(tenant)[:1]), licensed=Exists(group_licenses(tenant)))
+        .values_list("group_id", "token", "licensed")
     )
     if not rows:
-        return set(), token_query(tenant).first()
-    return {group_id for group_id, _ in rows}, rows[0][1]
+        return set(), token_query(tenant).first(), None
+    return {group_id for group_id, _, _ in rows}, rows[0][1], rows[0][2]
 
 
 def _wanted(index: RuleIndex, changed: set | None, named: list, subject: Subject, before: set) -> set:
