@@ -260,6 +260,7 @@ class _StatementTimes:
 
     KINDS = [
         ("memberships + rule token SELECT", "groups_ruleversion"),
+        ("membership DELETE + INSERT + audit INSERT (one statement)", "WITH gone AS"),
         ("user UPDATE", 'UPDATE "portal_user"'),
         ("audit INSERT", 'INSERT INTO "portal_auditevent"'),
         ("membership INSERT", 'INSERT INTO "groups_membership"'),
