@@ -200,15 +200,10 @@ def _allocate(skus: Iterable[SubscribedSku]) -> int:
     return activated
 
 
-def group_licenses(tenant: Tenant):
-    """The tenant's group licences, as a query (a caller may read whether there are any in its own)."""
-    return GroupLicense.objects.filter(group__tenant_id=tenant.pk)
-
-
 def licenses_after_membership_change(*, tenant: Tenant) -> None:
     """Members get and lose licenses with their membership, in the same transaction (called by the
     membership writer after every write). Tenants without licensed groups pay one cheap query."""
-    if group_licenses(tenant).exists():
+    if GroupLicense.objects.filter(group__tenant_id=tenant.pk).exists():
         licenses_reconcile(tenant=tenant)
 
 
