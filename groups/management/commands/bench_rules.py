@@ -9,6 +9,7 @@ for the same user in the same run, and with its time per kind of SQL statement.
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
 import time
@@ -89,8 +90,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"data ready and analyzed in {time.monotonic() - started:.1f}s ({connection.vendor})"
         )
+        self.stdout.write(f"load average (1, 5, 15 min) before measuring: {_load()}")
         self.p1(tenant_obj, samples, rng)
         self.p2(tenant_obj, rounds)
+        self.stdout.write(f"load average (1, 5, 15 min) after: {_load()}")
 
     # --- data ----------------------------------------------------------------------------------------
     def populate(self, tenant: Tenant, users: int, groups: int, rng: random.Random) -> None:
@@ -188,7 +191,10 @@ class Command(BaseCommand):
             f"   baseline, every rule evaluated for the same user in the same run: p50 {b50:.1f} ms, "
             f"p95 {b95:.1f} ms: the index is {b50 / p50:.1f}x faster at p50, {b95 / p95:.1f}x at p95"
         )
-        self.stdout.write(f"   per change (mean ms): {sql.summary(sum(ours) / len(ours))}")
+        self.stdout.write(
+            f"   per change: {sql.statements / max(1, sql.samples):.1f} SQL statements and the commit; "
+            f"mean ms: {sql.summary(sum(ours) / len(ours))}"
+        )
 
     def change(self, tenant: Tenant, user: User, rng: random.Random, *, changed: set | None) -> float:
         """One committed change of the user's department and city, as user_update makes it (ms)."""
@@ -250,6 +256,14 @@ class Command(BaseCommand):
         )
 
 
+def _load() -> str:
+    """The machine's load average, printed beside the figures (``uptime``'s)."""
+    try:
+        return ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
 def _percentiles(timings: list[float]) -> tuple[float, float]:
     ordered = sorted(timings)
     return statistics.median(ordered), ordered[max(0, int(len(ordered) * 0.95) - 1)]
@@ -271,6 +285,7 @@ class _StatementTimes:
     def __init__(self) -> None:
         self.times: dict[str, float] = {}
         self.samples = 0
+        self.statements = 0
 
     def __call__(self, execute, sql, params, many, context):
         started = time.perf_counter()
@@ -279,6 +294,7 @@ class _StatementTimes:
         finally:
             kind = next((k for k, marker in self.KINDS if marker in sql), "other")
             self.add(kind, (time.perf_counter() - started) * 1000)
+            self.statements += 1
 
     def add(self, kind: str, ms: float) -> None:
         self.times[kind] = self.times.get(kind, 0.0) + ms
