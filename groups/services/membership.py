@@ -398,7 +398,7 @@ def _rule_reason(group: RuleGroup) -> str:
 
 
 def _rule_event(tenant: Tenant, group: RuleGroup, member: Any, *, added: bool) -> AuditEvent:
-    change = {"member": name_of(member), "memberType": member_kind(member)}
+    change = {"member": name_of(member), "memberId": str(member.pk), "memberType": member_kind(member)}
     return AuditEvent(
         tenant=tenant,
         activity=ADD if added else REMOVE,

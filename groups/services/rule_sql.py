@@ -39,9 +39,11 @@ SELECT
     CASE WHEN c.added THEN %(add)s::text ELSE %(remove)s::text END,
     'GroupManagement', 'success', '', 'system', %(actor)s::text,
     c.group_id::text, 'group', g.name,
-    CASE WHEN NOT c.added THEN jsonb_build_object('member', o.name, 'memberType', o.kind) END,
-    CASE WHEN c.added THEN
-        jsonb_build_object('member', o.name, 'memberType', o.kind, 'source', %(source)s::text) END,
+    CASE WHEN NOT c.added THEN
+        jsonb_build_object('member', o.name, 'memberId', o.id::text, 'memberType', o.kind) END,
+    CASE WHEN c.added THEN jsonb_build_object(
+        'member', o.name, 'memberId', o.id::text, 'memberType', o.kind, 'source', %(source)s::text
+    ) END,
     g.reason, %(request_id)s::text
 FROM (SELECT * FROM gone UNION ALL SELECT * FROM new) AS c
 JOIN jsonb_to_recordset(%(members)s::jsonb) AS o (id uuid, name text, kind text) ON o.id = c.member_id

@@ -75,14 +75,14 @@ def test_it_writes_one_audit_event_per_membership_changed_field_for_field(tenant
         "target_id": str(sales.pk),
         "target_name": "Sales “people”",
         "before": None,
-        "after": {"member": "zoé@x.test", "memberType": "user", "source": "rule"},
+        "after": {"member": "zoé@x.test", "memberId": str(user.pk), "memberType": "user", "source": "rule"},
         "reason": 'Dynamic membership rule of “Sales “people””: user.department -eq "Sales"',
     }
     assert _fields(events[membership.REMOVE]) == base | {
         "activity": membership.REMOVE,
         "target_id": str(hr.pk),
         "target_name": "HR",
-        "before": {"member": "zoé@x.test", "memberType": "user"},
+        "before": {"member": "zoé@x.test", "memberId": str(user.pk), "memberType": "user"},
         "after": None,
         "reason": 'Dynamic membership rule of “HR”: user.department -eq "HR"',
     }
