@@ -5,7 +5,7 @@ statement, ``groups.services.rule_sql``), in few statements."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from groups.dynamic import reevaluate
 from groups.models import Membership, MembershipType
@@ -126,3 +126,26 @@ def test_it_audits_only_the_memberships_it_really_changed(tenant):
     assert events == {(membership.ADD, str(b.pk)), (membership.REMOVE, str(a.pk))}
     assert written == 2
     assert set(Membership.objects.filter(member_user=user).values_list("group_id", flat=True)) == {b.pk, c.pk}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("column", "index"),
+    [
+        ("member_group_id", "membership_group_set"),
+        ("member_device_id", "membership_device_set"),
+        ("member_service_principal_id", "membership_sp_set"),
+        ("added_by_id", "membership_added_by_set"),
+    ],
+)
+def test_the_sparse_membership_columns_are_indexed_where_they_have_a_value(column, index):
+    """A rule's membership row takes no entry in these indexes, and a lookup, or the nesting walk's
+    join, by the column still uses them."""
+    lookup = f"SELECT id FROM groups_membership WHERE {column} = %s"
+    join = f"SELECT m.id FROM groups_membership m JOIN groups_group g ON m.{column} = g.id WHERE g.id = %s"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for sql in (lookup, join):
+            cursor.execute("EXPLAIN " + sql, ["00000000-0000-0000-0000-000000000001"])
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert index in plan, plan
