@@ -224,18 +224,35 @@ class Membership(models.Model):
     member_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
     )
+    # The columns empty in most rows (users are most members; rules add nobody) are indexed only where
+    # they have a value (Meta.indexes): a full index would take an entry for every row written.
     member_group = models.ForeignKey(
-        Group, on_delete=models.CASCADE, null=True, blank=True, related_name="member_of"
+        Group, on_delete=models.CASCADE, null=True, blank=True, related_name="member_of", db_index=False
     )
     member_device = models.ForeignKey(
-        "portal.Device", on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
+        "portal.Device",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        db_index=False,
     )
     member_service_principal = models.ForeignKey(
-        "portal.ServicePrincipal", on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
+        "portal.ServicePrincipal",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        db_index=False,
     )
     source = models.CharField(max_length=8, choices=MembershipSource.choices, default=MembershipSource.DIRECT)
     added_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     created_date_time = models.DateTimeField(default=timezone.now)
 
@@ -244,6 +261,15 @@ class Membership(models.Model):
     MEMBER_FIELDS = ("member_user", "member_group", "member_device", "member_service_principal")
 
     class Meta:
+        indexes = [
+            models.Index(fields=[field], condition=Q(**{f"{field}__isnull": False}), name=name)
+            for field, name in (
+                ("member_group", "membership_group_set"),
+                ("member_device", "membership_device_set"),
+                ("member_service_principal", "membership_sp_set"),
+                ("added_by", "membership_added_by_set"),
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(

@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Subquery
+from django.db import connection
+from django.db.models import UUIDField
 
-from groups.dynamic.cache import IndexedRule, RuleIndex, rules_for, token_query
+from groups.dynamic.cache import IndexedRule, RuleIndex, rules_for
 from groups.dynamic.recompute import schedule_recompute
-from groups.dynamic.subjects import load, memberships, subject_for
+from groups.dynamic.subjects import load, subject_for
 from groups.models import Group
 from groups.rules.evaluator import Subject
 from groups.services import membership
@@ -46,7 +47,7 @@ def reevaluate(
     if not objects:
         return totals
     kind = "device" if isinstance(objects[0], Device) else "user"
-    member_of, token = _memberships_and_token(tenant, objects[0])
+    member_of, token, licensed = _memberships_and_token(tenant, objects[0])
     index = rules_for(tenant, token=token).of(kind)
     changed = None if changed is None else set(changed)
     named = index.naming(groups)
@@ -66,18 +67,37 @@ def reevaluate(
         tenant=tenant,
         changes=changes,
         groups={g: _rule_group(index.by_id[g]) for g in names},
+        licensed=licensed,
     )
     return totals
 
 
-def _memberships_and_token(tenant: Tenant, obj: Any) -> tuple[set, str | None]:
-    """The object's group ids and the tenant's rule token, in one query (two when it is in no group)."""
-    rows = list(
-        memberships(obj).annotate(token=Subquery(token_query(tenant)[:1])).values_list("group_id", "token")
-    )
-    if not rows:
-        return set(), token_query(tenant).first()
-    return {group_id for group_id, _ in rows}, rows[0][1]
+# The object's memberships, the tenant's rule token and whether the tenant has group licences: one
+# statement, written out (building it with the ORM cost more than running it), one row at least.
+_STATE_SQL = """
+SELECT NULL, v.token, EXISTS (
+    SELECT 1 FROM groups_grouplicense AS gl JOIN groups_group AS g ON g.id = gl.group_id
+    WHERE g.tenant_id = %s
+) FROM groups_ruleversion AS v WHERE v.tenant_id = %s
+UNION ALL
+SELECT m.group_id, NULL, NULL FROM groups_membership AS m WHERE m.{column} = %s
+"""
+_UUID = UUIDField()
+
+
+def _memberships_and_token(tenant: Tenant, obj: Any) -> tuple[set, str | None, bool | None]:
+    """The object's group ids, the tenant's rule token (None: no dynamic rule yet) and whether it has
+    group licences (for the writer's consequences; None: unknown), in one query."""
+    column = "member_device_id" if isinstance(obj, Device) else "member_user_id"
+    tenant_id = _UUID.get_db_prep_value(tenant.pk, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _STATE_SQL.format(column=column),
+            [tenant_id, tenant_id, _UUID.get_db_prep_value(obj.pk, connection)],
+        )
+        rows = cursor.fetchall()
+    token, licensed = next(((t, bool(lic)) for g, t, lic in rows if g is None), (None, None))
+    return {_UUID.to_python(g) for g, _, _ in rows if g is not None}, token, licensed
 
 
 def _wanted(index: RuleIndex, changed: set | None, named: list, subject: Subject, before: set) -> set:

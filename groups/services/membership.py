@@ -22,12 +22,13 @@ authorize or audit.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from groups.licensing.services import licenses_after_membership_change
@@ -38,6 +39,7 @@ from groups.models import (
     MembershipSource,
     Ownership,
 )
+from groups.services import rule_sql
 from groups.services.errors import ServiceError
 from groups.services.invariants import check_member_allowed, member_field, member_kind, name_of
 from portal.audit import audit_record, current_request_id
@@ -65,6 +67,7 @@ class Change:
     group_ids: frozenset
     members: tuple = ()  # the users, devices, groups and service principals that joined or left
     by_rule: bool = False  # written by dynamic membership, which settles memberOf rules itself
+    licensed: bool | None = None  # whether the tenant has group licences, if just read (None: unknown)
 
 
 _reactions: list[Callable[[Change], None]] = []
@@ -79,7 +82,10 @@ def register_reaction(reaction: Callable[[Change], None]) -> None:
 def _after(change: Change) -> None:
     if not change.group_ids:
         return
-    licenses_after_membership_change(tenant=change.tenant, group_ids=change.group_ids, members=change.members)
+    if change.licensed is not False:  # False: the tenant has no group licence (read with the change)
+        licenses_after_membership_change(
+            tenant=change.tenant, group_ids=change.group_ids, members=change.members
+        )
     for reaction in _reactions:
         reaction(change)
     for member in change.members:
@@ -331,17 +337,55 @@ class RuleGroup:
 
 
 def rule_object_apply(
-    *, tenant: Tenant, changes: Iterable[tuple[Any, set, set]], groups: dict[Any, RuleGroup]
+    *,
+    tenant: Tenant,
+    changes: Iterable[tuple[Any, set, set]],
+    groups: dict[Any, RuleGroup],
+    licensed: bool | None = None,
 ) -> int:
     """Per-object re-evaluation: for each (user or device, group ids to join, group ids to leave), write
-    the difference; one audit event per membership changed, in one INSERT. Returns the changes made."""
+    the difference; one audit event per membership changed, all in one INSERT (on PostgreSQL, the
+    DELETE, the INSERT and the audit rows are one statement: ``rule_sql``). ``licensed``: whether the
+    tenant has group licences, if the caller has just read it. Returns the number of changes made."""
+    changes = [(obj, adds, removes) for obj, adds, removes in changes if adds or removes]
+    by_field: dict[str, list] = {}
+    for change in changes:
+        by_field.setdefault(member_field(change[0]), []).append(change)
+    written: list = []
+    for kind_field, some in by_field.items():
+        if connection.vendor == "postgresql" and kind_field in rule_sql.MEMBER_COLUMNS:
+            written += _rule_write_sql(tenant, kind_field, some, groups)
+        else:
+            written += _rule_write_orm(tenant, kind_field, some, groups)
+    if written:
+        members = tuple(obj for obj, _, _ in changes)
+        _after(Change(tenant, frozenset(written), members, by_rule=True, licensed=licensed))
+    return len(written)
+
+
+def _rule_write_sql(tenant: Tenant, field: str, changes: list, groups: dict[Any, RuleGroup]) -> list:
+    """One statement; returns the group id of each membership changed."""
+    names = {g: (groups[g].name, _rule_reason(groups[g])) for _, a, r in changes for g in a | r}
+    members = {obj.pk: (name_of(obj), member_kind(obj)) for obj, _, _ in changes}
+    params = rule_sql.parameters(changes, names, members) | {
+        "tenant": tenant.pk,
+        "now": timezone.now(),
+        "source": MembershipSource.RULE,
+        "add": ADD,
+        "remove": REMOVE,
+        "actor": RULE_ACTOR,
+        "request_id": current_request_id.get() or "",
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(rule_sql.statement(field), params)
+        return [uuid.UUID(target_id) for (target_id,) in cursor.fetchall()]
+
+
+def _rule_write_orm(tenant: Tenant, field: str, changes: list, groups: dict[Any, RuleGroup]) -> list:
+    """The same on the other databases: one DELETE and one INSERT per object, one audit INSERT."""
     events: list[AuditEvent] = []
-    members = []
-    changed_groups: set = set()
+    written = []
     for obj, adds, removes in changes:
-        if not (adds or removes):
-            continue
-        field = member_field(obj)
         if removes:
             Membership.objects.filter(group_id__in=removes, **{field: obj}).delete()
         if adds:
@@ -349,14 +393,15 @@ def rule_object_apply(
                 [Membership(group_id=g, source=MembershipSource.RULE, **{field: obj}) for g in adds],
                 ignore_conflicts=True,
             )
-        members.append(obj)
-        changed_groups |= adds | removes
         for group_id in sorted(adds | removes, key=str):
             events.append(_rule_event(tenant, groups[group_id], obj, added=group_id in adds))
-    if events:
-        AuditEvent.objects.bulk_create(events)
-        _after(Change(tenant, frozenset(changed_groups), tuple(members), by_rule=True))
-    return len(events)
+            written.append(group_id)
+    AuditEvent.objects.bulk_create(events)
+    return written
+
+
+def _rule_reason(group: RuleGroup) -> str:
+    return f"Dynamic membership rule of “{group.name}”: {group.rule_text}"
 
 
 def _rule_event(tenant: Tenant, group: RuleGroup, member: Any, *, added: bool) -> AuditEvent:
@@ -372,7 +417,7 @@ def _rule_event(tenant: Tenant, group: RuleGroup, member: Any, *, added: bool) -
         target_name=group.name,
         before=None if added else change,
         after={**change, "source": MembershipSource.RULE} if added else None,
-        reason=f"Dynamic membership rule of “{group.name}”: {group.rule_text}",
+        reason=_rule_reason(group),
         request_id=current_request_id.get() or "",
     )
 

@@ -26,7 +26,7 @@ class AuditEvent(models.Model):
         Tenant, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
     activity_date_time = models.DateTimeField(default=timezone.now)
-    activity = models.CharField(max_length=128, db_index=True)
+    activity = models.CharField(max_length=128)  # read by tenant: the (tenant, activity) index
     category = models.CharField(max_length=64, default="GroupManagement")
     result = models.CharField(max_length=8, choices=Result.choices, default=Result.SUCCESS)
     actor_id = models.CharField(max_length=64, blank=True)

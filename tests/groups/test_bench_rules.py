@@ -17,6 +17,12 @@ def test_it_builds_a_small_tenant_and_reports_p1_and_p2():
     text = out.getvalue()
     assert "P1 one user's attribute change" in text and "p95" in text
     assert "P2 full recompute of one group" in text and "ratio" in text
+    assert "baseline, every rule evaluated for the same user in the same run" in text
+    assert (
+        "SQL statements and the commit" in text
+        and "floor, the same change without" in text
+        and "load average" in text
+    )
     assert User.objects.filter(tenant__slug="bench").count() == 300
     assert Group.objects.filter(tenant__slug="bench", membership_type="dynamic").count() == 17
     p2 = Group.objects.get(tenant__slug="bench", mail_nickname="bench-p2")

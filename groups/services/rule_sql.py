@@ -1,0 +1,77 @@
+"""The statement by which the one writer (groups.services.membership.rule_object_apply) applies a
+per-object re-evaluation on PostgreSQL: the memberships to delete, those to insert and one audit event
+per membership actually changed, in ONE statement (data-modifying CTEs), without building a model
+instance per row. Only ``membership.py`` runs it.
+
+The audit rows are what ``membership._rule_event`` builds on the other databases, field for field (the
+tests compare them); they are written for the rows the DELETE and the INSERT report (RETURNING), so a
+membership someone else removed or added meanwhile gets no event.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+MEMBER_COLUMNS = {"member_user": "member_user_id", "member_device": "member_device_id"}
+
+# Each list comes as one JSON parameter: quoting arrays element by element costs the client more than
+# the whole statement costs the server.
+_STATEMENT = """
+WITH gone AS (
+    DELETE FROM groups_membership AS m
+    USING (SELECT DISTINCT * FROM jsonb_to_recordset(%(removes)s::jsonb) AS r (m uuid, g uuid)) AS r
+    WHERE m.{member} = r.m AND m.group_id = r.g
+    RETURNING m.{member} AS member_id, m.group_id, false AS added
+), new AS (
+    INSERT INTO groups_membership (group_id, {member}, source, created_date_time)
+    SELECT a.g, a.m, %(source)s::text, %(now)s::timestamptz
+    FROM jsonb_to_recordset(%(adds)s::jsonb) AS a (m uuid, g uuid)
+    ON CONFLICT DO NOTHING
+    RETURNING {member} AS member_id, group_id, true AS added
+)
+INSERT INTO portal_auditevent (
+    tenant_id, activity_date_time, activity, category, result, actor_id, actor_type, actor_name,
+    target_id, target_type, target_name, before, after, reason, request_id
+)
+SELECT
+    %(tenant)s::uuid, %(now)s::timestamptz,
+    CASE WHEN c.added THEN %(add)s::text ELSE %(remove)s::text END,
+    'GroupManagement', 'success', '', 'system', %(actor)s::text,
+    c.group_id::text, 'group', g.name,
+    CASE WHEN NOT c.added THEN
+        jsonb_build_object('member', o.name, 'memberId', o.id::text, 'memberType', o.kind) END,
+    CASE WHEN c.added THEN jsonb_build_object(
+        'member', o.name, 'memberId', o.id::text, 'memberType', o.kind, 'source', %(source)s::text
+    ) END,
+    g.reason, %(request_id)s::text
+FROM (SELECT * FROM gone UNION ALL SELECT * FROM new) AS c
+JOIN jsonb_to_recordset(%(members)s::jsonb) AS o (id uuid, name text, kind text) ON o.id = c.member_id
+JOIN jsonb_to_recordset(%(groups)s::jsonb) AS g (id uuid, name text, reason text) ON g.id = c.group_id
+ORDER BY o.id, c.group_id::text
+RETURNING target_id
+"""
+
+
+def statement(field: str) -> str:
+    """The statement for members of one kind (``member_user`` or ``member_device``)."""
+    return _STATEMENT.format(member=MEMBER_COLUMNS[field])
+
+
+def parameters(
+    changes: list[tuple[Any, set, set]],
+    groups: dict[Any, tuple[str, str]],
+    members: dict[Any, tuple[str, str]],
+) -> dict[str, str]:
+    """The lists the statement reads, as JSON: the (member id, group id) pairs to delete and to insert,
+    and, for the audit rows, each group's name and reason and each member's name and kind."""
+    return {
+        "removes": _json({"m": obj.pk, "g": g} for obj, _, gone in changes for g in gone),
+        "adds": _json({"m": obj.pk, "g": g} for obj, new, _ in changes for g in new),
+        "groups": _json({"id": pk, "name": name, "reason": reason} for pk, (name, reason) in groups.items()),
+        "members": _json({"id": pk, "name": name, "kind": kind} for pk, (name, kind) in members.items()),
+    }
+
+
+def _json(rows) -> str:
+    return json.dumps(list(rows), default=str)

@@ -1,0 +1,151 @@
+"""How the one writer applies a per-object re-evaluation (``membership.rule_object_apply``): the same
+memberships and the same audit rows, field for field, on SQLite (the ORM) and on PostgreSQL (one
+statement, ``groups.services.rule_sql``), in few statements."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, transaction
+
+from groups.dynamic import reevaluate
+from groups.models import Membership, MembershipType
+from groups.services import membership
+from portal.audit import current_request_id
+from portal.models import AuditEvent
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def _dynamic(tenant, name, rule):
+    return factories.GroupFactory(
+        tenant=tenant, display_name=name, membership_type=MembershipType.DYNAMIC, membership_rule=rule
+    )
+
+
+def _fields(event: AuditEvent) -> dict:
+    return {
+        name: getattr(event, name)
+        for name in (
+            "tenant_id",
+            "activity",
+            "category",
+            "result",
+            "actor_id",
+            "actor_type",
+            "actor_name",
+            "target_id",
+            "target_type",
+            "target_name",
+            "before",
+            "after",
+            "reason",
+            "request_id",
+        )
+    }
+
+
+def test_it_writes_one_audit_event_per_membership_changed_field_for_field(tenant):
+    sales = _dynamic(tenant, "Sales “people”", 'user.department -eq "Sales"')
+    hr = _dynamic(tenant, "HR", 'user.department -eq "HR"')
+    user = factories.UserFactory(tenant=tenant, department="HR", user_principal_name="zoé@x.test")
+    reevaluate(tenant=tenant, objects=[user])
+    user.department = "Sales"
+    user.save()
+    started = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    token = current_request_id.set("req-42")
+    try:
+        assert reevaluate(tenant=tenant, objects=[user], changed={"department"}) == {"added": 1, "removed": 1}
+    finally:
+        current_request_id.reset(token)
+    events = {e.activity: e for e in AuditEvent.objects.filter(id__gt=started)}
+    base = {
+        "tenant_id": tenant.pk,
+        "category": "GroupManagement",
+        "result": "success",
+        "actor_id": "",
+        "actor_type": "system",
+        "actor_name": membership.RULE_ACTOR,
+        "target_type": "group",
+        "request_id": "req-42",
+    }
+    assert set(events) == {membership.ADD, membership.REMOVE}
+    assert _fields(events[membership.ADD]) == base | {
+        "activity": membership.ADD,
+        "target_id": str(sales.pk),
+        "target_name": "Sales “people”",
+        "before": None,
+        "after": {"member": "zoé@x.test", "memberId": str(user.pk), "memberType": "user", "source": "rule"},
+        "reason": 'Dynamic membership rule of “Sales “people””: user.department -eq "Sales"',
+    }
+    assert _fields(events[membership.REMOVE]) == base | {
+        "activity": membership.REMOVE,
+        "target_id": str(hr.pk),
+        "target_name": "HR",
+        "before": {"member": "zoé@x.test", "memberId": str(user.pk), "memberType": "user"},
+        "after": None,
+        "reason": 'Dynamic membership rule of “HR”: user.department -eq "HR"',
+    }
+    assert set(Membership.objects.filter(member_user=user).values_list("group_id", "source")) == {
+        (sales.pk, "rule")
+    }
+
+
+def test_it_applies_an_attribute_change_in_two_statements_on_postgresql(tenant, django_assert_num_queries):
+    """The memberships, the rule token and whether the tenant has group licences in one SELECT; then the
+    DELETE, the INSERT and the audit rows in one statement (on SQLite: one each)."""
+    groups = [_dynamic(tenant, f"D{i}", f'user.department -eq "D{i}"') for i in range(4)]
+    other = factories.GroupFactory(tenant=tenant)
+    user = factories.UserFactory(tenant=tenant, department="D0")
+    membership.member_add(actor=membership.RULE_ACTOR, group=other, member=user)
+    reevaluate(tenant=tenant, objects=[user])
+    user.department = "D1"
+    user.save()
+    with django_assert_num_queries(2 if connection.vendor == "postgresql" else 4):
+        assert reevaluate(tenant=tenant, objects=[user], changed={"department"}) == {"added": 1, "removed": 1}
+    assert set(Membership.objects.filter(member_user=user).values_list("group_id", flat=True)) == {
+        groups[1].pk,
+        other.pk,
+    }
+
+
+@pytest.mark.postgres
+def test_it_audits_only_the_memberships_it_really_changed(tenant):
+    """A membership someone else added or removed meanwhile: no event for it (PostgreSQL: the audit rows
+    are written from what the DELETE and the INSERT report)."""
+    a, b, c, d = (_dynamic(tenant, n, f'user.department -eq "{n}"') for n in "ABCD")
+    user = factories.UserFactory(tenant=tenant, department="A")
+    reevaluate(tenant=tenant, objects=[user])
+    Membership.objects.create(group=c, member_user=user, source="rule")  # added meanwhile
+    started = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    groups = {g.pk: membership.RuleGroup(g.pk, g.display_name, g.membership_rule) for g in (a, b, c, d)}
+    written = membership.rule_object_apply(
+        tenant=tenant, changes=[(user, {b.pk, c.pk}, {a.pk, d.pk})], groups=groups, licensed=False
+    )
+    events = set(AuditEvent.objects.filter(id__gt=started).values_list("activity", "target_id"))
+    assert events == {(membership.ADD, str(b.pk)), (membership.REMOVE, str(a.pk))}
+    assert written == 2
+    assert set(Membership.objects.filter(member_user=user).values_list("group_id", flat=True)) == {b.pk, c.pk}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("column", "index"),
+    [
+        ("member_group_id", "membership_group_set"),
+        ("member_device_id", "membership_device_set"),
+        ("member_service_principal_id", "membership_sp_set"),
+        ("added_by_id", "membership_added_by_set"),
+    ],
+)
+def test_the_sparse_membership_columns_are_indexed_where_they_have_a_value(column, index):
+    """A rule's membership row takes no entry in these indexes, and a lookup, or the nesting walk's
+    join, by the column still uses them."""
+    lookup = f"SELECT id FROM groups_membership WHERE {column} = %s"
+    join = f"SELECT m.id FROM groups_membership m JOIN groups_group g ON m.{column} = g.id WHERE g.id = %s"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for sql in (lookup, join):
+            cursor.execute("EXPLAIN " + sql, ["00000000-0000-0000-0000-000000000001"])
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert index in plan, plan
