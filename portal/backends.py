@@ -14,3 +14,7 @@ class UserPrincipalNameBackend(ModelBackend):
         except (User.DoesNotExist, ValueError):
             return None
         return user if self.user_can_authenticate(user) else None
+
+    def user_can_authenticate(self, user) -> bool:
+        """A disabled or deleted account can't sign in, nor an invited guest who hasn't redeemed."""
+        return super().user_can_authenticate(user) and not getattr(user, "is_pending_guest", False)

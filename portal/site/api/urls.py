@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from portal.site.api.views import directory, groups, relations, users
+from portal.site.api.views import directory, groups, invitations, relations, users
 
 CAST = "<str:cast>"
 
@@ -45,6 +45,7 @@ urlpatterns = [
         {"kind": "groups"},
     ),
     path("groups/<str:object_id>/checkMemberGroups", relations.check_member_groups, {"kind": "groups"}),
+    path("invitations", invitations.invitation_create, name="invitation_create"),
     path("directoryObjects/<str:object_id>", directory.directory_object, name="directory_object"),
     # Anything else under the version prefix: Graph's 400, after authentication (401 comes first).
     re_path(r"^(?P<rest>.*)$", directory.unknown_segment, name="unknown_segment"),
