@@ -137,7 +137,9 @@ def _authorize_manage(actor: Any, invitation: Invitation) -> None:
 
 def _open_invitation(invitation: Invitation) -> Invitation:
     locked = (
-        Invitation.objects.select_for_update().select_related("invited_user", "tenant").get(pk=invitation.pk)
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("invited_user", "tenant")
+        .get(pk=invitation.pk)
     )
     if locked.redeemed_date_time is not None:
         raise Conflict("This invitation was already redeemed.")

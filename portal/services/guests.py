@@ -25,7 +25,7 @@ REMOVE_WITHOUT_GROUPS_ACTIVITY = "Delete guest removed from their last group"
 def guest_accept(*, user: User, password: str) -> User:
     """The guest redeems their invitation: their password (Django's validators), state Accepted. The
     caller has checked the invitation link; the guest is the actor of the audit event."""
-    user = User.objects.select_for_update().select_related("tenant").get(pk=user.pk)
+    user = User.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=user.pk)
     if user.external_user_state != ExternalUserState.PENDING_ACCEPTANCE:
         raise Conflict("This invitation was already redeemed: sign in instead.")
     if not user.is_active:
@@ -55,7 +55,7 @@ def guest_remove_without_groups(*, user: User, reason: str) -> bool:
     """Delete (softly: restorable for 30 days) a live guest who belongs to no group any more, as the
     system: the tenant's "remove a guest removed from their last group" setting asked for it. Returns
     whether the guest was deleted."""
-    user = User.objects.select_for_update().select_related("tenant").get(pk=user.pk)
+    user = User.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=user.pk)
     if not user.is_guest or not user.is_active:
         return False
     user.deleted_date_time = timezone.now()
