@@ -11,9 +11,8 @@ from django.db import transaction
 
 from groups.models import Membership
 from groups.services.membership import Change
-from portal.authz import group_settings_for
 from portal.errors import ServiceError
-from portal.models import User, UserType
+from portal.models import TenantGroupSettings, User, UserType
 from portal.services import user_delete, user_update
 from portal.services.guests import guest_remove_without_groups
 
@@ -27,12 +26,22 @@ def on_membership_written(change: Change) -> None:
     Only live guests who were part of the change and now belong to nothing: a leaver being offboarded
     is already disabled or deleted, and a guest just added belongs to a group."""
     guests = [m for m in change.members if isinstance(m, User) and m.user_type == UserType.GUEST]
-    if not guests or not group_settings_for(change.tenant).remove_guests_without_groups:
+    if not guests or not _removes_guests_without_groups(change.tenant):
         return
     still_in = set(Membership.objects.filter(member_user__in=guests).values_list("member_user_id", flat=True))
     for guest in guests:
         if guest.pk not in still_in and guest.is_active:
             guest_remove_without_groups(user=guest, reason=LAST_GROUP_REASON)
+
+
+def _removes_guests_without_groups(tenant) -> bool:
+    """The setting as stored now (one query, only when guests were written): not a copy cached on an
+    object loaded before the setting changed."""
+    return bool(
+        TenantGroupSettings.objects.filter(tenant=tenant)
+        .values_list("remove_guests_without_groups", flat=True)
+        .first()
+    )
 
 
 @dataclass
