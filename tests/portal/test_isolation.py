@@ -76,6 +76,8 @@ SPECIAL = {
     "admin:*": "Django's admin: platform operators only (is_staff), never tenant users",
     "api_v1:unknown_segment": "the API's catch-all: Graph's 400 for an unknown path, after authentication",
     "api_beta:unknown_segment": "the same under /beta/",
+    "invitation_redeem": "public: the emailed link; its signed token names one invitation, anyone holding "
+    "it may redeem it once (tests/access_requests/test_redemption.py)",
 }
 # Non-UUID parameters: the other tenant's values for them (the API names objects by <str:...> ids).
 OTHER_PARAMS = {
