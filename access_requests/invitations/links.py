@@ -11,7 +11,8 @@ SALT = "groupdesk.invitation.redeem"
 
 
 def make_token(invitation) -> str:
-    return signing.dumps({"i": str(invitation.pk), "n": invitation.nonce}, salt=SALT)
+    """The same token for the same (invitation, nonce): the email and Graph's inviteRedeemUrl agree."""
+    return signing.Signer(salt=SALT).sign_object({"i": str(invitation.pk), "n": invitation.nonce})
 
 
 def read_token(token: str) -> tuple[str, str] | None:
@@ -19,8 +20,8 @@ def read_token(token: str) -> tuple[str, str] | None:
     if len(token) > 512:
         return None
     try:
-        data = signing.loads(token, salt=SALT)
-    except signing.BadSignature:
+        data = signing.Signer(salt=SALT).unsign_object(token)
+    except (signing.BadSignature, ValueError, UnicodeDecodeError):
         return None
     if not isinstance(data, dict) or not isinstance(data.get("i"), str) or not isinstance(data.get("n"), str):
         return None
