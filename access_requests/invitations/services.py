@@ -208,7 +208,7 @@ def invitation_for_token(token: str, *, now=None) -> Invitation:
     if invitation is None:
         raise Invalid(LINK_INVALID)
     if invitation.redeemed_date_time is not None:
-        raise Conflict("This invitation was already used. Sign in with your email's account name.")
+        raise Conflict("This invitation was already used: sign in with the account name it gave you.")
     if invitation.revoked_date_time is not None:
         raise Conflict("This invitation was withdrawn. Ask the person who invited you.")
     if nonce != invitation.nonce:
