@@ -101,3 +101,11 @@ def test_a_guest_inviter_user_invites_under_admins_and_guest_inviters(api_as, te
     TenantGroupSettings.objects.filter(tenant=tenant).update(allow_invites_from="adminsAndGuestInviters")
     inviter = UserFactory(tenant=tenant, role="guestInviter")
     assert api_as(inviter).post("/v1.0/invitations", BODY).status_code == 201
+
+
+def test_a_guest_who_never_redeemed_cannot_use_a_token(api_as, admin_user):
+    guest_id = api_as(admin_user).post("/v1.0/invitations", BODY).json()["invitedUser"]["id"]
+    guest = User.objects.get(pk=guest_id)
+    assert error_of(api_as(guest).get("/v1.0/me"))[0] == 401
+    User.objects.filter(pk=guest_id).update(external_user_state="Accepted")
+    assert api_as(guest).get("/v1.0/me").status_code == 200
