@@ -79,8 +79,8 @@ def address_refusal(address: str, *, settings: Any, verified_domains: list[str])
 def guest_user_principal_name(address: str, tenant: Any) -> str:
     """Entra's name for an invited guest: ``ada_fabrikam.com#EXT#@<the tenant's initial domain>``."""
     local, _, domain = address.rpartition("@")
-    local = _NOT_IN_UPN.sub("_", local)
-    return f"{local}_{domain}#EXT#@{tenant.default_domain}".lower()
+    local = _NOT_IN_UPN.sub("_", local).lower()
+    return f"{local}_{domain.lower()}#EXT#@{tenant.default_domain.lower()}"
 
 
 __all__ = [

@@ -39,7 +39,7 @@ def test_it_makes_a_pending_guest_with_entras_names_and_emails_a_link(tenant, ad
     assert guest.external_user_state == "PendingAcceptance"
     assert guest.creation_type == "Invitation"
     assert guest.external_user_state_change_date_time is not None
-    assert guest.user_principal_name == f"ada_fabrikam.example#ext#@{tenant.verified_domains[0]}"
+    assert guest.user_principal_name == f"ada_fabrikam.example#EXT#@{tenant.verified_domains[0]}"
     assert guest.mail == "ada@fabrikam.example"
     assert guest.invited_by == admin_user
     assert not guest.has_usable_password()

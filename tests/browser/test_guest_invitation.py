@@ -34,7 +34,7 @@ def test_it_invites_redeems_signs_in_and_shows_the_group(
     page.goto(link)
     expect(page.get_by_role("heading", name="Accept your invitation")).to_be_visible()
     expect(page.get_by_text("Book Club")).to_be_visible()
-    upn = page.locator("strong").filter(has_text="#ext#").inner_text()
+    upn = page.locator("strong").filter(has_text="#EXT#").inner_text()
     page.get_by_label("Choose a password").fill(GUEST_PASSWORD)
     page.get_by_label("Type it again").fill(GUEST_PASSWORD)
     page.get_by_role("button", name="Accept invitation").click()
