@@ -24,6 +24,7 @@ from access_requests.invitations.services import (
 from access_requests.models import Invitation
 from groups.models import GroupKind
 from portal.backends import UserPrincipalNameBackend
+from portal.consistency import run_checks
 from portal.errors import Conflict, Invalid
 from portal.models import AuditEvent, User
 from tests.factories import GroupFactory, UserFactory
@@ -171,3 +172,17 @@ def test_resend_of_another_tenants_guest_is_not_found(client, other_tenant, invi
     outsider = UserFactory(tenant=other_tenant, role="globalAdministrator")
     client.force_login(outsider)
     assert client.post(reverse("invitation_resend", args=[invited.user.pk])).status_code == 404
+
+
+def test_check_consistency_finds_invitations_and_states_that_disagree(tenant, invited, mailoutbox):
+    assert run_checks(tenants=[tenant], only=["guests"]) == []
+    User.objects.filter(pk=invited.user.pk).update(external_user_state="Accepted")
+    (difference,) = run_checks(tenants=[tenant], only=["guests"])
+    assert "still open" in str(difference)
+    Invitation.objects.filter(pk=invited.invitation.pk).update(redeemed_date_time=timezone.now())
+    User.objects.filter(pk=invited.user.pk).update(external_user_state="PendingAcceptance")
+    (difference,) = run_checks(tenants=[tenant], only=["guests"])
+    assert "still pending" in str(difference)
+    Invitation.objects.filter(pk=invited.invitation.pk).delete()
+    (difference,) = run_checks(tenants=[tenant], only=["guests"])
+    assert "doesn't exist" in str(difference)
