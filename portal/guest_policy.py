@@ -60,11 +60,16 @@ def _in_domains(domain: str, domains: list[str]) -> bool:
     return any(domain == d or domain.endswith("." + d) for d in domains)
 
 
-def address_refusal(address: str, *, settings: Any, verified_domains: list[str]) -> str:
-    """Why ``address`` can't be invited (its form, the tenant's own domains, the collaboration
-    restrictions); "" when it can."""
+def email_refusal(address: str) -> str:
+    """Why ``address`` isn't an email address that can be invited; "" when it is."""
     if len(address) > EMAIL_MAX_LENGTH or not EMAIL_RE.match(address):
         return f"“{address[:80]}” is not an email address."
+    return ""
+
+
+def domain_refusal(address: str, *, settings: Any, verified_domains: list[str]) -> str:
+    """Why the domain of ``address`` (an email address) can't be invited: the tenant's own domains, the
+    collaboration restrictions; "" when it can."""
     domain = address.rsplit("@", 1)[1].lower()
     if _in_domains(domain, [d.lower() for d in verified_domains or []]):
         return f"{domain} is a domain of your organization: add its people as members, not guests."
@@ -72,8 +77,16 @@ def address_refusal(address: str, *, settings: Any, verified_domains: list[str])
     if settings.collaboration_restriction == CollaborationRestriction.DENY and listed:
         return f"Your organization doesn't allow invitations to {domain}."
     if settings.collaboration_restriction == CollaborationRestriction.ALLOW and not listed:
-        return f"Your organization allows invitations only to these domains: {', '.join(settings.collaboration_domain_list) or 'none'}."
+        allowed = ", ".join(settings.collaboration_domain_list) or "none"
+        return f"Your organization allows invitations only to these domains: {allowed}."
     return ""
+
+
+def address_refusal(address: str, *, settings: Any, verified_domains: list[str]) -> str:
+    """Why ``address`` can't be invited (its form, then its domain); "" when it can."""
+    return email_refusal(address) or domain_refusal(
+        address, settings=settings, verified_domains=verified_domains
+    )
 
 
 def guest_user_principal_name(address: str, tenant: Any) -> str:
@@ -87,6 +100,8 @@ __all__ = [
     "EMAIL_RE",
     "SETTING_GRANT",
     "address_refusal",
+    "domain_refusal",
+    "email_refusal",
     "guest_user_principal_name",
     "invite_refusal",
     "normalize_email",

@@ -60,7 +60,7 @@ def groups_named(actor: Any, tenant: Tenant, names: list[str]) -> tuple[list[Gro
     problems: list[str] = []
     for name in dict.fromkeys(n.strip() for n in names if n.strip()):
         query = Q(display_name__iexact=name) | Q(mail_nickname__iexact=name)
-        if _is_uuid(name):
+        if is_uuid(name):
             query |= Q(pk=name)
         matches = [
             g
@@ -76,7 +76,7 @@ def groups_named(actor: Any, tenant: Tenant, names: list[str]) -> tuple[list[Gro
     return found, problems
 
 
-def _is_uuid(text: str) -> bool:
+def is_uuid(text: str) -> bool:
     return len(text) == 36 and text.count("-") == 4 and all(c in "0123456789abcdefABCDEF-" for c in text)
 
 

@@ -60,10 +60,11 @@ def _actor_name(actor: Any) -> str:
 
 def _check_address(tenant: Tenant, email: str) -> str:
     email = guest_policy.normalize_email(email)
+    if why := guest_policy.email_refusal(email):
+        raise Invalid(why, field="email")
     settings = group_settings_for(tenant)
-    why = guest_policy.address_refusal(email, settings=settings, verified_domains=tenant.verified_domains)
-    if why:
-        raise (Invalid if "not an email" in why else Refused)(why, field="email")
+    if why := guest_policy.domain_refusal(email, settings=settings, verified_domains=tenant.verified_domains):
+        raise Refused(why, field="email")
     if User.objects.for_tenant(tenant).filter(mail__iexact=email).exists():
         raise Conflict(f"{email} is already in your organization.", field="email")
     return email

@@ -19,6 +19,7 @@ from access_requests.invitations.selectors import (
     guests_of,
     inactive_cutoff,
     inactive_guests,
+    is_uuid,
 )
 from portal import roles
 from portal.authz import actor_context, authorize, can
@@ -80,7 +81,7 @@ def guests_inactive(request: HttpRequest) -> HttpResponse:
 
 def _act_on_inactive(request: HttpRequest, guests) -> HttpResponse:
     action = request.POST.get("action")
-    ids = [i for i in request.POST.getlist("guests")[:MAX_SELECTED] if _is_uuid(i)]
+    ids = [i for i in request.POST.getlist("guests")[:MAX_SELECTED] if is_uuid(i)]
     if action not in ("disable", "remove") or not ids:
         messages.error(request, "Choose guests, then Disable or Remove.")
         return redirect("guests_inactive")
@@ -93,7 +94,3 @@ def _act_on_inactive(request: HttpRequest, guests) -> HttpResponse:
     for name, reason in outcome.refused:
         messages.warning(request, f"{name}: {reason}")
     return redirect("guests_inactive")
-
-
-def _is_uuid(text: str) -> bool:
-    return len(text) == 36 and text.count("-") == 4 and all(c in "0123456789abcdefABCDEF-" for c in text)
