@@ -143,7 +143,8 @@ def redeem(request: HttpRequest, token: str) -> HttpResponse:
             return render(request, "access_requests/redeem.html", {"refusal": str(exc)}, status=410)
         else:
             messages.success(
-                request, f"Welcome! Sign in as {user.user_principal_name} with your new password."
+                request,
+                f"Welcome! Sign in as {user.mail} (or {user.user_principal_name}) with your new password.",
             )
             return redirect("login")
     context = {"form": form, "invitation": invitation, "tenant": invitation.tenant}

@@ -150,6 +150,21 @@ def test_the_guest_signs_in_after_redeeming_and_sees_their_group(client, invited
     assert again.status_code == 410 and "already used" in again.content.decode()
 
 
+def test_a_redeemed_guest_signs_in_with_their_email_unless_it_is_ambiguous(client, other_tenant, invited):
+    guest = invited.user
+    guest.set_password(PASSWORD)
+    guest.external_user_state = "Accepted"
+    guest.save()
+    request = RequestFactory().post("/accounts/login/")
+    assert authenticate(request, username="ADA@fabrikam.example", password=PASSWORD) == guest
+    assert authenticate(request, username="ada@fabrikam.example", password="wrong") is None
+    # Invited by another organization too: the address names two accounts, the sign-in name is needed.
+    admin = UserFactory(tenant=other_tenant, role="globalAdministrator")
+    guest_invite(actor=_fresh(admin), tenant=other_tenant, email="ada@fabrikam.example", send_email=False)
+    assert authenticate(request, username="ada@fabrikam.example", password=PASSWORD) is None
+    assert authenticate(request, username=guest.user_principal_name, password=PASSWORD) == guest
+
+
 def test_the_redeem_page_says_why_a_link_is_dead(client):
     response = client.get(reverse("invitation_redeem", args=["garbage"]))
     assert response.status_code == 410
