@@ -24,7 +24,7 @@ from access_requests.notifications import notify_owners_soon, notify_requester
 from groups.models import Group, Membership, MembershipSource
 from groups.services import ServiceError, membership
 from portal.audit import audit_record
-from portal.authz import authorize
+from portal.authz import acting_user, authorize
 from portal.errors import Conflict, Invalid, NotFound
 from portal.models import User
 
@@ -137,7 +137,7 @@ def join_request_cancel(*, actor: User, join_request: JoinRequest) -> JoinReques
         raise _already_decided(join_request)
     authorize(actor, "cancel", join_request)
     join_request.status = RequestStatus.CANCELLED
-    join_request.decided_by = actor
+    join_request.decided_by = acting_user(actor)
     join_request.decided_date_time = timezone.now()
     join_request.save(update_fields=["status", "decided_by", "decided_date_time"])
     audit_record(
@@ -169,7 +169,7 @@ def _decide(*, actor: User, join_request: JoinRequest, approve: bool, reason: st
         if group.is_dynamic or group.is_synced:
             raise Conflict(f"Members of {group.display_name} can't be added here any more.")
     join_request.status = RequestStatus.APPROVED if approve else RequestStatus.DENIED
-    join_request.decided_by = actor
+    join_request.decided_by = acting_user(actor)
     join_request.decided_date_time = timezone.now()
     join_request.reason = reason
     join_request.save(update_fields=["status", "decided_by", "decided_date_time", "reason"])

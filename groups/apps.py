@@ -10,6 +10,8 @@ class GroupsConfig(AppConfig):
     def ready(self) -> None:
         # Not at the top: these modules import the models, which load only once the app registry is ready.
         from groups import authz, selectors
+        from groups.connections import authz as connection_authz
+        from groups.connections import selectors as connection_selectors
         from groups.dynamic import on_membership_written, reevaluate
         from groups.dynamic.db import register_sqlite_functions
         from groups.services import leavers, roles
@@ -23,3 +25,5 @@ class GroupsConfig(AppConfig):
         authz.register()
         selectors.register()
         roles.register()
+        connection_authz.register()
+        connection_selectors.register()

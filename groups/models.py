@@ -384,4 +384,11 @@ class RuleVersion(models.Model):
         return f"rules of {self.tenant_id}: {self.token}"
 
 
+from groups.connections.models import (  # noqa: E402,F401
+    ExternalAclEntry,
+    ExternalConnection,
+    ExternalGroup,
+    ExternalGroupMember,
+    ExternalItem,
+)
 from groups.licensing.models import AssignmentState, GroupLicense, LicenseAssignment, SubscribedSku  # noqa: E402,F401

@@ -181,14 +181,30 @@ class OwnershipSettingsForm(SettingsSectionForm):
 class GuidanceSettingsForm(SettingsSectionForm):
     key, title = "guidance", "Usage guidelines and classification"
     usage_guidelines_url = forms.URLField(label="Usage guidelines URL", required=False, assume_scheme="https")
+    guest_usage_guidelines_url = forms.URLField(
+        label="Guest usage guidelines URL", required=False, assume_scheme="https"
+    )
     classification_list = forms.CharField(
         label="Classification list", required=False, max_length=1024, help_text="Comma-separated."
     )
     default_classification = forms.CharField(label="Default classification", required=False, max_length=64)
+    classification_descriptions = forms.CharField(
+        label="Classification descriptions",
+        required=False,
+        max_length=2048,
+        help_text="Comma-separated Value:Description pairs.",
+    )
+    enable_mip_labels = YesNoField(label="Sensitivity labels for Microsoft 365 groups", required=False)
     effects = {
         "usage_guidelines_url": "A link to this page is shown on the create form and on every group page.",
+        "guest_usage_guidelines_url": "Kept for Graph clients (GuestUsageGuidelinesUrl); no page shows it yet.",
         "classification_list": "The values owners and administrators choose from to classify a group.",
         "default_classification": "Given to new groups whose creator picks no classification.",
+        "classification_descriptions": "Kept for Graph clients (ClassificationDescriptions).",
+        "enable_mip_labels": {
+            True: "Kept for Graph clients (EnableMIPLabels); Groupdesk has no sensitivity labels to apply.",
+            False: "Groups carry no sensitivity labels.",
+        },
     }
 
     def clean(self):
@@ -200,6 +216,8 @@ class GuidanceSettingsForm(SettingsSectionForm):
         if default and default not in values:
             self.add_error("default_classification", "Choose one of the classifications in the list.")
         data["classification_list"] = ", ".join(dict.fromkeys(values))
+        if data.get("enable_mip_labels") is None:  # not sent: unchanged
+            data["enable_mip_labels"] = self.settings.enable_mip_labels
         return data
 
 
@@ -302,6 +320,12 @@ class DirectoryAccessSettingsForm(SettingsSectionForm):
     guest_user_role_id = forms.ChoiceField(
         label="Guest user access", choices=GuestUserRole.choices, widget=forms.RadioSelect
     )
+    allow_invites_from = forms.ChoiceField(
+        label="Guest invite restrictions",
+        choices=AllowInvitesFrom.choices,
+        widget=forms.RadioSelect,
+        required=False,
+    )
     effects = {
         "allowed_to_read_other_users": {
             True: "Members list users and read their name, mail, job title, department and office; "
@@ -315,17 +339,20 @@ class DirectoryAccessSettingsForm(SettingsSectionForm):
             GuestUserRole.RESTRICTED: "Guests read only their own profile and the groups they belong to, "
             "without their members.",
         },
+        "allow_invites_from": "Who may invite guests (Graph's allowInvitesFrom).",
     }
+
+    def clean_allow_invites_from(self) -> str:
+        # Not sent (a form of an older page): unchanged.
+        return self.cleaned_data["allow_invites_from"] or self.settings.allow_invites_from
 
 
 class ExternalCollaborationSettingsForm(SettingsSectionForm):
-    """Entra's external collaboration settings (portal.guest_policy) and the guest lifecycle."""
+    """Entra's external collaboration settings (portal.guest_policy; who may invite is the directory
+    section's allowInvitesFrom) and the guest lifecycle."""
 
     key, title = "guests", "External collaboration: inviting guests"
     extra_right = roles.AUTHORIZATION_POLICY_UPDATE
-    allow_invites_from = forms.ChoiceField(
-        label="Guest invite restrictions", choices=AllowInvitesFrom.choices, widget=forms.RadioSelect
-    )
     collaboration_restriction = forms.ChoiceField(
         label="Collaboration restrictions", choices=CollaborationRestriction.choices, widget=forms.RadioSelect
     )
@@ -342,14 +369,6 @@ class ExternalCollaborationSettingsForm(SettingsSectionForm):
         label="Remove a guest from the organization when they leave their last group"
     )
     effects = {
-        "allow_invites_from": {
-            AllowInvitesFrom.NONE: "Nobody invites guests, administrators included.",
-            AllowInvitesFrom.ADMINS_AND_GUEST_INVITERS: "Global and User Administrators and Guest Inviters "
-            "invite guests.",
-            AllowInvitesFrom.ADMINS_GUEST_INVITERS_AND_ALL_MEMBERS: "Every member user invites guests too; "
-            "members of a Microsoft 365 group invite guests into it when owners may add guests.",
-            AllowInvitesFrom.EVERYONE: "Guests invite other guests too.",
-        },
         "collaboration_restriction": {
             CollaborationRestriction.ANY: "Any domain but your organization's own.",
             CollaborationRestriction.DENY: "Every domain but those listed (and their subdomains).",

@@ -58,6 +58,9 @@ ACTIVITIES = {
     "join": "Join group",
     "request": "Request to join group",
     "leave": "Leave group",
+    "externalConnections/create": "Add external connection",
+    "externalConnections/update": "Update external connection",
+    "externalConnections/delete": "Delete external connection",
 }
 
 

@@ -80,6 +80,8 @@ ROLES_READ = f"{PREFIX}roleDefinitions/standard/read"
 ROLES_UPDATE = f"{PREFIX}roleAssignments/allProperties/update"
 # The directory read policy (Graph's authorizationPolicy: allowedToReadOtherUsers, guestUserRoleId).
 AUTHORIZATION_POLICY_UPDATE = f"{PREFIX}authorizationPolicy/allProperties/update"
+# Entra's Search Administrator: external connections, their external groups, items and ACLs (seed 001).
+SEARCH_MANAGE = "microsoft.office365.search/allEntities/allProperties/allTasks"
 # Not in seed 003's catalog: managing role-assignable groups is reserved to the privileged roles.
 ROLE_ASSIGNABLE_GROUPS_MANAGE = f"{PREFIX}groups.roleAssignable/allProperties/update"
 
@@ -95,6 +97,7 @@ TENANT_PERMISSIONS: dict[str, str] = {
     ROLES_READ: "Read role definitions and assignments",
     ROLES_UPDATE: "Create, update and delete custom roles and role assignments",
     AUTHORIZATION_POLICY_UPDATE: "Update the directory read policy: reading other users, guest access",
+    SEARCH_MANAGE: "Create and delete external connections, and read and update their groups, items and ACLs",
 }
 CATALOG: dict[str, str] = {**GROUP_PERMISSIONS, **TENANT_PERMISSIONS}
 # Permissions a custom role may hold: seed 003's group catalog, audit-log read and editing the
@@ -169,6 +172,13 @@ BUILTIN_ROLES: dict[str, BuiltinRole] = {
             "Guest Inviter",
             "Can invite guest users independent of the 'members can invite guests' setting.",
             frozenset([USERS_INVITE_GUEST]),
+        ),
+        BuiltinRole(
+            "searchAdministrator",
+            "Search Administrator",
+            "Can create and manage external connections: their external groups, items and access lists. "
+            "Reads groups, their members and users: who an access list reaches is made of them.",
+            frozenset([SEARCH_MANAGE, *_GROUP_READS, USERS_READ]),
         ),
         BuiltinRole(
             "directoryReaders",

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('access_requests', '0003_owners_notified'),
-        ('portal', '0008_guest_invitations'),
+        ('portal', '0009_guest_invitations'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

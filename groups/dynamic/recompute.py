@@ -127,6 +127,8 @@ def _summary(rule: Rule, adds: list, removed_ids: set, removed: int) -> dict:
         "removed": removed,
         "addedMembers": listed(adds),
         "removedMembers": listed(removed_ids),
+        # Every id that left (the API's groups/delta reports them in members@delta).
+        "removedIds": sorted(str(pk) for pk in removed_ids),
     }
 
 

@@ -36,7 +36,7 @@ from groups.rules import RuleSyntaxError, parse
 from groups.rules.ast import Rule
 from groups.services import membership
 from portal.audit import audit_record
-from portal.authz import authorize, group_settings_for
+from portal.authz import acting_user, authorize, group_settings_for
 from portal.errors import Conflict, Refused
 from portal.models import Device, Tenant, User
 
@@ -107,7 +107,9 @@ def group_rule_update(*, actor: User, group: Group, rule: str) -> RuleChangeHold
     group = Group.objects.select_for_update().get(pk=group.pk)
     removals = _failsafe_removals(group, parsed)
     RuleChangeHold.objects.filter(group=group, status=RuleChangeHold.Status.PENDING).update(
-        status=RuleChangeHold.Status.CANCELLED, decided_by=actor, decided_date_time=timezone.now()
+        status=RuleChangeHold.Status.CANCELLED,
+        decided_by=acting_user(actor),
+        decided_date_time=timezone.now(),
     )
     if removals is not None:
         members = Membership.objects.filter(group=group).count()
@@ -117,7 +119,7 @@ def group_rule_update(*, actor: User, group: Group, rule: str) -> RuleChangeHold
             previous_rule=group.membership_rule,
             removals=removals,
             member_count=members,
-            requested_by=actor,
+            requested_by=acting_user(actor),
         )
         Group.objects.filter(pk=group.pk).update(processing_status=ProcessingStatus.HELD)
         audit_record(
@@ -190,7 +192,7 @@ def rule_hold_confirm(*, actor: User, hold: RuleChangeHold) -> None:
         raise Refused("A second administrator must confirm this change: not the one who made it.")
     validate_rule(hold.membership_rule, group_kind=group.kind)
     hold.status = RuleChangeHold.Status.CONFIRMED
-    hold.decided_by = actor
+    hold.decided_by = acting_user(actor)
     hold.decided_date_time = timezone.now()
     hold.save(update_fields=["status", "decided_by", "decided_date_time"])
     audit_record(
@@ -210,7 +212,7 @@ def rule_hold_cancel(*, actor: User, hold: RuleChangeHold) -> None:
     if not hold.is_pending:
         raise Conflict("This change has already been decided.")
     hold.status = RuleChangeHold.Status.CANCELLED
-    hold.decided_by = actor
+    hold.decided_by = acting_user(actor)
     hold.decided_date_time = timezone.now()
     hold.save(update_fields=["status", "decided_by", "decided_date_time"])
     Group.objects.filter(pk=hold.group_id, processing_status=ProcessingStatus.HELD).update(

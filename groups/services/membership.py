@@ -133,7 +133,12 @@ def member_add(
         actor=actor,
         activity=activity,
         target=group,
-        after={"member": name_of(member), "memberType": member_kind(member), "source": source}
+        after={
+            "member": name_of(member),
+            "memberId": str(member.pk),
+            "memberType": member_kind(member),
+            "source": source,
+        }
         | (details or {}),
         reason=reason,
     )
@@ -163,7 +168,7 @@ def member_remove(
         actor=actor,
         activity=activity,
         target=group,
-        before={"member": name_of(member)} | (details or {}),
+        before={"member": name_of(member), "memberId": str(member.pk)} | (details or {}),
         reason=reason,
     )
     _after(Change(group.tenant, frozenset([group.pk]), (member,)))
@@ -208,7 +213,7 @@ def members_add_many(*, actor: User, group: Group, users: list[User], reason: st
             actor=actor,
             activity=ADD,
             target=group,
-            after={"member": user.user_principal_name, **after},
+            after={"member": user.user_principal_name, "memberId": str(user.pk), **after},
             reason=reason,
         )
     _after(Change(group.tenant, frozenset([group.pk] if outcome.added else []), tuple(outcome.added)))
@@ -252,7 +257,7 @@ def members_remove_many(
     wanted.filter(pk__in=present).delete()
     removed = [m for m in memberships if m.pk in present]
     for m in removed:
-        before = {"member": name_of(m.member), "memberType": m.member_kind}
+        before = {"member": name_of(m.member), "memberId": str(m.member.pk), "memberType": m.member_kind}
         audit_record(
             tenant=group.tenant, actor=actor, activity=REMOVE, target=group, before=before, reason=reason
         )
@@ -355,7 +360,7 @@ def rule_object_apply(
 
 
 def _rule_event(tenant: Tenant, group: RuleGroup, member: Any, *, added: bool) -> AuditEvent:
-    change = {"member": name_of(member), "memberType": member_kind(member)}
+    change = {"member": name_of(member), "memberId": str(member.pk), "memberType": member_kind(member)}
     return AuditEvent(
         tenant=tenant,
         activity=ADD if added else REMOVE,
@@ -385,7 +390,7 @@ def memberships_remove_all(
         memberships = memberships.exclude(source=MembershipSource.RULE)
     memberships = list(memberships)
     Membership.objects.filter(pk__in=[m.pk for m in memberships]).delete()
-    before = {"member": user.user_principal_name}
+    before = {"member": user.user_principal_name, "memberId": str(user.pk)}
     for m in memberships:
         audit_record(
             tenant=user.tenant, actor=actor, activity=REMOVE, target=m.group, before=before, reason=reason

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -14,7 +15,7 @@ from groups.naming import unknown_tokens_error
 from portal import roles
 from portal.audit import audit_record
 from portal.authz import authorize, forget
-from portal.errors import Invalid
+from portal.errors import Conflict, Invalid
 from portal.models import (
     AllowInvitesFrom,
     CollaborationRestriction,
@@ -40,8 +41,11 @@ SETTINGS_FIELDS: tuple[str, ...] = (
     "allow_to_add_guests",
     "allow_guests_to_access_groups",
     "usage_guidelines_url",
+    "guest_usage_guidelines_url",
     "classification_list",
     "default_classification",
+    "classification_descriptions",
+    "enable_mip_labels",
     "prefix_suffix_naming_requirement",
     "custom_blocked_words",
     "group_lifetime_days",
@@ -65,6 +69,23 @@ DIRECTORY_POLICY_FIELDS: tuple[str, ...] = (
     "remove_guests_without_groups",
 )
 _SETTINGS_GROUP_FIELDS = ("group_creation_allowed_group", "owner_assigners_group")
+# The settings Graph's Group.Unified template names (portal.site.api.views.settings maps the names):
+# changing one creates the tenant's Group.Unified settings object, as Entra's portal does.
+GROUP_UNIFIED_FIELDS: tuple[str, ...] = (
+    "users_can_create_m365_groups",
+    "group_creation_allowed_group",
+    "allow_guests_to_be_group_owner",
+    "allow_guests_to_access_groups",
+    "allow_to_add_guests",
+    "guest_usage_guidelines_url",
+    "usage_guidelines_url",
+    "classification_list",
+    "default_classification",
+    "classification_descriptions",
+    "prefix_suffix_naming_requirement",
+    "custom_blocked_words",
+    "enable_mip_labels",
+)
 
 
 def settings_snapshot(
@@ -77,7 +98,8 @@ def settings_snapshot(
             group = getattr(settings, name)
             data[name] = group.display_name if group is not None else None
         else:
-            data[name] = getattr(settings, name)
+            value = getattr(settings, name)
+            data[name] = str(value) if isinstance(value, uuid.UUID) else value
     return data
 
 
@@ -128,8 +150,13 @@ def _check_settings(settings: TenantGroupSettings, tenant: Tenant) -> None:
 
 
 @transaction.atomic
-def tenant_settings_update(*, actor: User, tenant: Tenant, changes: dict[str, Any]) -> TenantGroupSettings:
-    """Change some tenant-wide group settings; they apply from the very next request."""
+def tenant_settings_update(
+    *, actor: User, tenant: Tenant, changes: dict[str, Any], create_unified_setting: bool = False
+) -> TenantGroupSettings:
+    """Change some tenant-wide group settings; they apply from the very next request.
+
+    ``create_unified_setting``: the caller creates the Group.Unified settings object (Graph's POST
+    /groupSettings); it refuses when the object exists already."""
 
     authorize(actor, roles.SETTINGS_UPDATE)
     if set(changes) & set(DIRECTORY_POLICY_FIELDS):
@@ -140,14 +167,28 @@ def tenant_settings_update(*, actor: User, tenant: Tenant, changes: dict[str, An
     if unknown:
         raise SettingsError(f"Unknown setting {', '.join(sorted(unknown))}.")
     settings, _ = TenantGroupSettings.objects.select_for_update().get_or_create(tenant=tenant)
+    if create_unified_setting and settings.group_unified_setting_id is not None:
+        raise Conflict(
+            "A conflicting object with one or more of the specified property values is present in the directory."
+        )
     before = settings_snapshot(settings, changes)
     for name, value in changes.items():
         setattr(settings, name, value)
     _check_settings(settings, tenant)
     after = settings_snapshot(settings, changes)
     changed = [name for name in changes if before[name] != after[name]]
-    if not changed:
+    created = settings.group_unified_setting_id is None and (
+        create_unified_setting or bool(set(changed) & set(GROUP_UNIFIED_FIELDS))
+    )
+    if not changed and not created:
         return settings
+    if created:
+        settings.group_unified_setting_id = uuid.uuid4()
+        changed.append("group_unified_setting_id")
+        before["group_unified_setting_id"], after["group_unified_setting_id"] = (
+            None,
+            str(settings.group_unified_setting_id),
+        )
     settings.save()
     tenant.group_settings = settings
     if actor.tenant is not tenant:
@@ -158,7 +199,9 @@ def tenant_settings_update(*, actor: User, tenant: Tenant, changes: dict[str, An
     audit_record(
         tenant=tenant,
         actor=actor,
-        activity="Update authorization policy" if policy else "Update group settings",
+        activity="Add group settings"
+        if create_unified_setting
+        else ("Update authorization policy" if policy else "Update group settings"),
         target=tenant,
         before={k: before[k] for k in changed},
         after={k: after[k] for k in changed},
@@ -166,4 +209,34 @@ def tenant_settings_update(*, actor: User, tenant: Tenant, changes: dict[str, An
     )
     if {"group_lifetime_days", "expiration_scope"} & set(changed):
         sync_expiration_dates(settings, now=timezone.now(), recompute="group_lifetime_days" in changed)
+    return settings
+
+
+@transaction.atomic
+def group_unified_settings_reset(*, actor: User, tenant: Tenant) -> TenantGroupSettings:
+    """Delete the Group.Unified settings object (Graph's DELETE /groupSettings/{id}): its settings go back
+    to the template's defaults. One audit event."""
+    authorize(actor, roles.SETTINGS_UPDATE)
+    if actor.tenant_id != tenant.id:
+        raise PermissionDenied("Not found.")
+    settings, _ = TenantGroupSettings.objects.select_for_update().get_or_create(tenant=tenant)
+    before = settings_snapshot(settings, [*GROUP_UNIFIED_FIELDS, "group_unified_setting_id"])
+    for name in GROUP_UNIFIED_FIELDS:
+        field = TenantGroupSettings._meta.get_field(name)
+        setattr(settings, field.attname, None if field.is_relation else field.get_default())
+    settings.group_unified_setting_id = None
+    settings.save()
+    tenant.group_settings = settings
+    forget(actor)
+    after = settings_snapshot(settings, [*GROUP_UNIFIED_FIELDS, "group_unified_setting_id"])
+    changed = [name for name in before if before[name] != after[name]]
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        activity="Delete group settings",
+        target=tenant,
+        before={k: before[k] for k in changed},
+        after={k: after[k] for k in changed},
+        category="GroupSettings",
+    )
     return settings

@@ -49,6 +49,7 @@ __all__ = [
     "DeviceMultiValue",
     "DeviceOwnership",
     "ExpirationScope",
+    "AllowInvitesFrom",
     "GuestUserRole",
     "MultiValueAttribute",
     "OwnerAssigners",

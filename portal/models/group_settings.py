@@ -37,16 +37,16 @@ class GuestUserRole(models.TextChoices):
 class AllowInvitesFrom(models.TextChoices):
     """Graph's ``authorizationPolicy.allowInvitesFrom``: who may invite guests (Entra's default: everyone)."""
 
-    NONE = "none", "No one in the organization can invite guest users, including administrators"
+    NONE = "none", "No one in the organization can invite guests, including administrators"
     ADMINS_AND_GUEST_INVITERS = (
         "adminsAndGuestInviters",
-        "Only users assigned to specific admin roles (and Guest Inviters) can invite guest users",
+        "Only users assigned to specific admin roles can invite guests",
     )
     ADMINS_GUEST_INVITERS_AND_ALL_MEMBERS = (
         "adminsGuestInvitersAndAllMembers",
-        "Member users and users assigned to specific admin roles can invite guest users",
+        "Member users and users assigned to specific admin roles can invite guests",
     )
-    EVERYONE = "everyone", "Anyone in the organization can invite guest users, including guests"
+    EVERYONE = "everyone", "Anyone in the organization can invite guests, including guests"
 
 
 class CollaborationRestriction(models.TextChoices):
@@ -103,10 +103,15 @@ class TenantGroupSettings(models.Model):
     allow_guests_to_access_groups = models.BooleanField(default=True)
     # Guidance and classification.
     usage_guidelines_url = models.URLField(blank=True)
+    guest_usage_guidelines_url = models.URLField(blank=True)
     classification_list = models.CharField(
         max_length=1024, blank=True, help_text="Comma-separated classification values"
     )
     default_classification = models.CharField(max_length=64, blank=True)
+    # Group.Unified's ClassificationDescriptions: "Value:Description" pairs, comma-separated.
+    classification_descriptions = models.CharField(max_length=2048, blank=True)
+    # Group.Unified's EnableMIPLabels: kept and reported; Groupdesk has no sensitivity labels to apply.
+    enable_mip_labels = models.BooleanField("Sensitivity labels for Microsoft 365 groups", default=False)
     # Naming policy: e.g. "GRP_[Department]_[GroupName]"; blocked words one per line or comma-separated.
     prefix_suffix_naming_requirement = models.CharField(max_length=256, blank=True)
     custom_blocked_words = models.TextField(blank=True)
@@ -125,9 +130,11 @@ class TenantGroupSettings(models.Model):
     guest_user_role_id = models.CharField(
         "Guest user access", max_length=36, choices=GuestUserRole.choices, default=GuestUserRole.LIMITED
     )
-    # Guests (external collaboration): who invites, which domains, how long an idle guest stays.
+    # The id of the tenant's Group.Unified settings object (Graph's /groupSettings): null while the
+    # tenant runs on the template's defaults and no one has created it (through the API or this page).
+    group_unified_setting_id = models.UUIDField(null=True, blank=True)
     allow_invites_from = models.CharField(
-        "Guest invite restrictions",
+        "Guest invite settings",
         max_length=40,
         choices=AllowInvitesFrom.choices,
         default=AllowInvitesFrom.EVERYONE,

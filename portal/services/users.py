@@ -323,6 +323,26 @@ def user_restore(*, actor: User, user: User) -> User:
     return user
 
 
+@transaction.atomic
+def user_hard_delete(*, actor: User, user: User) -> None:
+    """Permanently delete a soft-deleted user now, before the 30 days are over (an explicit second
+    step, as Graph's DELETE /directory/deletedItems/{id}). Their groups were already left when they
+    were deleted; the audit log keeps who they were."""
+    _authorize_user_change(actor, user)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.deleted_date_time is None:
+        raise Conflict("Delete the user first; permanent deletion is for deleted users.")
+    audit_record(
+        tenant=user.tenant,
+        actor=actor,
+        activity="Hard delete user",
+        target=user,
+        before=user_snapshot(user),
+        category="UserManagement",
+    )
+    user.delete()
+
+
 def _offboard(*, actor: User, user: User, reason: str, keep_rule_memberships: bool = False) -> OffboardReport:
     """Take a leaver out of every group and ownership and cancel their pending requests (each app's
     leaver handler), keeping what was removed in the audit event's ``before`` so a restore can put it

@@ -4,6 +4,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from access_requests.selectors import approvals_count, approvals_scope
+from groups.connections.authz import READ as CONNECTIONS_READ
+from groups.connections.authz import ConnectionScope
 from groups.forms import creatable_kinds
 from portal import roles
 from portal.authz import MY_GROUPS_ACCESS, actor_context, can
@@ -25,7 +27,7 @@ def navigation(request: HttpRequest) -> dict:
     """The navigation each person sees: only what their rights open."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or user.tenant_id is None:
-        return {"nav_items": [], "may_create_group": False}
+        return {"nav_items": [], "may_create_group": False, "may_see_connections": False}
     ctx = actor_context(user)
     items = []
     if can(user, MY_GROUPS_ACCESS):
@@ -52,6 +54,9 @@ def navigation(request: HttpRequest) -> dict:
         items.append(("Devices", reverse("device_list")))
     if can(user, roles.ROLES_READ):
         items.append(("Roles", reverse("role_list")))
+    may_see_connections = can(user, CONNECTIONS_READ, ConnectionScope(user.tenant_id))
+    if may_see_connections:
+        items.append(("Connections", reverse("connection_list")))
     if can(user, roles.AUDIT_READ):
         items.append(("Audit", reverse("audit_log")))
     # The current item is the longest URL the path starts with (/my/groups/discover/ is "Discover").
@@ -71,4 +76,6 @@ def navigation(request: HttpRequest) -> dict:
         "approvals_count": lambda: approvals_count(user),
         # "New group" is offered only to those who may create some kind of group (asked when shown).
         "may_create_group": lambda: bool(creatable_kinds(user)),
+        # The user page shows the external items a person reaches to those who manage connections.
+        "may_see_connections": may_see_connections,
     }

@@ -7,7 +7,7 @@ from django.urls import include, path
 from access_requests.views import guests, invitations
 from groups.views import licenses, tenant_settings
 from portal.site.views import devices, people, roles
-from portal.views import audit, basic, directory, signin, users
+from portal.views import audit, basic, signin, users
 
 urlpatterns = [
     path("", basic.home, name="home"),
@@ -55,7 +55,7 @@ urlpatterns = [
     path("licenses/subscriptions/", licenses.subscription_add, name="subscription_add"),
     path("licenses/assign/", licenses.group_license_add, name="group_license_add"),
     path("licenses/<int:license_id>/remove/", licenses.group_license_remove, name="group_license_remove"),
-    path("connections/", directory.connection_list, name="connection_list"),
+    path("connections/", include("groups.connections.urls")),
     path("groups/", include("groups.urls")),
     path("groups/", include("access_requests.group_urls")),
     path("my/", include("access_requests.urls")),

@@ -4,7 +4,7 @@ basic.py     home, healthz
 settings.py  /settings/groups/ (tenant-wide group settings)
 users.py     /users/ and the user pages
 audit.py     /audit/
-directory.py /connections/ (placeholder until its feature lands)
 
-/roles/ and /devices/ read groups too: they are in portal/site/views/.
+/roles/ and /devices/ read groups too: they are in portal/site/views/. /connections/ is
+groups/connections/views.py.
 """

@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from access_requests.invitations.links import make_token
 from access_requests.invitations.services import guest_invite
 from access_requests.models import JoinRequest
+from groups.connections.models import ExternalConnection
 from groups.models import Group, MembershipType
 from portal.models import Device, User
 
@@ -58,7 +59,7 @@ def _pages_for_admin() -> list[str]:
     ]
     if device is not None:
         pages.append(f"/devices/{device.id}/")
-    return pages + _guest_pages()
+    return pages + _connection_pages(user) + _guest_pages()
 
 
 def _guest_pages() -> list[str]:
@@ -72,6 +73,21 @@ def _guest_pages() -> list[str]:
         "/users/guests/inactive/",
         f"/users/{invited.user.id}/",
         reverse("invitation_redeem", args=[make_token(invited.invitation)]),
+    ]
+
+
+def _connection_pages(user: User) -> list[str]:
+    """The demo's helpdesk connection (seed 001): its groups, the nesting picture, an item's access."""
+    connection = ExternalConnection.objects.get(connection_id="contosohelpdesk")
+    group = connection.external_groups.get(group_id="escalations")
+    item = connection.items.get(item_id="ticket-1001")
+    base = f"/connections/{connection.pk}/"
+    return [
+        "/connections/",
+        base,
+        f"{base}groups/{group.pk}/",
+        f"{base}items/{item.pk}/",
+        f"{base}items/{item.pk}/?user={user.user_principal_name}",
     ]
 
 

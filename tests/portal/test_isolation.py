@@ -25,6 +25,13 @@ from django.urls.converters import UUIDConverter
 from django.urls.resolvers import RegexPattern
 
 from access_requests.models import JoinRequest
+from groups.connections.models import (
+    ExternalAclEntry,
+    ExternalConnection,
+    ExternalGroup,
+    ExternalGroupMember,
+    ExternalItem,
+)
 from groups.models import Group, Membership, Ownership
 from portal.models import AuditEvent, CustomRole, RoleAssignment, User
 from tests import factories
@@ -87,7 +94,14 @@ OTHER_PARAMS = {
     "member_id": lambda world: [world.user.pk],
     "owner_id": lambda world: [world.owner.pk],
     "object_id": lambda world: [world.user.pk, world.group.pk],
+    "item_id": lambda world: [world.user.pk, world.group.pk],
     "cast": lambda world: ["microsoft.graph.user", "microsoft.graph.group"],
+    "template_id": lambda world: ["62375ab9-6b52-47ed-826b-58e47e0e304b"],
+    "setting_id": lambda world: [world.group.pk],  # no tenant of the worlds has a settings object
+    "definition_id": lambda world: [world.role.pk],
+    "role_assignment_id": lambda world: [world.assignment.pk],
+    "connection_id": lambda world: [world.connection.connection_id],
+    "external_item_id": lambda world: [world.external_item.item_id],
 }
 # UUID parameters whose object kind the name tells; any other UUID parameter gets every kind in turn.
 OBJECT_PARAMS = {
@@ -96,6 +110,9 @@ OBJECT_PARAMS = {
     "role_id": "role",
     "assignment_id": "assignment",
     "request_id": "join_request",
+    "connection_pk": "connection",
+    "external_group_pk": "external_group",
+    "item_pk": "external_item",
 }
 
 
@@ -134,6 +151,9 @@ class TenantWorld:
     join_request: JoinRequest
     license: object
     secrets: tuple  # names that only this tenant's pages may show
+    connection: object = None
+    external_group: object = None
+    external_item: object = None
 
     def objects(self) -> dict:
         return {
@@ -142,6 +162,9 @@ class TenantWorld:
             "role": self.role,
             "assignment": self.assignment,
             "join_request": self.join_request,
+            "connection": self.connection,
+            "external_group": self.external_group,
+            "external_item": self.external_item,
         }
 
 
@@ -171,9 +194,45 @@ def build(tag: str) -> TenantWorld:
         tenant=tenant, sku_part_number=f"SKU{tag}", display_name=f"Secretsku{tag}", prepaid_units=5
     )
     license_ = GroupLicense.objects.create(group=group, sku=sku)
-    secrets = (f"Secretuser{tag}", f"Secretgroup{tag}", f"Secretrole{tag}", f"Asker{tag}", f"Secretsku{tag}")
+    connection = ExternalConnection.objects.create(
+        tenant=tenant, connection_id=f"conn{tag}", name=f"Secretconn{tag}"
+    )
+    external_group = ExternalGroup.objects.create(
+        connection=connection, group_id=f"xg{tag}", display_name=f"Secretxg{tag}"
+    )
+    ExternalGroupMember.objects.create(group=external_group, member_user=user)
+    external_item = ExternalItem.objects.create(
+        connection=connection, item_id=f"item{tag}", properties={"title": f"Secretitem{tag}"}
+    )
+    ExternalAclEntry.objects.create(
+        item=external_item, access_type="grant", type="externalGroup", value=f"xg{tag}"
+    )
+    secrets = (
+        f"Secretuser{tag}",
+        f"Secretgroup{tag}",
+        f"Secretrole{tag}",
+        f"Asker{tag}",
+        f"Secretsku{tag}",
+        f"Secretconn{tag}",
+        f"Secretxg{tag}",
+        f"Secretitem{tag}",
+    )
     return TenantWorld(
-        tenant, admin, owner, member, guest, group, user, role, assignment, join_request, license_, secrets
+        tenant,
+        admin,
+        owner,
+        member,
+        guest,
+        group,
+        user,
+        role,
+        assignment,
+        join_request,
+        license_,
+        secrets,
+        connection,
+        external_group,
+        external_item,
     )
 
 
@@ -207,6 +266,10 @@ def state_of(world: TenantWorld) -> tuple:
         sorted(User.objects.for_tenant(t).values_list("department", flat=True)),
         sorted(Group.objects.for_tenant(t).values_list("display_name", flat=True)),
         world.license.__class__.objects.filter(group__tenant=t).count(),
+        ExternalConnection.objects.for_tenant(t).count(),
+        ExternalGroupMember.objects.filter(group__connection__tenant=t).count(),
+        sorted(ExternalItem.objects.filter(connection__tenant=t).values_list("item_id", "search_text")),
+        ExternalAclEntry.objects.filter(item__connection__tenant=t).count(),
     )
 
 
@@ -267,14 +330,24 @@ class _Nowhere:
         return SimpleNamespace(pk=uuid.uuid4(), sku_id=uuid.uuid4())
 
     def objects(self) -> dict:
-        return {k: self.group for k in ("group", "user", "role", "assignment", "join_request")}
+        kinds = (
+            "group",
+            "user",
+            "role",
+            "assignment",
+            "join_request",
+            "connection",
+            "external_group",
+            "external_item",
+        )
+        return {k: self.group for k in kinds}
 
 
 NOWHERE = _Nowhere()
 OBJECT_ROUTES = [r for r in ROUTES if classify(r) == "object" and not r.api]
 PAGE_ROUTES = [r for r in ROUTES if classify(r) == "page" and not r.api]
 API_ROUTES = [r for r in ROUTES if classify(r) in ("object", "page") and r.api]
-NOT_IDS = {"cast"}  # a type cast segment (microsoft.graph.user): names no object
+NOT_IDS = {"cast", "template_id"}  # a type cast (microsoft.graph.user), a template every tenant shares
 
 
 def names_objects(route: Route) -> bool:

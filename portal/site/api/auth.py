@@ -7,6 +7,7 @@ why the views are CSRF-exempt (a cross-site form can't set that header).
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -59,6 +60,12 @@ def read_json(request: HttpRequest) -> dict[str, Any]:
     return body
 
 
+def _client_request_id(request: HttpRequest) -> str:
+    """The client's ``client-request-id`` when it is a plain short token (it goes back in a header)."""
+    value = request.headers.get("client-request-id", "")
+    return value if len(value) <= 128 and value.isprintable() and "\n" not in value else ""
+
+
 def api_view(*methods: str) -> Callable:
     """Authenticate the bearer token, check the method, and turn every refusal into a Graph error."""
 
@@ -66,6 +73,14 @@ def api_view(*methods: str) -> Callable:
         @csrf_exempt
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            response = _answer(request, *args, **kwargs)
+            # Graph's correlation headers: the client's own id echoed, or ours when it sent none.
+            request_id = getattr(request, "request_id", "") or str(uuid.uuid4())
+            response["request-id"] = request_id
+            response["client-request-id"] = _client_request_id(request) or request_id
+            return response
+
+        def _answer(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             try:
                 request.actor = authenticate(request)
                 request.api_tenant = request.actor.tenant

@@ -18,6 +18,8 @@ NOT_FOUND = "Request_ResourceNotFound"
 DENIED = "Authorization_RequestDenied"
 INVALID_TOKEN = "InvalidAuthenticationToken"
 METHOD_NOT_ALLOWED = "Request_BadRequest"
+RULE_CHANGE_HELD = "Groupdesk_RuleChangeHeld"  # Groupdesk's own: Graph has no failsafe
+UNSUPPORTED_QUERY = "Request_UnsupportedQuery"
 INSUFFICIENT = "Insufficient privileges to complete the operation."
 
 
@@ -53,6 +55,11 @@ def bad_request(message: str, code: str = BAD_REQUEST) -> ApiError:
     return ApiError(400, code, message)
 
 
+def unsupported(message: str = "Unsupported Query.") -> ApiError:
+    """Graph's answer to a query it understands but doesn't run (an option, operator or property)."""
+    return ApiError(400, UNSUPPORTED_QUERY, message)
+
+
 def not_found(object_id: object) -> ApiError:
     return ApiError(
         404,
@@ -65,6 +72,22 @@ def denied(reason: str = "") -> ApiError:
     return ApiError(403, DENIED, f"{INSUFFICIENT} {reason}".strip())
 
 
+def rule_change_held(group: object, hold: object) -> ApiError:
+    """A rule change the failsafe held: an error, never a success, since the rule didn't change yet.
+
+    Graph has no failsafe, so the code is Groupdesk's own; 409 says the group's state (too many
+    members would leave) stands in the way, and the message says how to go on and how to check.
+    """
+    return ApiError(
+        409,
+        RULE_CHANGE_HELD,
+        f"The new membershipRule would remove {len(hold.removals)} of {hold.member_count} members, more "
+        "than the failsafe allows: the rule is NOT changed yet. The change waits for a second administrator "
+        f"to confirm it on the group's rule page (/groups/{group.pk}/rule/); the other properties of this "
+        "request were saved. GET the group and compare membershipRule to see whether it was confirmed.",
+    )
+
+
 def error_response(request: HttpRequest, status: int, code: str, message: str) -> JsonResponse:
     response = JsonResponse(
         {
@@ -74,7 +97,7 @@ def error_response(request: HttpRequest, status: int, code: str, message: str) -
                 "innerError": {
                     "date": timezone.now().strftime("%Y-%m-%dT%H:%M:%S"),
                     "request-id": getattr(request, "request_id", ""),
-                    "client-request-id": request.headers.get("client-request-id", ""),
+                    "client-request-id": request.headers.get("client-request-id", "")[:128],
                 },
             }
         },

@@ -1,4 +1,4 @@
-"""Query options ($top, $select, $filter, $count, $orderby, $skiptoken) and keyset paging.
+"""Keyset paging of a list after its query options (portal.site.api.options) are applied.
 
 A page is read with a fixed number of queries whatever the data size: one per source (a member list
 has four: users, groups, devices, service principals), plus one count per source when ``$count=true``.
@@ -9,7 +9,7 @@ fingerprint of the query, so a token can't be forged or replayed against a diffe
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -19,101 +19,13 @@ from django.http import HttpRequest
 
 from portal.authz import user_read_access
 from portal.directory_policy import UserReadAccess
-from portal.site.api.errors import ApiError, bad_request
+from portal.site.api.errors import ApiError, bad_request, unsupported
 from portal.site.api.odata import compile_filter
-from portal.site.api.serializers import PROPERTIES
+from portal.site.api.options import QueryOptions, parse_options
+from portal.site.api.search import compile_search
 
-DEFAULT_TOP = 100
-MAX_TOP = 999
 SIGNING_SALT = "groupdesk.api.skiptoken"
-KNOWN_OPTIONS = ("$top", "$select", "$filter", "$count", "$orderby", "$skiptoken")
-# Orderable properties → model field, per resource (Graph supports few; these are its common ones).
-ORDERABLE = {
-    "user": {"displayName": "display_name", "userPrincipalName": "user_principal_name"},
-    "group": {"displayName": "display_name"},
-}
-
-
-@dataclass
-class QueryOptions:
-    resource: str
-    top: int = DEFAULT_TOP
-    select: list[str] | None = None
-    filter: str | None = None
-    count: bool = False
-    orderby: tuple[str, bool] | None = None  # (model field, descending)
-    skiptoken: str | None = None
-    raw: dict[str, str] = field(default_factory=dict)
-
-
-def parse_options(request: HttpRequest, resource: str, *, collection: bool = True) -> QueryOptions:
-    """Read and check the query options; anything unsupported is a 400 that names it."""
-    raw: dict[str, str] = {}
-    for name in request.GET:
-        if not name.startswith("$"):
-            continue  # Graph ignores other parameters
-        if name not in KNOWN_OPTIONS:
-            raise bad_request(
-                f"Query option '{name}' is not supported (supported: {', '.join(KNOWN_OPTIONS)})."
-            )
-        values = request.GET.getlist(name)
-        if len(values) > 1:
-            raise bad_request(f"Query option '{name}' was given more than once.")
-        raw[name] = values[0]
-    if not collection:
-        extra = sorted(set(raw) - {"$select"})
-        if extra:
-            raise bad_request(f"Query option '{extra[0]}' only applies to collections.")
-    options = QueryOptions(resource=resource, raw=raw)
-    if "$top" in raw:
-        try:
-            options.top = int(raw["$top"])
-        except ValueError:
-            raise bad_request(f"Invalid page size specified: '{raw['$top']}'.") from None
-        if not 1 <= options.top <= MAX_TOP:
-            raise bad_request(
-                f"Invalid page size specified: '{options.top}'. Must be between 1 and {MAX_TOP}."
-            )
-    if "$select" in raw:
-        allowed = PROPERTIES[resource]
-        selected = [p.strip() for p in raw["$select"].split(",") if p.strip()]
-        for prop in selected:
-            if prop not in allowed:
-                graph_type = f"microsoft.graph.{resource}"
-                raise bad_request(f"Could not find a property named '{prop}' on type '{graph_type}'.")
-        options.select = selected or None
-    if "$filter" in raw:
-        options.filter = raw["$filter"]
-    if "$count" in raw:
-        value = raw["$count"].lower()
-        if value not in ("true", "false"):
-            raise bad_request(f"$count must be true or false, not '{raw['$count']}'.")
-        options.count = value == "true"
-        # A $skiptoken proves the first page was asked properly: SDK page iterators don't repeat headers.
-        eventual = request.headers.get("ConsistencyLevel", "").lower() == "eventual"
-        if options.count and not eventual and "$skiptoken" not in raw:
-            raise bad_request(
-                "$count needs the request header 'ConsistencyLevel: eventual' (advanced query).",
-                code="Request_BadRequest",
-            )
-    if "$orderby" in raw:
-        options.orderby = _parse_orderby(raw["$orderby"], resource)
-    options.skiptoken = raw.get("$skiptoken")
-    return options
-
-
-def _parse_orderby(text: str, resource: str) -> tuple[str, bool]:
-    parts = text.split()
-    orderable = ORDERABLE.get(resource, {})
-    if not parts or len(parts) > 2 or parts[0] not in orderable:
-        raise bad_request(
-            f"Unsupported $orderby '{text}': order by one of {', '.join(orderable) or 'nothing'} "
-            "(asc or desc)."
-        )
-    direction = parts[1].lower() if len(parts) == 2 else "asc"
-    if direction not in ("asc", "desc"):
-        raise bad_request(f"Unsupported $orderby direction '{parts[1]}': use asc or desc.")
-    return orderable[parts[0]], direction == "desc"
+__all__ = ["Page", "QueryOptions", "Source", "narrowed", "paginate", "parse_options"]
 
 
 @dataclass
@@ -175,10 +87,7 @@ def paginate(
         descending = options.orderby[1]
     ordering = [f"-{k}" if descending else k for k in keys]
 
-    querysets = [source.queryset for source in sources]
-    if options.filter is not None:
-        readable = user_read_access(request.actor)
-        querysets = _filtered(querysets, sources, options.filter, tenant, readable)
+    querysets = narrowed(request, options, sources, tenant)
 
     count = sum(qs.count() for qs in querysets) if options.count else None
 
@@ -207,8 +116,37 @@ def paginate(
     return Page(items=items, next_link=next_link, count=count)
 
 
+def narrowed(
+    request: HttpRequest, options: QueryOptions, sources: list[Source], tenant: Any
+) -> list[QuerySet]:
+    """Each source's queryset with $filter and $search applied."""
+    querysets = [source.queryset for source in sources]
+    if options.filter is not None:
+        readable = user_read_access(request.actor)
+        querysets = _filtered(querysets, sources, options.filter, tenant, readable, options.advanced)
+    if options.search is not None:
+        querysets = _searched(querysets, sources, options.search, tenant)
+    return querysets
+
+
+def _searched(querysets: list[QuerySet], sources: list[Source], text: str, tenant: Any) -> list[QuerySet]:
+    if not any(s.filter_resource for s in sources):
+        raise unsupported("$search isn't supported on this collection.")
+    return [
+        qs.filter(compile_search(text, source.filter_resource, tenant))
+        if source.filter_resource
+        else qs.none()
+        for qs, source in zip(querysets, sources, strict=True)
+    ]
+
+
 def _filtered(
-    querysets: list[QuerySet], sources: list[Source], text: str, tenant: Any, readable: UserReadAccess
+    querysets: list[QuerySet],
+    sources: list[Source],
+    text: str,
+    tenant: Any,
+    readable: UserReadAccess,
+    advanced: bool = False,
 ) -> list[QuerySet]:
     """Apply $filter to each source. In a list of several object types, a type that doesn't have the
     filtered property simply matches nothing; the filter is refused only when no type can take it (403
@@ -220,14 +158,14 @@ def _filtered(
             continue
         try:
             only = None if readable.everything or source.filter_resource != "user" else readable
-            result.append(qs.filter(compile_filter(text, source.filter_resource, tenant, only)))
+            result.append(qs.filter(compile_filter(text, source.filter_resource, tenant, only, advanced)))
         except ApiError as exc:
             errors.append(exc)
             result.append(qs.none())
     if errors and len(errors) == sum(1 for s in sources if s.filter_resource):
         raise next((e for e in errors if e.status == 403), errors[0])
     if not any(s.filter_resource for s in sources):
-        raise bad_request("$filter isn't supported on this collection.")
+        raise unsupported("$filter isn't supported on this collection.")
     return result
 
 

@@ -327,3 +327,43 @@ def user_changes(body: dict[str, Any]) -> dict[str, Any]:
                 f"{prop} isn't a property of users that can be changed here.", "Request_BadRequest"
             )
     return changes
+
+
+# POST /users: what Graph requires (and says so when it is missing).
+USER_CREATE_REQUIRED = ("accountEnabled", "displayName", "mailNickname", "userPrincipalName")
+PASSWORD_REQUIRED = "A password must be specified to create a new user."
+
+
+def user_create_args(body: dict[str, Any]) -> dict[str, Any]:
+    """A Graph user POST body → ``portal.services.user_create`` arguments."""
+    profile = body.get("passwordProfile")
+    if profile is None:
+        raise bad_request(PASSWORD_REQUIRED, code="Request_BadRequest")
+    for prop in USER_CREATE_REQUIRED:
+        if body.get(prop) in (None, ""):
+            raise bad_request(
+                f"Property {prop} value is required but is empty or missing.", "Request_BadRequest"
+            )
+    password = profile.get("password") if isinstance(profile, dict) else None
+    if not isinstance(password, str) or not password:
+        raise bad_request(PASSWORD_REQUIRED, code="Request_BadRequest")
+    upn = body["userPrincipalName"]
+    if not isinstance(upn, str):
+        raise bad_request("userPrincipalName must be a string.", code="Request_BadRequest")
+    collections = {}
+    for name in ("otherMails",):
+        if name in body:
+            items = body[name]
+            if not isinstance(items, list) or not all(isinstance(v, str) and v for v in items):
+                raise bad_request(f"{name} must be a list of strings.", code="Request_BadRequest")
+            collections[name] = list(dict.fromkeys(items))
+    rest = {k: v for k, v in body.items() if k not in ("userPrincipalName", "passwordProfile", "otherMails")}
+    values = user_changes(rest)
+    display_name = values.pop("display_name", None) or ""
+    return {
+        "user_principal_name": upn,
+        "display_name": display_name,
+        "password": password,
+        "values": values,
+        "collections": collections,
+    }

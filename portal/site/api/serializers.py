@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import struct
 import uuid
-from collections.abc import Container
+from collections.abc import Callable, Container
 from datetime import UTC, datetime
 from typing import Any
 
+from groups.licensing.models import AssignmentState, GroupLicense, LicenseAssignment
 from groups.models import Group
 from portal.directory import (
     DEVICE_GRAPH_PROPERTIES,
     GROUP_BLANK_IS_NULL,
-    GROUP_DERIVED_PROPERTIES,
     GROUP_PROPERTIES,
     SERVICE_PRINCIPAL_PROPERTIES,
     USER_EXTENSION_ATTRIBUTES,
@@ -19,6 +20,13 @@ from portal.directory import (
     USER_STRING_PROPERTIES,
 )
 from portal.models import Device, ServicePrincipal, Source, User
+from portal.site.api.graph_shapes import (
+    COLLECTIONS,
+    DEVICE_V1,
+    GROUP_V1,
+    SERVICE_PRINCIPAL_V1,
+    USER_V1,
+)
 
 ODATA_TYPES: dict[type, str] = {
     User: "#microsoft.graph.user",
@@ -43,6 +51,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def security_identifier(object_id: uuid.UUID) -> str:
+    """Entra's SID of a cloud object: S-1-12-1- and the id's 16 bytes (as .NET orders them) read as four
+    little-endian unsigned integers."""
+    return "S-1-12-1-" + "-".join(str(n) for n in struct.unpack("<4I", object_id.bytes_le))
+
+
 def user_json(user: User) -> dict[str, Any]:
     data: dict[str, Any] = {"id": str(user.id), "userPrincipalName": user.user_principal_name}
     for prop, attr in USER_STRING_PROPERTIES.items():
@@ -56,12 +70,19 @@ def user_json(user: User) -> dict[str, Any]:
             "userType": user.user_type,
             "employeeHireDate": iso(user.employee_hire_date),
             "createdDateTime": iso(user.created_date_time),
-            "creationType": user.creation_type,
-            "externalUserState": user.external_user_state,
             "externalUserStateChangeDateTime": iso(user.external_user_state_change_date_time),
             "otherMails": user.other_mails,
             "proxyAddresses": user.proxy_addresses,
             "onPremisesSyncEnabled": True if user.source == Source.SYNCED else None,
+            "onPremisesUserPrincipalName": user.user_principal_name if user.source == Source.SYNCED else None,
+            "deletedDateTime": iso(user.deleted_date_time),
+            "securityIdentifier": security_identifier(user.id),
+            "imAddresses": [user.sip_proxy_address.removeprefix("sip:")] if user.sip_proxy_address else [],
+            # Invited guests carry their state; a guest made otherwise (an import) counts as invited, and
+            # as having accepted once they have signed in.
+            "creationType": user.creation_type or ("Invitation" if user.is_guest else None),
+            "externalUserState": user.external_user_state
+            or (("Accepted" if user.last_login else "PendingAcceptance") if user.is_guest else None),
             "onPremisesExtensionAttributes": {
                 prop: getattr(user, USER_STRING_PROPERTIES[prop]) for prop in USER_EXTENSION_ATTRIBUTES
             },
@@ -84,9 +105,29 @@ def group_json(group: Group) -> dict[str, Any]:
             "securityEnabled": group.security_enabled,
             "groupTypes": group.group_types,
             "onPremisesSyncEnabled": True if group.is_synced else None,
+            "securityIdentifier": security_identifier(group.id),
+            "proxyAddresses": [f"SMTP:{group.mail}"] if group.mail else [],
+            "resourceProvisioningOptions": ["Team"] if group.has_team else [],
+            **GROUP_DEFAULT_NULLS,
+            "resourceBehaviorOptions": [],
         }
     )
     return data
+
+
+# The rest of Graph's default property set of a group, which Groupdesk keeps nothing for.
+GROUP_DEFAULT_NULLS: dict[str, Any] = {
+    "onPremisesDomainName": None,
+    "onPremisesLastSyncDateTime": None,
+    "onPremisesNetBiosName": None,
+    "onPremisesSamAccountName": None,
+    "onPremisesSecurityIdentifier": None,
+    "preferredDataLocation": None,
+    "preferredLanguage": None,
+    "theme": None,
+    "onPremisesProvisioningErrors": [],
+    "serviceProvisioningErrors": [],
+}
 
 
 def device_json(device: Device) -> dict[str, Any]:
@@ -111,36 +152,61 @@ _SERIALIZERS = {
 }
 
 
-def to_json(obj: Any, *, typed: bool = False) -> dict[str, Any]:
-    """``obj`` as Graph's JSON; ``typed`` adds "@odata.type" (directoryObject collections need it)."""
+def _user_licenses(user: User) -> list[dict[str, Any]]:
+    skus = (
+        LicenseAssignment.objects.filter(user=user, state=AssignmentState.ACTIVE)
+        .values_list("sku__sku_id", flat=True)
+        .distinct()
+    )
+    return [{"disabledPlans": [], "skuId": str(sku)} for sku in sorted(skus, key=str)]
+
+
+def _user_plans(user: User) -> list[dict[str, Any]]:
+    return [
+        {
+            "assignedDateTime": iso(plan.assigned_date_time),
+            "capabilityStatus": plan.capability_status,
+            "service": plan.service,
+            "servicePlanId": str(plan.service_plan_id),
+        }
+        for plan in user.assigned_plans.order_by("assigned_date_time", "pk")
+    ]
+
+
+def _group_licenses(group: Group) -> list[dict[str, Any]]:
+    skus = GroupLicense.objects.filter(group=group).values_list("sku__sku_id", flat=True)
+    return [{"disabledPlans": [], "skuId": str(sku)} for sku in sorted(skus, key=str)]
+
+
+# Properties that cost a query each: answered only when $select names them (as Graph does for these).
+ON_SELECT: dict[type, dict[str, Callable[[Any], Any]]] = {
+    User: {"assignedLicenses": _user_licenses, "assignedPlans": _user_plans},
+    Group: {"assignedLicenses": _group_licenses},
+}
+
+
+def to_json(obj: Any, *, typed: bool = False, selected: Container[str] | None = None) -> dict[str, Any]:
+    """``obj`` as Graph's JSON; ``typed`` adds "@odata.type" (directoryObject collections need it);
+    ``selected``: the $select names, which may ask for the properties that cost a query."""
     data = _SERIALIZERS[type(obj)](obj)
+    for name, compute in ON_SELECT.get(type(obj), {}).items():
+        if selected and name in selected:
+            data[name] = compute(obj)
     return {"@odata.type": ODATA_TYPES[type(obj)], **data} if typed else data
 
 
-USER_EXTRA_PROPERTIES = (
-    "accountEnabled",
-    "userType",
-    "employeeHireDate",
-    "createdDateTime",
-    "creationType",
-    "externalUserState",
-    "externalUserStateChangeDateTime",
-    "otherMails",
-    "proxyAddresses",
-    "onPremisesSyncEnabled",
-    "onPremisesExtensionAttributes",
-)
-# What $select may name, per resource (tests check these against the serializers' output).
+# What $select may name, per resource: every structural v1.0 property (those Groupdesk keeps nothing
+# for answer null or []), in Graph's spelling; CANONICAL finds it whatever the case of the request.
 PROPERTIES: dict[str, frozenset[str]] = {
-    "user": frozenset(
-        {"id", "userPrincipalName", *USER_EXTRA_PROPERTIES}
-        | (set(USER_STRING_PROPERTIES) - set(USER_EXTENSION_ATTRIBUTES))
-    ),
-    "group": frozenset({"id", *GROUP_PROPERTIES, *GROUP_DERIVED_PROPERTIES}),
-    "device": frozenset({"id", *DEVICE_GRAPH_PROPERTIES}),
-    "servicePrincipal": frozenset({"id", *SERVICE_PRINCIPAL_PROPERTIES, "servicePrincipalType"}),
+    "user": frozenset(USER_V1),
+    "group": frozenset(GROUP_V1),
+    "device": frozenset(DEVICE_V1),
+    "servicePrincipal": frozenset(SERVICE_PRINCIPAL_V1),
 }
 PROPERTIES["directoryObject"] = frozenset().union(*PROPERTIES.values())
+CANONICAL: dict[str, dict[str, str]] = {
+    resource: {name.lower(): name for name in names} for resource, names in PROPERTIES.items()
+}
 
 
 def restrict_user(data: dict[str, Any], readable: Container[str]) -> dict[str, Any]:
@@ -149,6 +215,11 @@ def restrict_user(data: dict[str, Any], readable: Container[str]) -> dict[str, A
 
 
 def select(data: dict[str, Any], selected: list[str] | None) -> dict[str, Any]:
+    """The selected properties only; one Groupdesk keeps nothing for reads null ([] for a collection)."""
     if not selected:
         return data
-    return {k: v for k, v in data.items() if k in selected or k == "@odata.type"}
+    chosen = {k: v for k, v in data.items() if k in selected or k == "@odata.type"}
+    for name in selected:
+        if name not in chosen:
+            chosen[name] = [] if name in COLLECTIONS else None
+    return chosen

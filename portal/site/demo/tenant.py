@@ -20,6 +20,7 @@ from groups.services import group_create, membership
 from portal.audit import audit_record
 from portal.models import Device, Plan, RoleAssignment, Source, Tenant, TenantGroupSettings, User, UserType
 from portal.services import SYSTEM, tenant_create
+from portal.site.demo.connections import demo_connection
 from portal.site.demo.data import (
     COUNTRIES,
     DEPARTMENTS,
@@ -57,6 +58,7 @@ def demo_tenant(password: str, rng: random.Random) -> Tenant:
     pending_requests(tenant, colleagues, people)
     devices(tenant, rng)
     licenses(tenant)
+    demo_connection(tenant, admin)
     return tenant
 
 

@@ -58,8 +58,10 @@ GRAPH_PROPERTIES = [
     "membershipRule", "membershipRuleProcessingState", "visibility", "isAssignableToRole",
     "members@odata.bind", "owners@odata.bind", "@odata.id", "groupIds", "department", "jobTitle",
     "accountEnabled", "userType", "usageLocation", "employeeHireDate", "otherMails", "businessPhones",
-    "onPremisesExtensionAttributes", "securityEnabledOnly", "invitedUserEmailAddress", "inviteRedirectUrl",
-    "invitedUserDisplayName", "invitedUserMessageInfo", "sendInvitationMessage",
+    "onPremisesExtensionAttributes", "securityEnabledOnly",
+    "id", "name", "type", "identitySource", "acl", "properties", "content", "requests", "query", "entityTypes",
+    "contentSources", "from", "size", "invitedUserEmailAddress",
+    "inviteRedirectUrl", "invitedUserDisplayName", "invitedUserMessageInfo", "sendInvitationMessage",
 ]  # fmt: skip
 
 NUL = st.text(max_size=12).map(lambda s: f"{s}\x00{s}")

@@ -11,11 +11,14 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
 from groups.models import Group
 from groups.selectors import get_group_for
-from portal.authz import AppActor, user_read_access
+from portal import roles
+from portal.authz import AppActor, authorize, user_read_access
 from portal.models import Device, ServicePrincipal, User
 from portal.site.api import errors
-from portal.site.api.paging import Page, QueryOptions
+from portal.site.api.options import count_segment_check
+from portal.site.api.paging import Page, QueryOptions, Source, narrowed
 from portal.site.api.serializers import restrict_user, select, to_json
+from portal.site.api.views.expand import expanded
 
 
 def api_root(request: HttpRequest) -> str:
@@ -72,6 +75,17 @@ def me(request: HttpRequest) -> User:
     return request.actor
 
 
+def device_or_app_for(request: HttpRequest, kind: str, object_id: str) -> Device | ServicePrincipal:
+    """A device or service principal of the caller's tenant; reading them takes what reads users."""
+    model = Device if kind == "devices" else ServicePrincipal
+    found = model.objects.for_tenant(request.api_tenant).filter(pk=parse_id(object_id)).first()
+    if found is None:
+        raise errors.not_found(object_id)
+    if found.pk != request.actor.pk:
+        authorize(request.actor, roles.USERS_READ)
+    return found
+
+
 DIRECTORY_MODELS: tuple[type, ...] = (User, Group, Device, ServicePrincipal)
 
 
@@ -111,22 +125,32 @@ def object_from_reference(request: HttpRequest, body: dict[str, Any]) -> Any:
     return directory_object_for(request, segments[-1])
 
 
-def readable_json(request: HttpRequest, obj: Any, *, typed: bool = False) -> dict[str, Any]:
+def readable_json(
+    request: HttpRequest, obj: Any, *, typed: bool = False, selected: list[str] | None = None
+) -> dict[str, Any]:
     """``obj`` as Graph's JSON, a user's properties the caller may not read as null (as Graph answers
     a caller that reads only the basic profile)."""
-    data = to_json(obj, typed=typed)
+    data = to_json(obj, typed=typed, selected=selected)
     if isinstance(obj, User):
         data = restrict_user(data, user_read_access(request.actor, obj))
     return data
 
 
 def entity_response(
-    request: HttpRequest, obj: Any, fragment: str, options: QueryOptions | None = None, status: int = 200
+    request: HttpRequest,
+    obj: Any,
+    fragment: str,
+    options: QueryOptions | None = None,
+    status: int = 200,
+    *,
+    typed: bool = False,
 ) -> JsonResponse:
     selected = options.select if options else None
     if selected:
         fragment = fragment.replace("/$entity", f"({','.join(selected)})/$entity")
-    data = select(readable_json(request, obj), selected)
+    data = select(readable_json(request, obj, typed=typed, selected=selected), selected)
+    if options and options.expand:
+        data.update(expanded(request, obj, options.expand))
     return JsonResponse({"@odata.context": context_url(request, fragment), **data}, status=status)
 
 
@@ -140,8 +164,25 @@ def collection_response(
         body["@odata.count"] = page.count
     if page.next_link:
         body["@odata.nextLink"] = page.next_link
-    body["value"] = [select(readable_json(request, obj, typed=typed), options.select) for obj in page.items]
+    body["value"] = [
+        select(readable_json(request, obj, typed=typed, selected=options.select), options.select)
+        | (expanded(request, obj, options.expand) if options.expand else {})
+        for obj in page.items
+    ]
     return JsonResponse(body)
+
+
+def counted(options: QueryOptions) -> QueryOptions:
+    """A ``/$count`` request is a count: what needs ``$count=true`` (endsWith) works with the header."""
+    options.count = options.eventual
+    return options
+
+
+def count_response(request: HttpRequest, options: QueryOptions, sources: list[Source]) -> HttpResponse:
+    """``/$count``: how many objects the list holds (after $filter and $search), as plain text."""
+    count_segment_check(request)
+    total = sum(qs.count() for qs in narrowed(request, options, sources, request.api_tenant))
+    return HttpResponse(str(total), content_type="text/plain")
 
 
 def trimmed(queryset: QuerySet, keep: Callable[[Any], bool]) -> QuerySet:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 
 from groups.dynamic import group_rule_processing_set, group_rule_update
 from groups.models import CreatedIn, Group
@@ -17,6 +17,8 @@ from portal.site.api.payloads import bound_references, group_changes, group_crea
 from portal.site.api.views.common import (
     api_root,
     collection_response,
+    count_response,
+    counted,
     entity_response,
     group_for,
     no_content,
@@ -26,15 +28,18 @@ from portal.site.api.views.common import (
 
 
 @api_view("GET", "POST")
-def group_list(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST":
+def group_list(request: HttpRequest, count: bool = False) -> HttpResponse:
+    if request.method == "POST" and not count:
         return _group_create(request)
     options = parse_options(request, "group")
     groups = Group.objects.for_tenant(request.api_tenant).alive().select_related("tenant")
     # Security trimming, before paging (pages and @odata.count tell nothing of the others): the one
     # authorization function decides what the caller may read.
     readable = trimmed(groups, lambda g: can(request.actor, "standard/read", g))
-    page = paginate(request, options, [Source(readable, filter_resource="group")], tenant=request.api_tenant)
+    source = Source(readable, filter_resource="group")
+    if count:
+        return count_response(request, counted(options), [source])
+    page = paginate(request, options, [source], tenant=request.api_tenant)
     return collection_response(request, options, page, "groups")
 
 
@@ -70,15 +75,7 @@ def _group_patch(request: HttpRequest, group: Group) -> HttpResponse:
         if paused is not None:
             group_rule_processing_set(actor=request.actor, group=group, paused=paused)
     if hold is not None:
-        # Graph has no failsafe: say plainly that the rule waits for a second administrator.
-        return JsonResponse(
-            {
-                "status": "held",
-                "message": f"The new rule would remove {len(hold.removals)} of {hold.member_count} members: "
-                "it waits for a second administrator to confirm it on the group's rule page.",
-            },
-            status=202,
-        )
+        raise errors.rule_change_held(group, hold)
     return no_content()
 
 

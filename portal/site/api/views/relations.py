@@ -8,10 +8,11 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from groups.models import Group
+from groups.models import Group, GroupKind, Ownership
 from groups.selectors import readable_nested_group_ids, readable_transitive_group_ids
 from groups.services import membership_add, membership_remove, ownership_add, ownership_remove
 from portal.authz import can
+from portal.errors import Conflict
 from portal.models import Device, ServicePrincipal, User
 from portal.site.api import errors
 from portal.site.api.auth import api_view, read_json
@@ -19,6 +20,9 @@ from portal.site.api.paging import Source, paginate, parse_options
 from portal.site.api.views.common import (
     collection_response,
     context_url,
+    count_response,
+    counted,
+    device_or_app_for,
     directory_object_for,
     group_for,
     me,
@@ -30,12 +34,21 @@ from portal.site.api.views.common import (
 
 MAX_CHECK_GROUP_IDS = 20
 # Type-cast segments (/members/microsoft.graph.user) → the one source they keep.
+# The SDKs send the short form (graph.user), scripts the long one; either case.
 CASTS = {
-    "microsoft.graph.user": User,
-    "microsoft.graph.group": Group,
-    "microsoft.graph.device": Device,
-    "microsoft.graph.servicePrincipal": ServicePrincipal,
+    f"{prefix}.{name}".lower(): model
+    for prefix in ("graph", "microsoft.graph")
+    for name, model in (
+        ("user", User),
+        ("group", Group),
+        ("device", Device),
+        ("servicePrincipal", ServicePrincipal),
+    )
 }
+ALREADY_EXISTS = (
+    "One or more added object references already exist for the following modified properties: '{}'."
+)
+LAST_OWNER = "The group must have at least one owner, hence this owner cannot be removed."
 CAST_FRAGMENTS = {User: "users", Group: "groups", Device: "devices", ServicePrincipal: "servicePrincipals"}
 CAST_RESOURCES = {User: "user", Group: "group", Device: "device", ServicePrincipal: "servicePrincipal"}
 
@@ -69,7 +82,7 @@ def _cast(sources: list[Source], cast: str | None) -> tuple[list[Source], str, s
     """(sources kept, @odata.context fragment, $select resource) for an optional type cast."""
     if cast is None:
         return sources, "directoryObjects", "directoryObject"
-    model = CASTS.get(cast)
+    model = CASTS.get(cast.lower())
     if model is None:
         raise errors.bad_request(f"Resource not found for the segment '{cast}'.")
     kept = [s for s in sources if s.queryset.model is model]
@@ -78,39 +91,49 @@ def _cast(sources: list[Source], cast: str | None) -> tuple[list[Source], str, s
     return kept, CAST_FRAGMENTS[model], CAST_RESOURCES[model]
 
 
-def _directory_list(request: HttpRequest, sources: list[Source], cast: str | None) -> HttpResponse:
+def _directory_list(
+    request: HttpRequest, sources: list[Source], cast: str | None, count: bool = False
+) -> HttpResponse:
     sources, fragment, resource = _cast(sources, cast)
     options = parse_options(request, resource)
+    if count:
+        return count_response(request, counted(options), sources)
     page = paginate(request, options, sources, tenant=request.api_tenant)
     return collection_response(request, options, page, fragment, typed=cast is None)
 
 
 @api_view("GET")
-def group_members(request: HttpRequest, group_id: str, cast: str | None = None) -> HttpResponse:
+def group_members(
+    request: HttpRequest, group_id: str, cast: str | None = None, count: bool = False
+) -> HttpResponse:
     group = group_for(request, group_id, "members/read")
-    return _directory_list(request, _member_sources(request.api_tenant, [group.pk]), cast)
+    return _directory_list(request, _member_sources(request.api_tenant, [group.pk]), cast, count)
 
 
 @api_view("GET")
-def group_transitive_members(request: HttpRequest, group_id: str, cast: str | None = None) -> HttpResponse:
+def group_transitive_members(
+    request: HttpRequest, group_id: str, cast: str | None = None, count: bool = False
+) -> HttpResponse:
     group = group_for(request, group_id, "members/read")
     # Only through nested groups whose members the caller may read (a hidden group's stay hidden).
     group_ids = [group.pk, *readable_nested_group_ids(request.actor, group)]
-    return _directory_list(request, _member_sources(request.api_tenant, group_ids), cast)
+    return _directory_list(request, _member_sources(request.api_tenant, group_ids), cast, count)
 
 
 @api_view("GET")
-def group_owners(request: HttpRequest, group_id: str, cast: str | None = None) -> HttpResponse:
+def group_owners(
+    request: HttpRequest, group_id: str, cast: str | None = None, count: bool = False
+) -> HttpResponse:
     group = group_for(request, group_id, "owners/read")
     owners = (
         User.objects.for_tenant(request.api_tenant)
         .filter(ownerships__group=group, deleted_date_time__isnull=True)
         .prefetch_related("multi_values")
     )
-    return _directory_list(request, [Source(owners, "user")], cast)
+    return _directory_list(request, [Source(owners, "user")], cast, count)
 
 
-def _groups_list(request: HttpRequest, groups, cast: str | None) -> HttpResponse:
+def _groups_list(request: HttpRequest, groups, cast: str | None, count: bool = False) -> HttpResponse:
     """Groups something belongs to. Belonging to a group is a fact about its members: show only the
     groups whose members the caller may read (hidden-membership groups stay hidden), trimmed before
     paging so that pages and ``@odata.count`` tell nothing about the others."""
@@ -120,43 +143,62 @@ def _groups_list(request: HttpRequest, groups, cast: str | None) -> HttpResponse
     source = Source(visible, "group")
     sources, fragment, resource = _cast([source], cast)
     options = parse_options(request, resource)
+    if count:
+        return count_response(request, counted(options), sources)
     page = paginate(request, options, sources, tenant=request.api_tenant)
     return collection_response(request, options, page, fragment, typed=cast is None)
 
 
-def _subject(request: HttpRequest, kind: str, object_id: str | None) -> Any:
+def subject_of(request: HttpRequest, kind: str, object_id: str | None) -> Any:
     if kind == "me":
         return me(request)
     if kind == "users":
         return user_for(request, object_id)
+    if kind in ("devices", "servicePrincipals"):
+        return device_or_app_for(request, kind, object_id)
     return group_for(request, object_id, "memberOf/read")
 
 
-_MEMBER_COLUMN = {User: "member_user", Group: "member_group"}
+_MEMBER_COLUMN = {
+    User: "member_user",
+    Group: "member_group",
+    Device: "member_device",
+    ServicePrincipal: "member_service_principal",
+}
 
 
 @api_view("GET")
-def member_of(request: HttpRequest, kind: str, object_id: str | None = None, cast: str | None = None):
-    subject = _subject(request, kind, object_id)
+def member_of(
+    request: HttpRequest,
+    kind: str,
+    object_id: str | None = None,
+    cast: str | None = None,
+    count: bool = False,
+):
+    subject = subject_of(request, kind, object_id)
     column = _MEMBER_COLUMN[type(subject)]
     groups = Group.objects.for_tenant(request.api_tenant).filter(**{f"memberships__{column}": subject})
-    return _groups_list(request, groups, cast)
+    return _groups_list(request, groups, cast, count)
 
 
 @api_view("GET")
 def transitive_member_of(
-    request: HttpRequest, kind: str, object_id: str | None = None, cast: str | None = None
+    request: HttpRequest,
+    kind: str,
+    object_id: str | None = None,
+    cast: str | None = None,
+    count: bool = False,
 ) -> HttpResponse:
-    subject = _subject(request, kind, object_id)
+    subject = subject_of(request, kind, object_id)
     reached = readable_transitive_group_ids(request.actor, subject)
     groups = Group.objects.for_tenant(request.api_tenant).filter(id__in=reached)
-    return _groups_list(request, groups, cast)
+    return _groups_list(request, groups, cast, count)
 
 
 @api_view("POST")
 def check_member_groups(request: HttpRequest, kind: str, object_id: str | None = None) -> HttpResponse:
     """Which of the given groups the object belongs to, directly or through nesting."""
-    subject = _subject(request, kind, object_id)
+    subject = subject_of(request, kind, object_id)
     body = read_json(request)
     group_ids = body.get("groupIds")
     if not isinstance(group_ids, list) or not all(isinstance(g, str) for g in group_ids):
@@ -181,7 +223,15 @@ def check_member_groups(request: HttpRequest, kind: str, object_id: str | None =
 def member_ref(request: HttpRequest, group_id: str) -> HttpResponse:
     group = group_for(request, group_id, "standard/read")
     member = object_from_reference(request, read_json(request))
-    membership_add(actor=request.actor, group=group, member=member)
+    if isinstance(member, Group) and member.kind == GroupKind.MICROSOFT_365:
+        # Graph's table of what each kind of group holds: a Microsoft 365 group is nobody's member.
+        raise errors.bad_request(
+            "A Microsoft 365 group can't be a member of another group.", code=errors.REQUEST_BAD_REQUEST
+        )
+    try:
+        membership_add(actor=request.actor, group=group, member=member)
+    except Conflict:  # already a member: Graph's very words (re-runnable scripts match on them)
+        raise errors.bad_request(ALREADY_EXISTS.format("members"), code=errors.REQUEST_BAD_REQUEST) from None
     return no_content()
 
 
@@ -191,7 +241,10 @@ def owner_ref(request: HttpRequest, group_id: str) -> HttpResponse:
     owner = object_from_reference(request, read_json(request))
     if not isinstance(owner, User):
         raise errors.bad_request("Only users can own a group.", code="Request_BadRequest")
-    ownership_add(actor=request.actor, group=group, user=owner)
+    try:
+        ownership_add(actor=request.actor, group=group, user=owner)
+    except Conflict:
+        raise errors.bad_request(ALREADY_EXISTS.format("owners"), code=errors.REQUEST_BAD_REQUEST) from None
     return no_content()
 
 
@@ -219,5 +272,7 @@ def owner_ref_delete(request: HttpRequest, group_id: str, owner_id: str) -> Http
     owners = [Source(User.objects.filter(ownerships__group=group))]
     if not isinstance(owner, User) or _not_a_link(request, group, owner, owners, "owners/read"):
         raise errors.not_found(owner_id)
+    if not Ownership.objects.filter(group=group).exclude(user=owner).exists():
+        raise errors.bad_request(LAST_OWNER, code=errors.REQUEST_BAD_REQUEST)
     ownership_remove(actor=request.actor, group=group, user=owner)
     return no_content()

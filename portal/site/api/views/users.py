@@ -7,11 +7,20 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from portal import roles
 from portal.authz import authorize
 from portal.models import User
-from portal.services import user_update
+from portal.services import user_create, user_delete, user_update
 from portal.site.api.auth import api_view, read_json
 from portal.site.api.paging import Source, paginate, parse_options
-from portal.site.api.payloads import user_changes
-from portal.site.api.views.common import collection_response, entity_response, me, no_content, user_for
+from portal.site.api.payloads import user_changes, user_create_args
+from portal.site.api.views.common import (
+    api_root,
+    collection_response,
+    count_response,
+    counted,
+    entity_response,
+    me,
+    no_content,
+    user_for,
+)
 
 
 def users_of(tenant):
@@ -22,18 +31,37 @@ def users_of(tenant):
     )
 
 
-@api_view("GET")
-def user_list(request: HttpRequest) -> HttpResponse:
+@api_view("GET", "POST")
+def user_list(request: HttpRequest, count: bool = False) -> HttpResponse:
+    if request.method == "POST" and not count:
+        return _user_create(request)
     authorize(request.actor, roles.USERS_READ)
     options = parse_options(request, "user")
     source = Source(users_of(request.api_tenant), filter_resource="user")
+    if count:
+        return count_response(request, counted(options), [source])
     page = paginate(request, options, [source], tenant=request.api_tenant)
     return collection_response(request, options, page, "users")
 
 
-@api_view("GET", "PATCH")
+def _user_create(request: HttpRequest) -> HttpResponse:
+    """POST /users: Graph's required properties (passwordProfile among them), then the one service that
+    creates users; the sign-in name must be on a verified domain, as in Entra."""
+    args = user_create_args(read_json(request))
+    user = user_create(actor=request.actor, tenant=request.api_tenant, **args)
+    user = User.objects.prefetch_related("multi_values").get(pk=user.pk)
+    response = entity_response(request, user, "users/$entity", status=201)
+    response["Location"] = f"{api_root(request)}/users/{user.pk}"
+    return response
+
+
+@api_view("GET", "PATCH", "DELETE")
 def user_detail(request: HttpRequest, user_id: str) -> HttpResponse:
     user = user_for(request, user_id)
+    if request.method == "DELETE":
+        # Soft delete, as Graph's: restorable for 30 days from /directory/deletedItems.
+        user_delete(actor=request.actor, user=user)
+        return no_content()
     if request.method == "PATCH":
         updated = user_update(actor=request.actor, user=user, changes=user_changes(read_json(request)))
         return _patched(updated)

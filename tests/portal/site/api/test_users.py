@@ -24,7 +24,8 @@ def test_it_lists_the_tenants_users_as_graph_does(member, api_as, other_tenant):
 
 def test_the_select_table_matches_what_users_look_like(member):
     UserMultiValue.objects.create(user=member, attribute=MultiValueAttribute.OTHER_MAILS, value="a@b.test")
-    assert set(user_json(member)) == PROPERTIES["user"]
+    # Every property a user is answered with is a v1.0 property of user ($select may name them all).
+    assert set(user_json(member)) <= PROPERTIES["user"]
 
 
 def test_it_reads_a_user_by_id_or_user_principal_name(member, api_as):
@@ -145,7 +146,7 @@ def test_it_refuses_a_body_that_is_not_a_json_object(tenant, api_as, raw):
 
 
 def test_it_refuses_an_unsupported_method(member, api_as):
-    assert error_of(api_as(member).delete(f"/v1.0/users/{member.pk}"))[0] == 405
+    assert error_of(api_as(member).post(f"/v1.0/users/{member.pk}"))[0] == 405
 
 
 def test_a_user_change_through_the_api_updates_dynamic_groups_at_once(tenant, api_as):
