@@ -66,3 +66,47 @@ class JoinRequest(TenantOwned):
     @property
     def is_pending(self) -> bool:
         return self.status == RequestStatus.PENDING
+
+
+class Invitation(TenantOwned):
+    """An invitation of an external person as a guest: the guest account exists from the start
+    (``externalUserState`` PendingAcceptance); the emailed link redeems it once, before it expires.
+
+    The link carries a signed (invitation id, ``nonce``) pair: a resend draws a new nonce, so an older
+    link stops working; a revoke or a redemption ends the invitation for good.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    invited_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations"
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    invited_by_name = models.CharField(max_length=256)
+    email = models.EmailField(max_length=254)
+    redirect_url = models.URLField(max_length=2048, blank=True)
+    message = models.TextField(blank=True)
+    groups = models.JSONField(default=list, blank=True)  # display names of the groups joined at invite
+    nonce = models.CharField(max_length=32)
+    created_date_time = models.DateTimeField(default=timezone.now)
+    sent_date_time = models.DateTimeField(null=True, blank=True)
+    expires_date_time = models.DateTimeField()
+    redeemed_date_time = models.DateTimeField(null=True, blank=True)
+    revoked_date_time = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_date_time"]
+        indexes = [models.Index(fields=["invited_user", "-created_date_time"])]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.email}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.redeemed_date_time is None and self.revoked_date_time is None
+
+    @property
+    def status(self) -> str:
+        """Graph's invitation status: PendingAcceptance until redeemed, then Completed."""
+        return "Completed" if self.redeemed_date_time else "PendingAcceptance"

@@ -191,6 +191,8 @@ class Overview:
     is_owner: bool
     status: str  # "member", "nested", "pending" or ""
     self_service: SelfService
+    guest_count: int = 0  # counted with the members: only for those who may read them
+    may_invite_guests: bool = False  # the group page offers "Invite a guest" into this group
 
 
 OVERVIEW_MEMBERS = 20
@@ -202,10 +204,13 @@ def group_overview(user, group: Group) -> Overview:
         Ownership.objects.filter(group=group).select_related("user").order_by("user__display_name", "id")
     )
     members_visible = can(user, "members/read", group)
-    members, member_count = [], 0
+    members, member_count, guest_count = [], 0, 0
     if members_visible:
         memberships = Membership.objects.filter(group=group)
-        member_count = memberships.count()
+        counts = memberships.aggregate(
+            total=Count("id"), guests=Count("id", filter=Q(member_user__user_type="Guest"))
+        )
+        member_count, guest_count = counts["total"], counts["guests"]
         members = list(
             memberships.select_related(
                 "member_user", "member_group", "member_device", "member_service_principal"
@@ -234,6 +239,8 @@ def group_overview(user, group: Group) -> Overview:
         members=members,
         member_count=member_count,
         members_visible=members_visible,
+        guest_count=guest_count,
+        may_invite_guests=can(user, roles.USERS_INVITE_GUEST) and can(user, "guests/invite", group),
         is_owner=group.id in ctx.owned_group_ids,
         status=status,
         self_service=self_service(user, group, pending_request_id=pending),

@@ -176,6 +176,19 @@ def _may_manage_members(actor, ctx, group, member) -> Decision:
     return _allow("Group owner")
 
 
+def _may_invite_into(actor, ctx, group, member) -> Decision:
+    """Seed 000: members of a Microsoft 365 group invite guests into it, while the tenant lets owners add
+    guests and guests access groups (whether they may invite at all is the tenant's invite setting,
+    ``users/inviteGuest``, asked apart)."""
+    if group.kind != GroupKind.MICROSOFT_365 or group.is_dynamic or group.is_assignable_to_role:
+        return _deny("Only owners and administrators add guests to this group.")
+    if group.id not in ctx.member_group_ids and group.id not in ctx.owned_group_ids:
+        return _deny("Only members of this group invite guests into it.")
+    if not (ctx.settings.allow_to_add_guests and ctx.settings.allow_guests_to_access_groups):
+        return _deny("Your organization doesn't let members add guests to groups.")
+    return _allow("Member of a Microsoft 365 group")
+
+
 def _may_assign_owners(actor, ctx, group, member) -> Decision:
     policy = ctx.settings.owners_who_can_assign_owners
     if group.is_assignable_to_role:
@@ -259,6 +272,8 @@ GROUP_RULES: dict[str, Rule] = {
     "delete":                        Rule("delete",                       _may_change_owned,    _,                True,  False, True),
     "restore":                       Rule("delete",                       _,                    _,                True,  False, True),
     "members/update":                Rule("members/update",               _may_manage_members,  _,                True,  True,  False),
+    # An invited guest put into the group at once (pass member=): owners and admins as for members/update.
+    "guests/invite":                 Rule("members/update",               _may_manage_members,  _may_invite_into, True,  True,  False),
     "owners/update":                 Rule("owners/update",                _may_assign_owners,   _,                True,  True,  False),
     "requests/decide":               Rule("members/update",               _may_decide_requests, _,                True,  True,  False),
     "join":                          Rule(_,                              _,                    _may_join,        True,  True,  False),
@@ -323,7 +338,7 @@ def _is_provisioner(actor: Any, group: Group) -> bool:
 
 # Every path that puts a user into a group: an owner's or an API add (one or many), approving a request,
 # joining and asking to join.
-GUEST_ADDS = frozenset({"members/update", "requests/decide", "join", "request"})
+GUEST_ADDS = frozenset({"members/update", "guests/invite", "requests/decide", "join", "request"})
 
 
 def _guest_refusal(actor: User, ctx: ActorContext, group: Group, action: str, member: Any) -> Decision | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.db.models import Q
 from django.urls import reverse_lazy
@@ -10,9 +12,17 @@ from groups.models import Group
 from groups.naming import unknown_tokens_error
 from groups.services.settings import settings_snapshot
 from portal import roles
-from portal.models import AllowInvitesFrom, ExpirationScope, GuestUserRole, OwnerAssigners
+from portal.models import (
+    AllowInvitesFrom,
+    CollaborationRestriction,
+    ExpirationScope,
+    GuestUserRole,
+    OwnerAssigners,
+)
 
 # --- tenant-wide group settings (/settings/groups/) --------------------------------------------
+
+DOMAIN_RE = re.compile(r"^(?=.{1,253}$)[a-z0-9-]+(\.[a-z0-9-]+)+$")
 
 
 class YesNoField(forms.TypedChoiceField):
@@ -337,6 +347,50 @@ class DirectoryAccessSettingsForm(SettingsSectionForm):
         return self.cleaned_data["allow_invites_from"] or self.settings.allow_invites_from
 
 
+class ExternalCollaborationSettingsForm(SettingsSectionForm):
+    """Entra's external collaboration settings (portal.guest_policy; who may invite is the directory
+    section's allowInvitesFrom) and the guest lifecycle."""
+
+    key, title = "guests", "External collaboration: inviting guests"
+    extra_right = roles.AUTHORIZATION_POLICY_UPDATE
+    collaboration_restriction = forms.ChoiceField(
+        label="Collaboration restrictions", choices=CollaborationRestriction.choices, widget=forms.RadioSelect
+    )
+    collaboration_domains = forms.CharField(
+        label="Domains (one per line)",
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    guest_inactive_days = forms.IntegerField(
+        label="Guests are inactive after this many days without signing in", min_value=1, max_value=3650
+    )
+    remove_guests_without_groups = YesNoField(
+        label="Remove a guest from the organization when they leave their last group"
+    )
+    effects = {
+        "collaboration_restriction": {
+            CollaborationRestriction.ANY: "Any domain but your organization's own.",
+            CollaborationRestriction.DENY: "Every domain but those listed (and their subdomains).",
+            CollaborationRestriction.ALLOW: "Only the domains listed (and their subdomains).",
+        },
+        "guest_inactive_days": "Users › Guests lists guests who haven't signed in for this long, to disable "
+        "or remove them.",
+        "remove_guests_without_groups": {
+            True: "A guest removed from their last group is deleted (restorable for 30 days).",
+            False: "Guests stay in the organization when they leave their last group.",
+        },
+    }
+
+    def clean_collaboration_domains(self) -> str:
+        text = self.cleaned_data["collaboration_domains"]
+        domains = [d.strip().lower().lstrip("@") for d in text.replace(",", "\n").splitlines() if d.strip()]
+        bad = [d for d in domains if not DOMAIN_RE.match(d)]
+        if bad:
+            raise forms.ValidationError(f"Not a domain: {', '.join(bad[:5])}.")
+        return "\n".join(dict.fromkeys(domains))
+
+
 SETTINGS_SECTIONS: tuple[type[SettingsSectionForm], ...] = (
     SelfServiceSettingsForm,
     CreationSettingsForm,
@@ -346,4 +400,5 @@ SETTINGS_SECTIONS: tuple[type[SettingsSectionForm], ...] = (
     ExpirationSettingsForm,
     RequestsSettingsForm,
     DirectoryAccessSettingsForm,
+    ExternalCollaborationSettingsForm,
 )

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
-from portal import directory_policy, roles
+from portal import directory_policy, guest_policy, roles
 from portal.directory_policy import EVERYTHING, UserReadAccess
 from portal.models import Plan, RoleAssignment, TenantGroupSettings, User
 from portal.refusals import record_refusal
@@ -282,7 +282,20 @@ TENANT_RULES: dict[str, Callable[[User, ActorContext], Decision]] = {
 # fmt: on
 
 
+def _decide_invite(actor: User, ctx: ActorContext) -> Decision:
+    """Inviting guests: the tenant's ``allowInvitesFrom`` decides, over every role (``none`` stops even
+    administrators); the roles holding ``users/inviteGuest`` are the "admins and guest inviters"."""
+    inviters = ctx.has_tenant_permission(roles.USERS_INVITE_GUEST)
+    setting = ctx.settings.allow_invites_from
+    why = guest_policy.invite_refusal(actor, setting, holds_inviter_role=bool(inviters))
+    if why:
+        return deny(why)
+    return allow(*inviters) if inviters else allow(guest_policy.SETTING_GRANT)
+
+
 def _decide_tenant(actor: User, ctx: ActorContext, action: str) -> Decision:
+    if action == roles.USERS_INVITE_GUEST:
+        return _decide_invite(actor, ctx)
     granted = ctx.has_tenant_permission(action)
     if action in roles.TENANT_IMPLIED_BY:
         granted += ctx.has_tenant_permission(roles.TENANT_IMPLIED_BY[action])
@@ -381,7 +394,7 @@ def is_change(action: str, target: Any = None) -> bool:
         and not action.startswith(roles.PREFIX)
     ):
         return True
-    return action.rsplit("/", 1)[-1] in ("update", "create", "delete")
+    return action.rsplit("/", 1)[-1] in ("update", "create", "delete", "inviteGuest")
 
 
 def authorize(actor: User | None, action: str, target: Any = None, *, member: Any = None) -> Decision:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 
-# A userPrincipalName: alias@domain (Entra's character set; ``#`` for guests' ``#EXT#`` names).
-UPN_RE = re.compile(r"^[A-Za-z0-9._%+'#-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+# A userPrincipalName: alias@domain (Entra's character set; ``#`` and ``_`` for guests'
+# ``name_domain#EXT#`` names).
+UPN_RE = re.compile(r"^[A-Za-z0-9._%+'#_-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 
 # User.extension_attribute_1 … _15 (portal.models). This module imports nothing but ``re``, so the rule language
 # (groups.rules, pure Python) can read its names.

@@ -49,6 +49,8 @@ ACTIVITIES = {
     "restore": "Restore group",
     "renew": "Renew group",
     "members/update": "Update group members",
+    "guests/invite": "Invite guest into group",
+    "microsoft.directory/users/inviteGuest": "Invite external user",
     "owners/update": "Update group owners",
     "dynamicMembershipRule/update": "Update group membership rule",
     "requests/decide": "Decide join request",

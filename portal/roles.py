@@ -74,6 +74,8 @@ SETTINGS_UPDATE = f"{PREFIX}groupSettings/allProperties/update"
 USERS_READ = f"{PREFIX}users/standard/read"
 USERS_UPDATE = f"{PREFIX}users/basic/update"
 USERS_CREATE = f"{PREFIX}users/create"
+# Inviting guests (B2B): what the Guest Inviter role holds, as Entra names it.
+USERS_INVITE_GUEST = f"{PREFIX}users/inviteGuest"
 ROLES_READ = f"{PREFIX}roleDefinitions/standard/read"
 ROLES_UPDATE = f"{PREFIX}roleAssignments/allProperties/update"
 # The directory read policy (Graph's authorizationPolicy: allowedToReadOtherUsers, guestUserRoleId).
@@ -91,6 +93,7 @@ TENANT_PERMISSIONS: dict[str, str] = {
     USERS_READ: "Read standard properties of users",
     USERS_UPDATE: "Update basic properties of users",
     USERS_CREATE: "Create users",
+    USERS_INVITE_GUEST: "Invite guest users",
     ROLES_READ: "Read role definitions and assignments",
     ROLES_UPDATE: "Create, update and delete custom roles and role assignments",
     AUTHORIZATION_POLICY_UPDATE: "Update the directory read policy: reading other users, guest access",
@@ -160,7 +163,15 @@ BUILTIN_ROLES: dict[str, BuiltinRole] = {
             "userAdministrator",
             "User Administrator",
             "Can manage users and groups, excluding role-assignable groups.",
-            frozenset([*_ALL_GROUPS, USERS_READ, USERS_UPDATE, USERS_CREATE, SETTINGS_READ]),
+            frozenset(
+                [*_ALL_GROUPS, USERS_READ, USERS_UPDATE, USERS_CREATE, USERS_INVITE_GUEST, SETTINGS_READ]
+            ),
+        ),
+        BuiltinRole(
+            "guestInviter",
+            "Guest Inviter",
+            "Can invite guest users independent of the 'members can invite guests' setting.",
+            frozenset([USERS_INVITE_GUEST]),
         ),
         BuiltinRole(
             "searchAdministrator",

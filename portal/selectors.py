@@ -78,7 +78,7 @@ def user_profile(user: User, readable) -> list[tuple[str, Any]]:
 
 
 def user_for(tenant: Tenant, user_id, *, include_deleted: bool = True) -> QuerySet[User]:
-    queryset = User.objects.for_tenant(tenant).select_related("manager")
+    queryset = User.objects.for_tenant(tenant).select_related("manager", "invited_by")
     if not include_deleted:
         queryset = queryset.filter(deleted_date_time__isnull=True)
     return queryset.filter(pk=user_id)

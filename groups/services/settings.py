@@ -18,6 +18,7 @@ from portal.authz import authorize, forget
 from portal.errors import Conflict, Invalid
 from portal.models import (
     AllowInvitesFrom,
+    CollaborationRestriction,
     ExpirationScope,
     GuestUserRole,
     OwnerAssigners,
@@ -51,13 +52,21 @@ SETTINGS_FIELDS: tuple[str, ...] = (
     "expiration_scope",
     "request_expiry_days",
     "dynamic_failsafe_percent",
-    *("allowed_to_read_other_users", "guest_user_role_id", "allow_invites_from"),
+    *("allowed_to_read_other_users", "guest_user_role_id"),
+    "allow_invites_from",
+    *("collaboration_restriction", "collaboration_domains"),
+    *("guest_inactive_days", "remove_guests_without_groups"),
 )
-# The directory read policy (Graph's authorizationPolicy): changing it needs a privileged role.
+# The directory read policy and the external collaboration settings (Graph's authorizationPolicy and
+# Entra's external collaboration settings): changing them needs a privileged role.
 DIRECTORY_POLICY_FIELDS: tuple[str, ...] = (
     "allowed_to_read_other_users",
     "guest_user_role_id",
     "allow_invites_from",
+    "collaboration_restriction",
+    "collaboration_domains",
+    "guest_inactive_days",
+    "remove_guests_without_groups",
 )
 _SETTINGS_GROUP_FIELDS = ("group_creation_allowed_group", "owner_assigners_group")
 # The settings Graph's Group.Unified template names (portal.site.api.views.settings maps the names):
@@ -116,6 +125,10 @@ def _check_settings(settings: TenantGroupSettings, tenant: Tenant) -> None:
         raise SettingsError(
             f"allowInvitesFrom is one of {', '.join(AllowInvitesFrom.values)}.", "allow_invites_from"
         )
+    if settings.collaboration_restriction not in CollaborationRestriction.values:
+        raise SettingsError("Choose a collaboration restriction.", "collaboration_restriction")
+    if not isinstance(settings.guest_inactive_days, int) or not 1 <= settings.guest_inactive_days <= 3650:
+        raise SettingsError("Guests are inactive after 1 to 3,650 days.", "guest_inactive_days")
     if not 0 <= settings.dynamic_failsafe_percent <= 100:
         raise SettingsError("The failsafe is a percentage from 0 to 100.", "dynamic_failsafe_percent")
     if settings.request_expiry_days < 1:

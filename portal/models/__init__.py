@@ -11,9 +11,11 @@ from __future__ import annotations
 from portal.models.audit import AuditEvent
 from portal.models.directory import (
     AssignedPlan,
+    CreationType,
     Device,
     DeviceMultiValue,
     DeviceOwnership,
+    ExternalUserState,
     MultiValueAttribute,
     ServicePrincipal,
     Source,
@@ -24,6 +26,7 @@ from portal.models.directory import (
 )
 from portal.models.group_settings import (
     AllowInvitesFrom,
+    CollaborationRestriction,
     ExpirationScope,
     GuestUserRole,
     OwnerAssigners,
@@ -34,7 +37,11 @@ from portal.models.tenancy import Plan, Tenant, TenantOwned, TenantQuerySet
 from portal.models.tokens import ApiToken, ProvisioningOperation
 
 __all__ = [
+    "AllowInvitesFrom",
     "ApiToken",
+    "CollaborationRestriction",
+    "CreationType",
+    "ExternalUserState",
     "AssignedPlan",
     "AuditEvent",
     "CustomRole",

@@ -22,6 +22,19 @@ class UserType(models.TextChoices):
     GUEST = "Guest", "Guest"
 
 
+class ExternalUserState(models.TextChoices):
+    """Graph's ``externalUserState`` of an invited guest."""
+
+    PENDING_ACCEPTANCE = "PendingAcceptance", "Pending acceptance"
+    ACCEPTED = "Accepted", "Accepted"
+
+
+class CreationType(models.TextChoices):
+    """Graph's ``creationType``: how the account was made (null for an ordinary account)."""
+
+    INVITATION = "Invitation", "Invitation"
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -111,6 +124,15 @@ class User(AbstractBaseUser):
     # Custom directory extensions, keyed as the rule language names them: extension_<appid>_<name>.
     extensions = models.JSONField(default=dict, blank=True)
     created_date_time = models.DateTimeField(default=timezone.now)
+    # Invited guests (B2B): null for accounts that weren't invited.
+    creation_type = models.CharField(max_length=16, choices=CreationType.choices, null=True, blank=True)
+    external_user_state = models.CharField(
+        max_length=20, choices=ExternalUserState.choices, null=True, blank=True
+    )
+    external_user_state_change_date_time = models.DateTimeField(null=True, blank=True)
+    invited_by = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="invited_users"
+    )
     # Soft delete: a deleted user is restorable for 30 days.
     deleted_date_time = models.DateTimeField(null=True, blank=True)
     # Platform operators only (Django's /admin/); tenant rights come from directory roles.
@@ -132,6 +154,8 @@ class User(AbstractBaseUser):
             models.Index(
                 fields=["tenant", "display_name", "user_principal_name"], name="user_tenant_name_idx"
             ),
+            # /users/?type=guest and the inactive-guest review page through a tenant's guests.
+            models.Index(fields=["tenant", "user_type", "last_login"], name="user_tenant_type_login_idx"),
         ]
 
     def __str__(self) -> str:
@@ -144,6 +168,11 @@ class User(AbstractBaseUser):
     @property
     def is_guest(self) -> bool:
         return self.user_type == UserType.GUEST
+
+    @property
+    def is_pending_guest(self) -> bool:
+        """An invited guest who hasn't redeemed their invitation yet: they can't sign in."""
+        return self.external_user_state == ExternalUserState.PENDING_ACCEPTANCE
 
     @property
     def dir_sync_enabled(self) -> bool:

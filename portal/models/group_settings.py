@@ -49,6 +49,14 @@ class AllowInvitesFrom(models.TextChoices):
     EVERYONE = "everyone", "Anyone in the organization can invite guests, including guests"
 
 
+class CollaborationRestriction(models.TextChoices):
+    """Entra's collaboration restrictions: which email domains may be invited."""
+
+    ANY = "any", "Allow invitations to be sent to any domain"
+    DENY = "deny", "Deny invitations to the specified domains"
+    ALLOW = "allow", "Allow invitations only to the specified domains"
+
+
 class TenantGroupSettings(models.Model):
     """Tenant-wide group settings: seed 002's settings pages and Graph's Group.Unified template.
 
@@ -131,6 +139,21 @@ class TenantGroupSettings(models.Model):
         choices=AllowInvitesFrom.choices,
         default=AllowInvitesFrom.EVERYONE,
     )
+    collaboration_restriction = models.CharField(
+        "Collaboration restrictions",
+        max_length=8,
+        choices=CollaborationRestriction.choices,
+        default=CollaborationRestriction.ANY,
+    )
+    collaboration_domains = models.TextField(
+        "Domains", blank=True, help_text="The domains the restriction names, one per line or comma-separated."
+    )
+    guest_inactive_days = models.PositiveSmallIntegerField(
+        "A guest is inactive after this many days without a sign-in", default=90
+    )
+    remove_guests_without_groups = models.BooleanField(
+        "Remove a guest from the organization when they are removed from their last group", default=False
+    )
     updated_date_time = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -143,6 +166,7 @@ class TenantGroupSettings(models.Model):
             models.CheckConstraint(
                 condition=Q(dynamic_failsafe_percent__lte=100), name="failsafe_percent_max_100"
             ),
+            models.CheckConstraint(condition=Q(guest_inactive_days__gte=1), name="guest_inactive_days_min_1"),
         ]
 
     def __str__(self) -> str:
@@ -151,6 +175,11 @@ class TenantGroupSettings(models.Model):
     @property
     def classifications(self) -> list[str]:
         return [c.strip() for c in self.classification_list.split(",") if c.strip()]
+
+    @property
+    def collaboration_domain_list(self) -> list[str]:
+        raw = self.collaboration_domains.replace("\n", ",")
+        return [d.strip().lower().lstrip("@") for d in raw.split(",") if d.strip()]
 
     @property
     def blocked_words(self) -> list[str]:

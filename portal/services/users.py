@@ -177,16 +177,18 @@ def user_create(
     collections: dict[str, list[str]] | None = None,
     verified_domain_only: bool = True,
     activity: str = "Add user",
+    permission: str = roles.USERS_CREATE,
 ) -> User:
     """The one function that creates a directory user (API, SCIM, invitations): authorize, check the
     sign-in name (unique; on a verified domain unless ``verified_domain_only`` is off, as SCIM and guest
     names need), set the password (Django's validators) or none (the user can't sign in until one is
     set), audit, then ``on_user_attributes_changed`` so dynamic groups take the user in the same
     transaction. ``values``: model field names (``USER_CREATE_FIELDS``); ``collections``: otherMails /
-    proxyAddresses lists."""
+    proxyAddresses lists; ``permission``: users/create, or users/inviteGuest for invitations."""
     if getattr(actor, "tenant_id", None) != tenant.pk:
         raise PermissionDenied("Not found.")
-    authorize(actor, roles.USERS_CREATE)
+    invites = permission == roles.USERS_INVITE_GUEST
+    authorize(actor, roles.USERS_INVITE_GUEST if invites else roles.USERS_CREATE)
     values = dict(values or {})
     unknown = set(values) - set(USER_CREATE_FIELDS)
     if unknown:

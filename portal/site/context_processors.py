@@ -48,6 +48,8 @@ def navigation(request: HttpRequest) -> dict:
         items.append(("Licenses", reverse("license_list")))
     if can(user, roles.USERS_UPDATE) or ctx.is_group_admin:
         items.append(("Users", reverse("user_list")))
+    if can(user, roles.USERS_INVITE_GUEST):
+        items.append(("Invite guests", reverse("invite_guest")))
     if ctx.has_tenant_permission(roles.USERS_READ):
         items.append(("Devices", reverse("device_list")))
     if can(user, roles.ROLES_READ):

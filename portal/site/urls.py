@@ -4,8 +4,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from access_requests.views import guests, invitations
 from groups.views import licenses, tenant_settings
-from portal.site.views import devices, provisioning, roles
+from portal.site.views import devices, people, provisioning, roles
 from portal.views import audit, basic, signin, users
 
 urlpatterns = [
@@ -13,8 +14,22 @@ urlpatterns = [
     path("healthz", basic.healthz, name="healthz"),
     path("accounts/login/", signin.SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("users/", users.user_list, name="user_list"),
+    path("users/", people.user_list, name="user_list"),
     path("users/search/", users.user_search, name="user_search"),
+    path("users/invite/", invitations.invite, name="invite_guest"),
+    path("users/invite/bulk/", invitations.invite_bulk, name="invite_guests_bulk"),
+    path("users/guests/inactive/", guests.guests_inactive, name="guests_inactive"),
+    path(
+        "users/<uuid:user_id>/invitation/resend/",
+        invitations.invitation_resend_view,
+        name="invitation_resend",
+    ),
+    path(
+        "users/<uuid:user_id>/invitation/revoke/",
+        invitations.invitation_revoke_view,
+        name="invitation_revoke",
+    ),
+    path("invitations/redeem/<str:token>/", invitations.redeem, name="invitation_redeem"),
     path("users/<uuid:user_id>/", users.user_detail, name="user_detail"),
     path("users/<uuid:user_id>/edit/", users.user_edit, name="user_edit"),
     path("users/<uuid:user_id>/delete/", users.user_delete_view, name="user_delete"),

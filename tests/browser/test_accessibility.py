@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.urls import reverse
 from playwright.sync_api import expect
 
+from access_requests.invitations.links import make_token
+from access_requests.invitations.services import guest_invite
 from access_requests.models import JoinRequest
 from groups.connections.models import ExternalConnection
 from groups.models import Group, MembershipType
@@ -56,7 +59,21 @@ def _pages_for_admin() -> list[str]:
     ]
     if device is not None:
         pages.append(f"/devices/{device.id}/")
-    return pages + _connection_pages(user)
+    return pages + _connection_pages(user) + _guest_pages()
+
+
+def _guest_pages() -> list[str]:
+    """The invitation and guest pages, with one pending invitation to show (and its redemption page)."""
+    admin = User.objects.select_related("tenant").get(user_principal_name="admin@contoso.test")
+    invited = guest_invite(actor=admin, tenant=admin.tenant, email="axe@fabrikam.example", send_email=False)
+    return [
+        "/users/invite/",
+        "/users/invite/bulk/",
+        "/users/?type=guest",
+        "/users/guests/inactive/",
+        f"/users/{invited.user.id}/",
+        reverse("invitation_redeem", args=[make_token(invited.invitation)]),
+    ]
 
 
 def _connection_pages(user: User) -> list[str]:
@@ -84,6 +101,7 @@ def _pages_for_end_user() -> list[str]:
         "/my/groups/new/",
         f"/groups/{static.id}/",
         f"/groups/{book_club.id}/",
+        "/users/invite/",
     ]
 
 

@@ -89,6 +89,8 @@ SPECIAL = {
     "api_v1:unknown_segment": "the API's catch-all: Graph's 400 for an unknown path, after authentication",
     "api_beta:unknown_segment": "the same under /beta/",
     "scim:unknown_endpoint": "SCIM's catch-all: a SCIM 404 for an unknown path, after authentication",
+    "invitation_redeem": "public: the emailed link; its signed token names one invitation, anyone holding "
+    "it may redeem it once (tests/access_requests/test_redemption.py)",
 }
 # Non-UUID parameters: the other tenant's values for them (the API names objects by <str:...> ids).
 OTHER_PARAMS = {

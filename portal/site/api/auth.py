@@ -40,7 +40,7 @@ def authenticate(request: HttpRequest) -> Actor:
         raise errors.ApiError(401, errors.INVALID_TOKEN, "Access token validation failure.")
     if token.user_id is not None:
         user = token.user
-        if not user.is_active or user.tenant_id != token.tenant_id:
+        if not user.is_active or user.is_pending_guest or user.tenant_id != token.tenant_id:
             raise errors.ApiError(401, errors.INVALID_TOKEN, "The user of this token can't sign in.")
         return user
     actor = AppActor(service_principal=token.service_principal, role=token.role)

@@ -70,6 +70,7 @@ def user_json(user: User) -> dict[str, Any]:
             "userType": user.user_type,
             "employeeHireDate": iso(user.employee_hire_date),
             "createdDateTime": iso(user.created_date_time),
+            "externalUserStateChangeDateTime": iso(user.external_user_state_change_date_time),
             "otherMails": user.other_mails,
             "proxyAddresses": user.proxy_addresses,
             "onPremisesSyncEnabled": True if user.source == Source.SYNCED else None,
@@ -77,11 +78,11 @@ def user_json(user: User) -> dict[str, Any]:
             "deletedDateTime": iso(user.deleted_date_time),
             "securityIdentifier": security_identifier(user.id),
             "imAddresses": [user.sip_proxy_address.removeprefix("sip:")] if user.sip_proxy_address else [],
-            # Guests are invited; one who has signed in has accepted the invitation.
-            "creationType": "Invitation" if user.is_guest else None,
-            "externalUserState": (
-                ("Accepted" if user.last_login else "PendingAcceptance") if user.is_guest else None
-            ),
+            # Invited guests carry their state; a guest made otherwise (an import) counts as invited, and
+            # as having accepted once they have signed in.
+            "creationType": user.creation_type or ("Invitation" if user.is_guest else None),
+            "externalUserState": user.external_user_state
+            or (("Accepted" if user.last_login else "PendingAcceptance") if user.is_guest else None),
             "onPremisesExtensionAttributes": {
                 prop: getattr(user, USER_STRING_PROPERTIES[prop]) for prop in USER_EXTENSION_ATTRIBUTES
             },

@@ -50,7 +50,8 @@ FIELDS = [
     "sku_part_number", "prepaid_units", "permissions", "username", "password", "manager_upn", "rename",
     "expiration_scope", "group_lifetime_days", "custom_blocked_words", "prefix_suffix_naming_requirement",
     "activity", "category", "result", "date_from", "date_to", "property_0", "operator_0", "value_0", "join",
-    "department", "job_title",
+    "department", "job_title", "email", "groups", "message", "send_email", "guests", "action", "password1",
+    "password2", "type", "allow_invites_from", "collaboration_domains", "guest_inactive_days",
 ]  # fmt: skip
 ODATA = ["$filter", "$select", "$top", "$orderby", "$skiptoken", "$count", "$search", "$expand"]
 GRAPH_PROPERTIES = [
@@ -60,7 +61,8 @@ GRAPH_PROPERTIES = [
     "accountEnabled", "userType", "usageLocation", "employeeHireDate", "otherMails", "businessPhones",
     "onPremisesExtensionAttributes", "securityEnabledOnly",
     "id", "name", "type", "identitySource", "acl", "properties", "content", "requests", "query", "entityTypes",
-    "contentSources", "from", "size",
+    "contentSources", "from", "size", "invitedUserEmailAddress",
+    "inviteRedirectUrl", "invitedUserDisplayName", "invitedUserMessageInfo", "sendInvitationMessage",
 ]  # fmt: skip
 
 NUL = st.text(max_size=12).map(lambda s: f"{s}\x00{s}")

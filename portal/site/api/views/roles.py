@@ -37,6 +37,7 @@ BUILTIN_IDS: dict[str, str] = {
     "userAdministrator": "fe930be7-5e62-47db-91af-98c3a49a38b1",
     "directoryReaders": "88d8e3e3-8f55-4a1e-953a-9b9898b8876b",
     "reportsReader": "4a5d8f65-41da-4de4-8968-e035b65339cf",
+    "guestInviter": "95e79109-95c0-4d8e-aee3-d01accf2d47b",
     "searchAdministrator": "0964bb5e-9bdb-4d7b-ac29-58e794862a40",
 }
 BUILTIN_BY_ID = {v: k for k, v in BUILTIN_IDS.items()}

@@ -1,0 +1,54 @@
+"""The official Microsoft Graph Python SDK invites a guest: POST /invitations parses into its models."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from portal.models import User
+from portal.services import SYSTEM
+from portal.tokens import api_token_create
+from tests import factories
+from tests.portal.site.api.test_msgraph_sdk import SDK_MISSING, _client
+
+try:
+    from msgraph.generated.models.invitation import Invitation
+    from msgraph.generated.models.invited_user_message_info import InvitedUserMessageInfo
+except ImportError:  # pragma: no cover - the dev extra installs it
+    pass
+
+pytestmark = [
+    pytest.mark.skipif(bool(SDK_MISSING), reason=SDK_MISSING or "-"),
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+]
+
+
+def test_the_graph_sdk_invites_a_guest_and_reads_the_redeem_link(live_server):
+    tenant = factories.TenantFactory()
+    inviter = factories.UserFactory(tenant=tenant, role="guestInviter")
+    _, secret = api_token_create(tenant=tenant, actor=SYSTEM, user=inviter)
+    client, _, http = _client(live_server.url, secret)
+
+    async def scenario():
+        async with http:
+            return await client.invitations.post(
+                Invitation(
+                    invited_user_email_address="ada@fabrikam.example",
+                    invited_user_display_name="Ada Lovelace",
+                    invite_redirect_url="https://myapps.example/",
+                    send_invitation_message=False,
+                    invited_user_message_info=InvitedUserMessageInfo(customized_message_body="Hello"),
+                )
+            )
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        invitation = pool.submit(asyncio.run, scenario()).result()
+    guest = User.objects.get(mail="ada@fabrikam.example")
+    assert invitation.invited_user.id == str(guest.pk)
+    assert invitation.status == "PendingAcceptance"
+    assert "/invitations/redeem/" in invitation.invite_redeem_url
+    assert invitation.invited_user_message_info.customized_message_body == "Hello"
+    assert guest.invited_by == inviter and guest.external_user_state == "PendingAcceptance"
