@@ -27,7 +27,7 @@ def navigation(request: HttpRequest) -> dict:
     """The navigation each person sees: only what their rights open."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or user.tenant_id is None:
-        return {"nav_items": [], "may_create_group": False, "may_see_connections": False}
+        return {"nav_items": [], "may_create_group": False, "may_see_connections": False, "may_invite_guests": False}
     ctx = actor_context(user)
     items = []
     if can(user, MY_GROUPS_ACCESS):
@@ -46,9 +46,12 @@ def navigation(request: HttpRequest) -> dict:
     if can(user, roles.SETTINGS_READ):
         items.append(("Settings", reverse("group_settings")))
         items.append(("Licenses", reverse("license_list")))
-    if can(user, roles.USERS_UPDATE) or ctx.is_group_admin:
+    shows_users = can(user, roles.USERS_UPDATE) or ctx.is_group_admin
+    may_invite_guests = can(user, roles.USERS_INVITE_GUEST)
+    if shows_users:
         items.append(("Users", reverse("user_list")))
-    if can(user, roles.USERS_INVITE_GUEST):
+    elif may_invite_guests:
+        # Those who see Users invite from there (the header keeps one row on a laptop screen).
         items.append(("Invite guests", reverse("invite_guest")))
     if ctx.has_tenant_permission(roles.USERS_READ):
         items.append(("Devices", reverse("device_list")))
@@ -78,4 +81,5 @@ def navigation(request: HttpRequest) -> dict:
         "may_create_group": lambda: bool(creatable_kinds(user)),
         # The user page shows the external items a person reaches to those who manage connections.
         "may_see_connections": may_see_connections,
+        "may_invite_guests": may_invite_guests,
     }

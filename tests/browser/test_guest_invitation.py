@@ -19,7 +19,8 @@ def test_it_invites_redeems_signs_in_and_shows_the_group(
     settings.GROUPDESK_BASE_URL = live_server.url
     mail.outbox.clear()
     sign_in("admin@contoso.test")
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Invite guests").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Users").click()
+    page.get_by_role("link", name="Invite guests").click()
     page.get_by_label("Email address").fill("ada@fabrikam.example")
     page.get_by_label("Display name").fill("Ada Lovelace")
     page.get_by_label(re.compile("^Add to groups")).fill("Book Club")

@@ -37,3 +37,18 @@ def test_it_builds_the_navigation_in_a_constant_number_of_queries(tenant):
 def test_it_leaves_approvals_and_managed_groups_out_for_people_who_own_nothing(tenant):
     _, labels = _queries_for_navigation(UserFactory(tenant=tenant))
     assert "Approvals" not in labels and "Groups I manage" not in labels and "My groups" in labels
+
+
+def test_members_who_may_invite_see_invite_guests_and_administrators_find_it_on_users(tenant, client):
+    tenant.group_settings.allow_invites_from = "adminsGuestInvitersAndAllMembers"
+    tenant.group_settings.save()
+    _, member_labels = _queries_for_navigation(UserFactory(tenant=tenant))
+    assert "Invite guests" in member_labels and "Users" not in member_labels
+    admin = UserFactory(tenant=tenant, role="globalAdministrator")
+    _, admin_labels = _queries_for_navigation(admin)
+    assert "Users" in admin_labels and "Invite guests" not in admin_labels
+    client.force_login(admin)
+    assert 'href="/users/invite/">Invite guests</a>' in client.get("/users/").content.decode()
+    tenant.group_settings.allow_invites_from = "none"
+    tenant.group_settings.save()
+    assert "Invite guests" not in client.get("/users/").content.decode()
