@@ -1,7 +1,8 @@
 """Tenant-scoped reads for the My Groups pages.
 
 Every list is a queryset of a fixed number of queries whatever the data size: transitive membership is
-one recursive subquery, counts and "has a pending request" are correlated subqueries, and what each
+one recursive subquery, member counts are stored on the group (by the membership writer), "has a
+pending request" is a correlated subquery, and what each
 person may do with a group is answered in Python by portal.authz from grants loaded once per request.
 """
 
@@ -10,13 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
 
 from access_requests.models import JoinRequest, RequestStatus
 from groups.models import Group, JoinPolicy, Membership, Ownership, Visibility
-from groups.selectors import _UP_SQL, _db_id, transitive_group_ids
+from groups.selectors import _UP_SQL, _db_id, is_transitive_member
 from portal import directory_policy, roles
 from portal import selectors as portal_selectors
 from portal.authz import actor_context, can, decide
@@ -27,32 +27,19 @@ def _transitive_ids_sql(user) -> RawSQL:
     return RawSQL(_UP_SQL.format(column="member_user_id"), [_db_id(user.pk)])
 
 
-def _with_member_count(groups: QuerySet[Group]) -> QuerySet[Group]:
-    counts = (
-        Membership.objects.filter(group=OuterRef("pk"))
-        .order_by()
-        .values("group")
-        .annotate(c=Count("pk"))
-        .values("c")
-    )
-    return groups.annotate(member_count=Coalesce(Subquery(counts, output_field=IntegerField()), Value(0)))
-
-
 def _with_pending_request(groups: QuerySet[Group], user) -> QuerySet[Group]:
     pending = JoinRequest.objects.filter(group=OuterRef("pk"), requester=user, status=RequestStatus.PENDING)
     return groups.annotate(pending_request_id=Subquery(pending.values("id")[:1]))
 
 
 def groups_owned_by(user) -> QuerySet[Group]:
-    return _with_member_count(
-        Group.objects.for_tenant(user.tenant).alive().owned_by(user).order_by("display_name", "id")
-    )
+    return Group.objects.for_tenant(user.tenant).alive().owned_by(user).order_by("display_name", "id")
 
 
 def groups_member_of(user) -> QuerySet[Group]:
     """Groups the user is in, directly or through nesting; each annotated ``direct`` (True/False)."""
     direct = Membership.objects.filter(group=OuterRef("pk"), member_user=user)
-    return _with_member_count(
+    return (
         Group.objects.for_tenant(user.tenant)
         .alive()
         .filter(id__in=_transitive_ids_sql(user))
@@ -75,7 +62,7 @@ def discoverable_groups(user) -> QuerySet[Group]:
         .exclude(id__in=Ownership.objects.filter(user=user).values("group_id"))
         .order_by("display_name", "id")
     )
-    return _with_pending_request(_with_member_count(groups), user)
+    return _with_pending_request(groups, user)
 
 
 def requests_of(user) -> QuerySet[JoinRequest]:
@@ -205,7 +192,7 @@ def group_overview(user, group: Group) -> Overview:
     members, member_count = [], 0
     if members_visible:
         memberships = Membership.objects.filter(group=group)
-        member_count = memberships.count()
+        member_count = group.member_count  # stored by the membership writer
         members = list(
             memberships.select_related(
                 "member_user", "member_group", "member_device", "member_service_principal"
@@ -219,7 +206,7 @@ def group_overview(user, group: Group) -> Overview:
     )
     if group.id in ctx.member_group_ids:
         status = "member"
-    elif group.id in transitive_group_ids(user):
+    elif is_transitive_member(user, group):
         status = "nested"
     elif pending:
         status = "pending"

@@ -499,6 +499,14 @@ def load_ownerships(rows: Iterable[Ownership], *, batch_size: int = 5000) -> Non
     Ownership.objects.bulk_create(list(rows), batch_size=batch_size, ignore_conflicts=True)
 
 
+def group_leaves_all(group: Group) -> None:
+    """A group deleted for good leaves the groups it was in (their stored counts drop with it); called
+    just before the delete, which would otherwise cascade behind the counts' back."""
+    parents = set(Membership.objects.filter(member_group=group).values_list("group_id", flat=True))
+    Membership.objects.filter(member_group=group).delete()
+    recount(parents)
+
+
 def clear_memberships(group: Group) -> None:
     """Empty a benchmark's group."""
     Membership.objects.filter(group=group).delete()

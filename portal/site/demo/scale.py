@@ -55,6 +55,7 @@ def bulk_population(
         Group.objects.for_tenant(tenant).filter(mail_nickname__startswith="gen-").order_by("mail_nickname")
     )
     nest(generated, rng, progress)
+    analyze()  # the rules' queries below need to know the users table is no longer empty
     compute_dynamic_groups(tenant)  # the demo's own rules, over the new people
     dynamic_groups(tenant, dynamic_count(groups), rng, progress)
     heavy_users(tenant, generated, rng, progress)
@@ -62,10 +63,13 @@ def bulk_population(
     group_licenses(tenant, generated, progress)
     audit_history(tenant, min(HISTORY, groups * 10), rng, progress)
     progress("ANALYZE")
-    with connection.cursor() as cursor:
-        # After the last insert: the planner must know the dynamic groups' rows and the requests too.
-        cursor.execute("ANALYZE")
+    analyze()  # after the last insert: the planner must know the dynamic groups' rows and the requests too
     return summary(tenant, seconds=time.monotonic() - started)
+
+
+def analyze() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
 
 
 def nest(groups: list[Group], rng: random.Random, progress: Progress) -> None:
