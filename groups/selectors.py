@@ -310,10 +310,7 @@ def user_groups(user: User) -> list:
     """Groups the user is in, directly or through nesting (alive only), each marked ``direct``."""
     all_ids = transitive_group_ids(user)
     groups = list(
-        Group.objects.for_tenant(user.tenant)
-        .alive()
-        .filter(id__in=all_ids)
-        .order_by("display_name")
+        Group.objects.for_tenant(user.tenant).alive().filter(id__in=all_ids).order_by("display_name")
     )
     direct = set(user.memberships.values_list("group_id", flat=True))
     for group in groups:

@@ -107,4 +107,3 @@ def measure_pages(rounds: int = 20, pages: list[Page] | None = None) -> list[dic
             }
         )
     return results
-

@@ -56,7 +56,9 @@ WHERE group_id IN (SELECT group_id FROM down) AND member_user_id IS NOT NULL
 def deepest_chain() -> tuple[Group, Group, int]:
     """(bottom, top, levels): a group with a user member and no nested groups of its own, as deep as
     any, and the group reached by walking up from it to the top."""
-    nested = set(Membership.objects.filter(member_group__isnull=False).values_list("member_group_id", flat=True))
+    nested = set(
+        Membership.objects.filter(member_group__isnull=False).values_list("member_group_id", flat=True)
+    )
     parents: dict = {}
     for parent, child in Membership.objects.filter(member_group__isnull=False).values_list(
         "group_id", "member_group_id"
@@ -99,7 +101,9 @@ def measure_transitive(rounds: int = 50) -> dict:
     user = Membership.objects.filter(group=bottom, member_user__isnull=False).select_related("member_user")
     user = user.first().member_user
     uid, gid = _db_id(user.pk), _db_id(top.pk)
-    members_sql = HAND_MEMBERS_OF if connection.vendor == "postgresql" else HAND_MEMBERS_OF.replace("::uuid", "")
+    members_sql = (
+        HAND_MEMBERS_OF if connection.vendor == "postgresql" else HAND_MEMBERS_OF.replace("::uuid", "")
+    )
     rows = [
         ("is U in G", lambda: is_transitive_member(user, top), _hand(HAND_IS_IN, [uid, gid])),
         ("is U in G (old: every group of U, then look)", lambda: top.pk in transitive_group_ids(user), None),

@@ -158,5 +158,7 @@ def throughput_report(t: dict) -> list[str]:
     lines = ["", f"Throughput under gunicorn, 2 sync workers (req/s; load average {t['load']})"]
     base = t["rows"][0]["rps"] or 1
     for row in t["rows"]:
-        lines.append(f"{row['path']:<42} {row['rps']:>8.1f} req/s  {row['rps'] / base:>5.2f}× /healthz  {row['statuses']}")
+        lines.append(
+            f"{row['path']:<42} {row['rps']:>8.1f} req/s  {row['rps'] / base:>5.2f}× /healthz  {row['statuses']}"
+        )
     return lines
