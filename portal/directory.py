@@ -6,7 +6,12 @@ one name everywhere.
 
 from __future__ import annotations
 
-# User.extension_attribute_1 … _15 (portal.models). This module imports nothing, so the rule language
+import re
+
+# A userPrincipalName: alias@domain (Entra's character set; ``#`` for guests' ``#EXT#`` names).
+UPN_RE = re.compile(r"^[A-Za-z0-9._%+'#-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+
+# User.extension_attribute_1 … _15 (portal.models). This module imports nothing but ``re``, so the rule language
 # (groups.rules, pure Python) can read its names.
 EXTENSION_ATTRIBUTE_COUNT = 15
 

@@ -73,6 +73,7 @@ SETTINGS_READ = f"{PREFIX}groupSettings/standard/read"
 SETTINGS_UPDATE = f"{PREFIX}groupSettings/allProperties/update"
 USERS_READ = f"{PREFIX}users/standard/read"
 USERS_UPDATE = f"{PREFIX}users/basic/update"
+USERS_CREATE = f"{PREFIX}users/create"
 ROLES_READ = f"{PREFIX}roleDefinitions/standard/read"
 ROLES_UPDATE = f"{PREFIX}roleAssignments/allProperties/update"
 # The directory read policy (Graph's authorizationPolicy: allowedToReadOtherUsers, guestUserRoleId).
@@ -87,6 +88,7 @@ TENANT_PERMISSIONS: dict[str, str] = {
     SETTINGS_UPDATE: "Update tenant-wide group settings",
     USERS_READ: "Read standard properties of users",
     USERS_UPDATE: "Update basic properties of users",
+    USERS_CREATE: "Create users",
     ROLES_READ: "Read role definitions and assignments",
     ROLES_UPDATE: "Create, update and delete custom roles and role assignments",
     AUTHORIZATION_POLICY_UPDATE: "Update the directory read policy: reading other users, guest access",
@@ -155,7 +157,7 @@ BUILTIN_ROLES: dict[str, BuiltinRole] = {
             "userAdministrator",
             "User Administrator",
             "Can manage users and groups, excluding role-assignable groups.",
-            frozenset([*_ALL_GROUPS, USERS_READ, USERS_UPDATE, SETTINGS_READ]),
+            frozenset([*_ALL_GROUPS, USERS_READ, USERS_UPDATE, USERS_CREATE, SETTINGS_READ]),
         ),
         BuiltinRole(
             "directoryReaders",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from typing import Any
@@ -14,6 +13,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from portal.audit import audit_record
 from portal.csvfile import ImportError_, csv_records, csv_rows
 from portal.directory import (
+    UPN_RE,
     USER_BOOLEAN_PROPERTIES,
     USER_COLLECTION_PROPERTIES,
     USER_DATETIME_PROPERTIES,
@@ -29,9 +29,6 @@ from portal.models import (
 )
 from portal.services.tenants import SYSTEM
 from portal.services.users import on_user_attributes_changed, user_snapshot
-
-UPN_RE = re.compile(r"^[A-Za-z0-9._%+'#-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
-
 
 # --- import_users -------------------------------------------------------------------------------
 

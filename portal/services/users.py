@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,6 +17,7 @@ from portal import roles
 from portal.audit import audit_record
 from portal.authz import authorize
 from portal.directory import (
+    UPN_RE,
     USER_EDITABLE_FIELDS,
     USER_STRING_PROPERTIES,
     changed_graph_names,
@@ -23,8 +25,10 @@ from portal.directory import (
 from portal.errors import Conflict, Invalid
 from portal.models import (
     AuditEvent,
+    MultiValueAttribute,
     Tenant,
     User,
+    UserMultiValue,
 )
 
 
@@ -127,6 +131,90 @@ def _field_value(user: User, name: str) -> Any:
         return user.manager.user_principal_name if user.manager_id else None
     value = getattr(user, name)
     return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+# Fields a new user may be given beyond the editable ones (feature apps that create users extend
+# this tuple from their AppConfig.ready when they add fields of their own, e.g. an invitation's state).
+USER_CREATE_FIELDS: list[str] = [*USER_EDITABLE_FIELDS, "source"]
+UPN_TAKEN = "Another object with the same value for property userPrincipalName already exists."
+
+
+def _check_new_upn(tenant: Tenant, upn: str, *, verified_domain_only: bool) -> None:
+    if not UPN_RE.match(upn) or len(upn) > 256:
+        raise UserError(
+            f"“{upn[:80]}” is not a valid userPrincipalName (alias@domain).", "user_principal_name"
+        )
+    domain = upn.rsplit("@", 1)[1].lower()
+    verified = [d.lower() for d in tenant.verified_domains or []]
+    if verified_domain_only and verified and domain not in verified:
+        raise UserError(
+            f"The domain of the userPrincipalName must be one of the organization's verified domains: "
+            f"{', '.join(verified)}.",
+            "user_principal_name",
+        )
+    if User.objects.filter(user_principal_name__iexact=upn).exists():
+        raise Conflict(UPN_TAKEN, field="user_principal_name")
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: Any,
+    tenant: Tenant,
+    user_principal_name: str,
+    display_name: str,
+    password: str | None = None,
+    values: dict[str, Any] | None = None,
+    collections: dict[str, list[str]] | None = None,
+    verified_domain_only: bool = True,
+    activity: str = "Add user",
+) -> User:
+    """The one function that creates a directory user (API, SCIM, invitations): authorize, check the
+    sign-in name (unique; on a verified domain unless ``verified_domain_only`` is off, as SCIM and guest
+    names need), set the password (Django's validators) or none (the user can't sign in until one is
+    set), audit, then ``on_user_attributes_changed`` so dynamic groups take the user in the same
+    transaction. ``values``: model field names (``USER_CREATE_FIELDS``); ``collections``: otherMails /
+    proxyAddresses lists."""
+    if getattr(actor, "tenant_id", None) != tenant.pk:
+        raise PermissionDenied("Not found.")
+    authorize(actor, roles.USERS_CREATE)
+    values = dict(values or {})
+    unknown = set(values) - set(USER_CREATE_FIELDS)
+    if unknown:
+        raise UserError(f"These attributes can't be set here: {', '.join(sorted(unknown))}.")
+    upn = (user_principal_name or "").strip()
+    _check_new_upn(tenant, upn, verified_domain_only=verified_domain_only)
+    if not (display_name or "").strip():
+        raise UserError("A user needs a display name.", "display_name")
+    manager = values.get("manager")
+    if manager is not None and manager.tenant_id != tenant.pk:
+        raise UserError("Choose a manager of this organization.", "manager")
+    values.setdefault("mail_nickname", upn.split("@", 1)[0].split("#", 1)[0][:64])
+    user = User(tenant=tenant, user_principal_name=upn, display_name=display_name.strip(), **values)
+    if password:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise UserError(" ".join(exc.messages), "password") from exc
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save(force_insert=True)
+    for attribute, items in (collections or {}).items():
+        UserMultiValue.objects.bulk_create(
+            UserMultiValue(user=user, attribute=MultiValueAttribute(attribute), value=v, position=i)
+            for i, v in enumerate(items)
+        )
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        activity=activity,
+        target=user,
+        after=user_snapshot(user),
+        category="UserManagement",
+    )
+    on_user_attributes_changed(tenant=tenant, users=[user], actor=actor)
+    return user
 
 
 @transaction.atomic
