@@ -9,7 +9,7 @@ class GroupsConfig(AppConfig):
 
     def ready(self) -> None:
         # Not at the top: these modules import the models, which load only once the app registry is ready.
-        from groups import authz, selectors
+        from groups import authz, consistency, selectors
         from groups.dynamic import on_membership_written, reevaluate
         from groups.dynamic.db import register_sqlite_functions
         from groups.services import leavers, roles
@@ -22,4 +22,5 @@ class GroupsConfig(AppConfig):
         register_leaver_handler(leavers)
         authz.register()
         selectors.register()
+        consistency.register()
         roles.register()
