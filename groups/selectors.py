@@ -14,9 +14,10 @@ from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subq
 from django.db.models.functions import Coalesce, Lower
 from django.shortcuts import get_object_or_404
 
-from groups.models import Group, Membership, Ownership
+from groups.models import Group, Membership, Ownership, Visibility
+from portal import directory_policy
 from portal import selectors as portal_selectors
-from portal.authz import actor_context, authorize, can
+from portal.authz import AppActor, actor_context, authorize, can
 from portal.models import Tenant, User
 from portal.selectors import DirectoryHit
 
@@ -369,3 +370,49 @@ def get_group_for(actor, group_id: UUID, action: str, *, include_deleted: bool =
     group = get_object_or_404(groups, pk=group_id)
     authorize(actor, action, group)
     return group
+
+
+# --- what a list may show, as a filter: the per-object rules of groups.authz, read as SQL -------------
+
+READ_ACTIONS_AS_FILTERS = ("standard/read", "members/read")
+
+
+def _read_scope(actor: Any, action: str) -> tuple[Q, Q]:
+    """(sure, maybe) for ``action`` on the actor's groups: every group matching ``sure`` is allowed by
+    the rule every user has (groups.authz ``_may_browse`` / ``_may_see_members``); the others matching
+    ``maybe`` (owned, role-scoped, or all when a tenant-wide role might apply) are decided one by one;
+    the rest are refused. The matrix test holds this to ``can`` for every kind of actor and group."""
+    ctx = actor_context(actor)
+    settings, member_of = ctx.settings, Q(pk__in=ctx.member_group_ids)
+    guest = actor.is_guest
+    nothing = Q(pk__in=[])
+    if isinstance(actor, AppActor):  # an app reads by its role's grants only
+        return nothing, Q() if any(g.scope_group_id is None for g in ctx.grants) else nothing
+    restricted = guest and directory_policy.is_restricted_guest(actor, settings)
+    browses = not guest or (settings.allow_guests_to_access_groups and not restricted)
+    alive = Q(deleted_date_time__isnull=True)
+    if action == "standard/read":
+        sure = Q() if browses else member_of
+    elif restricted:
+        sure = nothing
+    else:
+        sure = alive & (member_of if not browses else ~Q(visibility=Visibility.HIDDEN_MEMBERSHIP) | member_of)
+    if any(g.scope_group_id is None for g in ctx.grants):
+        return sure, Q()
+    scoped = {g.scope_group_id for g in ctx.grants}
+    return sure, sure | Q(pk__in=ctx.owned_group_ids) | Q(pk__in=scoped)
+
+
+def readable_groups(actor: Any, groups: QuerySet, action: str) -> QuerySet:
+    """``groups`` less those ``actor`` may not ``action`` (one of READ_ACTIONS_AS_FILTERS), as a queryset:
+    for trimming a list before paging without loading every group (the per-object check runs only on
+    the few groups the filter can't settle: owned, role-scoped, or all for a tenant-wide role holder)."""
+    groups = groups.filter(tenant_id=actor.tenant_id)
+    if not (actor.is_authenticated and actor.is_active):
+        return groups.none()
+    sure, maybe = _read_scope(actor, action)
+    if sure == Q():
+        return groups
+    undecided = groups.filter(maybe).exclude(sure).select_related("tenant")
+    checked = [g.pk for g in undecided if can(actor, action, g)]
+    return groups.filter(sure | Q(pk__in=checked))

@@ -9,7 +9,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from groups.models import Group
-from groups.selectors import readable_nested_group_ids, readable_transitive_group_ids
+from groups.selectors import readable_groups, readable_nested_group_ids, readable_transitive_group_ids
 from groups.services import membership_add, membership_remove, ownership_add, ownership_remove
 from portal.authz import can
 from portal.models import Device, ServicePrincipal, User
@@ -24,7 +24,6 @@ from portal.site.api.views.common import (
     me,
     no_content,
     object_from_reference,
-    trimmed,
     user_for,
 )
 
@@ -114,9 +113,7 @@ def _groups_list(request: HttpRequest, groups, cast: str | None) -> HttpResponse
     """Groups something belongs to. Belonging to a group is a fact about its members: show only the
     groups whose members the caller may read (hidden-membership groups stay hidden), trimmed before
     paging so that pages and ``@odata.count`` tell nothing about the others."""
-    visible = trimmed(
-        groups.alive().select_related("tenant"), lambda g: can(request.actor, "members/read", g)
-    )
+    visible = readable_groups(request.actor, groups.alive().select_related("tenant"), "members/read")
     source = Source(visible, "group")
     sources, fragment, resource = _cast([source], cast)
     options = parse_options(request, resource)
