@@ -40,7 +40,7 @@ def server_env(database_url: str) -> dict:
     return os.environ | {
         "DATABASE_URL": database_url,
         "DEBUG": "false",
-        "SECRET_KEY": "bench-" + "x" * 60,
+        "SECRET_KEY": settings.SECRET_KEY,  # the sessions made here are signed with it
         "ALLOWED_HOSTS": "127.0.0.1",
         "BEHIND_TLS_PROXY": "true",
     }

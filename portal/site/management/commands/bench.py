@@ -22,6 +22,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from portal.site.bench.command_support import this_database_url
 from portal.site.bench.pages import measure_pages
 from portal.site.bench.throughput import measure_throughput
 from portal.site.bench.transitive import measure_transitive
@@ -76,13 +77,6 @@ class Command(BaseCommand):
         large = run_side(large_url, [p for p in wanted if p != "rules"], rounds, seconds)
         large["demo_pages"] = small.get("pages")
         return large
-
-
-def this_database_url() -> str:
-    db = settings.DATABASES["default"]
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
 def run_side(url: str, parts: list[str], rounds: int, seconds: float) -> dict:
