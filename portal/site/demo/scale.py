@@ -89,26 +89,28 @@ def nest(groups: list[Group], rng: random.Random, progress: Progress) -> None:
 
 
 def rule_texts(count: int, rng: random.Random) -> list[str]:
-    """Rules like a large tenant's: cost centres, departments by country, job titles, a few -in lists."""
+    """Rules like a large tenant's: cost centres (about 1% of people each), teams by department,
+    country and job title (0.2%), a few -in lists and prefixes: about 300 members a rule on average."""
     texts = []
     for i in range(count):
         dept, title = DEPARTMENTS[i % len(DEPARTMENTS)], TITLES[(i // 8) % len(TITLES)]
         country = COUNTRIES[(i // 64) % len(COUNTRIES)][0]
+        team = f'(user.department -eq "{dept}") -and (user.jobTitle -eq "{title}")'
         kind = i % 10
         if kind == 0:
             texts.append(f'user.extensionAttribute1 -eq "cost-center-{(i // 10) % 100}"')
-        elif kind in (1, 2, 3):
-            texts.append(f'(user.department -eq "{dept}") -and (user.country -eq "{country}")')
         elif kind == 4:
             other = rng.choice(COUNTRIES)[0]
-            texts.append(f'user.country -in ["{country}", "{other}"] -and (user.jobTitle -eq "{title}")')
+            texts.append(f'{team} -and (user.country -in ["{country}", "{other}"])')
         elif kind == 5:
-            texts.append(f'(user.jobTitle -startsWith "{title[:3]}") -and (user.department -eq "{dept}")')
-        else:
             texts.append(
-                f'(user.department -eq "{dept}") -and (user.jobTitle -eq "{title}")'
-                f' -and (user.country -ne "{country}") -and (user.accountEnabled -eq true)'
+                f'(user.jobTitle -startsWith "{title[:3]}") -and (user.department -eq "{dept}")'
+                f' -and (user.country -eq "{country}")'
             )
+        elif kind in (6, 7):
+            texts.append(f'{team} -and (user.country -eq "{country}") -and (user.accountEnabled -eq true)')
+        else:
+            texts.append(f'{team} -and (user.country -eq "{country}")')
     return texts
 
 
