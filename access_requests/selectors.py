@@ -16,7 +16,7 @@ from django.db.models.expressions import RawSQL
 
 from access_requests.models import JoinRequest, RequestStatus
 from groups.models import Group, JoinPolicy, Membership, Ownership, Visibility
-from groups.selectors import _UP_SQL, _db_id, is_transitive_member
+from groups.selectors import _UP_SQL, DirectMemberPages, _db_id, is_transitive_member
 from portal import directory_policy, roles
 from portal import selectors as portal_selectors
 from portal.authz import actor_context, can, decide
@@ -191,13 +191,10 @@ def group_overview(user, group: Group) -> Overview:
     members_visible = can(user, "members/read", group)
     members, member_count = [], 0
     if members_visible:
-        memberships = Membership.objects.filter(group=group)
         member_count = group.member_count  # stored by the membership writer
-        members = list(
-            memberships.select_related(
-                "member_user", "member_group", "member_device", "member_service_principal"
-            ).order_by("created_date_time", "id")[:OVERVIEW_MEMBERS]
-        )
+        # The first members by name, users first, read along the user name index (as the members tab):
+        # never a sort of every membership of a 100,000-member group to show 20.
+        members = DirectMemberPages(group)[0:OVERVIEW_MEMBERS]
     ctx = actor_context(user)
     pending = (
         JoinRequest.objects.filter(group=group, requester=user, status=RequestStatus.PENDING)
