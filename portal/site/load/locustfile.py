@@ -2,7 +2,8 @@
 
 End users browse their groups, discover, open group pages, join open groups and ask to join approval
 groups; an owner works through the approvals queue; an admin edits group descriptions and a dynamic
-group's rule (API) and reads the admin lists; API clients add members and page through groups.
+group's rule (API) and reads the admin lists; API clients add members (some give up after 50 ms:
+clients that abort) and page through groups.
 
 Reads the plan (``LOAD_PLAN``, written by portal.site.load.plan) and appends every accepted write and
 every 5xx to ``LOAD_LOG`` (JSON lines) for the checks that follow the run. No Django here: this runs in
@@ -190,6 +191,24 @@ class ApiClient(HttpUser):
     @task(3)
     def list_groups(self) -> None:
         self.client.get("/v1.0/groups?$top=100", name="/v1.0/groups?$top=100")
+
+    @task(1)
+    def impatient_add(self) -> None:
+        """A client that gives up after 50 ms: whether or not the add happened, it happened once."""
+        pair = next(_pairs, None)
+        if pair is None:
+            return
+        group, user = pair
+        ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{user}"}
+        record("maybe", group=group, user=user)
+        with self.client.post(
+            f"/v1.0/groups/{group}/members/$ref",
+            json=ref,
+            name="add member (client aborts)",
+            timeout=0.05,
+            catch_response=True,
+        ) as response:
+            response.success()  # the client left: no answer is expected
 
     @task(1)
     def members(self) -> None:

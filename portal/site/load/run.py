@@ -10,9 +10,11 @@ import random
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.db import close_old_connections
 from django.utils import timezone
 
 from portal.models import Tenant
@@ -35,7 +37,17 @@ class LoadReport:
     table: list[dict] = field(default_factory=list)
 
 
-def run_load(database_url: str, *, seconds: int, users: int, seed: int = 3) -> LoadReport:
+@dataclass(frozen=True)
+class Fault:
+    """A shell command run ``at`` seconds into the load (restart the database, kill a worker ...)."""
+
+    command: str
+    at: float
+
+
+def run_load(
+    database_url: str, *, seconds: int, users: int, seed: int = 3, fault: Fault | None = None
+) -> LoadReport:
     tenant = Tenant.objects.get(slug="contoso")
     report = LoadReport(seconds=seconds, users=users)
     with tempfile.TemporaryDirectory(prefix="groupdesk-load-") as work:
@@ -44,7 +56,7 @@ def run_load(database_url: str, *, seconds: int, users: int, seed: int = 3) -> L
         plan.write_text(json.dumps(build_plan(tenant, rng=random.Random(seed))), encoding="utf-8")
         since = timezone.now()
         with gunicorn(database_url) as port:
-            _locust(port, plan, log, work / "stats", seconds=seconds, users=users)
+            _locust(port, plan, log, work / "stats", seconds=seconds, users=users, fault=fault)
         entries = read_log(log)
         report.writes = {kind: sum(e["kind"] == kind for e in entries) for kind in ("add", "describe")}
         report.table = _stats(work / "stats_stats.csv")
@@ -52,20 +64,31 @@ def run_load(database_url: str, *, seconds: int, users: int, seed: int = 3) -> L
         report.requests = int(total.get("Request Count", 0))
         report.failures = int(total.get("Failure Count", 0))
         report.rps = float(total.get("Requests/s", 0))
-        report.problems = verify(tenant, entries, since=since)
+        close_old_connections()  # after a fault, this process's connection may be a dead one
+        report.problems = verify(tenant, entries, since=since, allow_503=fault is not None)
     return report
 
 
-def _locust(port: int, plan: Path, log: Path, stats: Path, *, seconds: int, users: int) -> None:
+def _locust(
+    port: int, plan: Path, log: Path, stats: Path, *, seconds: int, users: int, fault: Fault | None
+) -> None:
     command = [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--only-summary",
         "--host", f"http://127.0.0.1:{port}", "-u", str(users), "-r", str(max(1, users // 5)),
         "-t", f"{seconds}s", "--stop-timeout", "10", "--csv", str(stats), "--exit-code-on-error", "0",
     ]  # fmt: skip
     env = os.environ | {"LOAD_PLAN": str(plan), "LOAD_LOG": str(log)}
-    done = subprocess.run(command, env=env, timeout=seconds + 120, capture_output=True, text=True)
-    if done.returncode:
-        raise RuntimeError(f"locust failed:\n{done.stderr[-3000:]}")
+    locust = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if fault is not None:
+        time.sleep(fault.at)
+        subprocess.run(fault.command, shell=True, check=False, timeout=300)  # noqa: S602 (the operator's own)
+    try:
+        _, stderr = locust.communicate(timeout=seconds + 120)
+    except subprocess.TimeoutExpired:
+        locust.kill()
+        raise
+    if locust.returncode:
+        raise RuntimeError(f"locust failed:\n{stderr[-3000:]}")
 
 
 def _stats(path: Path) -> list[dict]:

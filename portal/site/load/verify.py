@@ -23,10 +23,14 @@ def read_log(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def verify(tenant: Tenant, log: list[dict], *, since: datetime) -> list[str]:
-    problems = [f"{e['status']} on {e['method']} {e['path']}" for e in log if e["kind"] == "5xx"]
+def verify(tenant: Tenant, log: list[dict], *, since: datetime, allow_503: bool = False) -> list[str]:
+    """``allow_503``: a fault run (the database restarted): "unavailable, try again" is the right answer
+    while it is away; any other 5xx is still a problem."""
+    errors = [e for e in log if e["kind"] == "5xx" and not (allow_503 and e["status"] == 503)]
+    problems = [f"{e['status']} on {e['method']} {e['path']}" for e in errors]
     events = AuditEvent.objects.filter(tenant=tenant, activity_date_time__gte=since)
     problems += _api_adds([e for e in log if e["kind"] == "add"], events)
+    problems += _aborted_adds([e for e in log if e["kind"] == "maybe"], events)
     problems += _descriptions([e for e in log if e["kind"] == "describe"], events)
     problems += _memberships_audited(tenant, events, since)
     problems += _requests_audited(tenant, events, since)
@@ -55,6 +59,25 @@ def _api_adds(adds: list[dict], events) -> list[str]:
         if audited[(add["group"], upn)] != 1:
             problems.append(
                 f"accepted add of {upn} to {add['group']}: {audited[(add['group'], upn)]} audit events"
+            )
+    return problems
+
+
+def _aborted_adds(maybes: list[dict], events) -> list[str]:
+    """Adds whose client gave up: each happened at most once, and if it happened, it is audited once."""
+    upns = dict(
+        User.objects.filter(pk__in=[m["user"] for m in maybes]).values_list("pk", "user_principal_name")
+    )
+    audited = Counter(
+        (e.target_id, (e.after or {}).get("member")) for e in events.filter(activity="Add member to group")
+    )
+    problems = []
+    for maybe in maybes:
+        upn = upns.get(_uuid(maybe["user"]))
+        present = Membership.objects.filter(group_id=maybe["group"], member_user_id=maybe["user"]).count()
+        if audited[(maybe["group"], upn)] != present:
+            problems.append(
+                f"aborted add of {upn} to {maybe['group']}: {present} rows, {audited[(maybe['group'], upn)]} events"
             )
     return problems
 
