@@ -1,9 +1,10 @@
 """Tenant-scoped reads for the My Groups pages.
 
 Every list is a queryset of a fixed number of queries whatever the data size: transitive membership is
-one recursive subquery, member counts are stored on the group (by the membership writer), "has a
-pending request" is a correlated subquery, and what each
-person may do with a group is answered in Python by portal.authz from grants loaded once per request.
+one recursive query, read once as ids the page's queries filter on (planned far better than the same
+recursive query as a subquery of both the list and its count), member counts are stored on the group
+(by the membership writer), "has a pending request" is a correlated subquery, and what each person may
+do with a group is answered in Python by portal.authz from grants loaded once per request.
 """
 
 from __future__ import annotations
@@ -12,19 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
-from django.db.models.expressions import RawSQL
 
 from access_requests.models import JoinRequest, RequestStatus
 from groups.models import Group, JoinPolicy, Membership, Ownership, Visibility
-from groups.selectors import _UP_SQL, DirectMemberPages, _db_id, is_transitive_member
+from groups.selectors import DirectMemberPages, is_transitive_member, transitive_group_ids
 from portal import directory_policy, roles
 from portal import selectors as portal_selectors
 from portal.authz import actor_context, can, decide
-
-
-def _transitive_ids_sql(user) -> RawSQL:
-    """Ids of the groups ``user`` is in (directly or through nesting), as a subquery."""
-    return RawSQL(_UP_SQL.format(column="member_user_id"), [_db_id(user.pk)])
 
 
 def _with_pending_request(groups: QuerySet[Group], user) -> QuerySet[Group]:
@@ -42,7 +37,7 @@ def groups_member_of(user) -> QuerySet[Group]:
     return (
         Group.objects.for_tenant(user.tenant)
         .alive()
-        .filter(id__in=_transitive_ids_sql(user))
+        .filter(id__in=transitive_group_ids(user))
         .annotate(direct=Exists(direct))
         .order_by("display_name", "id")
     )
@@ -58,7 +53,7 @@ def discoverable_groups(user) -> QuerySet[Group]:
     groups = (
         Group.objects.for_tenant(user.tenant)
         .alive()
-        .exclude(id__in=_transitive_ids_sql(user))
+        .exclude(id__in=transitive_group_ids(user))
         .exclude(id__in=Ownership.objects.filter(user=user).values("group_id"))
         .order_by("display_name", "id")
     )
