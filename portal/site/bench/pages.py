@@ -104,6 +104,7 @@ def measure_pages(rounds: int = 20, pages: list[Page] | None = None) -> list[dic
                 "queries": len(queries.captured_queries),
                 "p50": statistics.median(times),
                 "p95": percentile(times, 0.95),
+                "times": times,
             }
         )
     return results

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 
@@ -23,11 +24,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from portal.site.bench.command_support import this_database_url
-from portal.site.bench.pages import measure_pages
+from portal.site.bench.pages import measure_pages, percentile
 from portal.site.bench.throughput import measure_throughput
 from portal.site.bench.transitive import measure_transitive
 
 PARTS = ("pages", "transitive", "throughput", "rules")
+TURNS = 4  # the demo and large page runs alternate this many times
 
 
 def load() -> str:
@@ -73,10 +75,29 @@ class Command(BaseCommand):
         return figures
 
     def _compare(self, wanted: list[str], demo_url: str, large_url: str, rounds: int, seconds: float) -> dict:
-        small = run_side(demo_url, ["pages"] if "pages" in wanted else [], rounds, seconds)
-        large = run_side(large_url, [p for p in wanted if p != "rules"], rounds, seconds)
-        large["demo_pages"] = small.get("pages")
+        """The pages of both databases measured in turns (demo, large, demo, large ...), their samples
+        pooled: on a shared machine the load changes by the minute, and both sides should see the same."""
+        large = run_side(large_url, [p for p in wanted if p not in ("pages", "rules")], rounds, seconds)
+        if "pages" in wanted:
+            turns = max(1, min(TURNS, rounds // 5))
+            small_runs, large_runs = [], []
+            for _ in range(turns):
+                small_runs.append(run_side(demo_url, ["pages"], max(1, rounds // turns), seconds)["pages"])
+                large_runs.append(run_side(large_url, ["pages"], max(1, rounds // turns), seconds)["pages"])
+            large["pages"], large["demo_pages"] = pooled(large_runs), pooled(small_runs)
+        large.setdefault("vendor", "postgresql" if large_url.startswith("postgres") else "sqlite")
         return large
+
+
+def pooled(runs: list[dict]) -> dict:
+    """One page table from several runs: each page's samples together, its last query count."""
+    rows = []
+    for same in zip(*(run["rows"] for run in runs), strict=True):
+        times = [t for row in same for t in row["times"]]
+        rows.append(
+            same[-1] | {"times": times, "p50": statistics.median(times), "p95": percentile(times, 0.95)}
+        )
+    return {"load": " / ".join(run["load"] for run in runs), "rows": rows}
 
 
 def run_side(url: str, parts: list[str], rounds: int, seconds: float) -> dict:
