@@ -55,15 +55,19 @@ def gunicorn(database_url: str, *, workers: int = 2):
     )
     port = free_port()
     command = [sys.executable, "-m", "gunicorn", "portal.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers)]
-    server = subprocess.Popen(
-        command, cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    # Its log goes nowhere: an unread pipe would fill up and stop the server mid-run.
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    server = subprocess.Popen(command, cwd=BASE_DIR, env=env, **quiet)
     try:
         _wait_ready(port)
         yield port
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.terminate()  # graceful: the workers finish the requests they have
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=30)
 
 
 def _wait_ready(port: int, seconds: float = 60) -> None:
