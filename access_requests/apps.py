@@ -8,7 +8,7 @@ class AccessRequestsConfig(AppConfig):
     def ready(self) -> None:
         # Not at the top: these modules import models, which aren't loaded yet when Django imports
         # this AppConfig.
-        from access_requests import authz, selectors
+        from access_requests import authz, consistency, selectors
         from access_requests.invitations import lifecycle
         from access_requests.invitations.checks import guest_invitations_check
         from access_requests.invitations.services import GUEST_INVITE_FIELDS
@@ -19,6 +19,7 @@ class AccessRequestsConfig(AppConfig):
 
         authz.register()
         selectors.register()
+        consistency.register()
         register_leaver_handler(LeaverRequests)
         register_reaction(lifecycle.on_membership_written)
         register_checker("guests", guest_invitations_check)

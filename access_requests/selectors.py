@@ -1,8 +1,10 @@
 """Tenant-scoped reads for the My Groups pages.
 
 Every list is a queryset of a fixed number of queries whatever the data size: transitive membership is
-one recursive subquery, counts and "has a pending request" are correlated subqueries, and what each
-person may do with a group is answered in Python by portal.authz from grants loaded once per request.
+one recursive query, read once as ids the page's queries filter on (planned far better than the same
+recursive query as a subquery of both the list and its count), member counts are stored on the group
+(by the membership writer), "has a pending request" is a correlated subquery, and what each person may
+do with a group is answered in Python by portal.authz from grants loaded once per request.
 """
 
 from __future__ import annotations
@@ -10,32 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
 
 from access_requests.models import JoinRequest, RequestStatus
 from groups.models import Group, JoinPolicy, Membership, Ownership, Visibility
-from groups.selectors import _UP_SQL, _db_id, transitive_group_ids
+from groups.selectors import DirectMemberPages, is_transitive_member, transitive_group_ids
 from portal import directory_policy, roles
 from portal import selectors as portal_selectors
 from portal.authz import actor_context, can, decide
-
-
-def _transitive_ids_sql(user) -> RawSQL:
-    """Ids of the groups ``user`` is in (directly or through nesting), as a subquery."""
-    return RawSQL(_UP_SQL.format(column="member_user_id"), [_db_id(user.pk)])
-
-
-def _with_member_count(groups: QuerySet[Group]) -> QuerySet[Group]:
-    counts = (
-        Membership.objects.filter(group=OuterRef("pk"))
-        .order_by()
-        .values("group")
-        .annotate(c=Count("pk"))
-        .values("c")
-    )
-    return groups.annotate(member_count=Coalesce(Subquery(counts, output_field=IntegerField()), Value(0)))
 
 
 def _with_pending_request(groups: QuerySet[Group], user) -> QuerySet[Group]:
@@ -44,18 +28,16 @@ def _with_pending_request(groups: QuerySet[Group], user) -> QuerySet[Group]:
 
 
 def groups_owned_by(user) -> QuerySet[Group]:
-    return _with_member_count(
-        Group.objects.for_tenant(user.tenant).alive().owned_by(user).order_by("display_name", "id")
-    )
+    return Group.objects.for_tenant(user.tenant).alive().owned_by(user).order_by("display_name", "id")
 
 
 def groups_member_of(user) -> QuerySet[Group]:
     """Groups the user is in, directly or through nesting; each annotated ``direct`` (True/False)."""
     direct = Membership.objects.filter(group=OuterRef("pk"), member_user=user)
-    return _with_member_count(
+    return (
         Group.objects.for_tenant(user.tenant)
         .alive()
-        .filter(id__in=_transitive_ids_sql(user))
+        .filter(id__in=transitive_group_ids(user))
         .annotate(direct=Exists(direct))
         .order_by("display_name", "id")
     )
@@ -71,11 +53,11 @@ def discoverable_groups(user) -> QuerySet[Group]:
     groups = (
         Group.objects.for_tenant(user.tenant)
         .alive()
-        .exclude(id__in=_transitive_ids_sql(user))
+        .exclude(id__in=transitive_group_ids(user))
         .exclude(id__in=Ownership.objects.filter(user=user).values("group_id"))
         .order_by("display_name", "id")
     )
-    return _with_pending_request(_with_member_count(groups), user)
+    return _with_pending_request(groups, user)
 
 
 def requests_of(user) -> QuerySet[JoinRequest]:
@@ -206,16 +188,11 @@ def group_overview(user, group: Group) -> Overview:
     members_visible = can(user, "members/read", group)
     members, member_count, guest_count = [], 0, 0
     if members_visible:
-        memberships = Membership.objects.filter(group=group)
-        counts = memberships.aggregate(
-            total=Count("id"), guests=Count("id", filter=Q(member_user__user_type="Guest"))
-        )
-        member_count, guest_count = counts["total"], counts["guests"]
-        members = list(
-            memberships.select_related(
-                "member_user", "member_group", "member_device", "member_service_principal"
-            ).order_by("created_date_time", "id")[:OVERVIEW_MEMBERS]
-        )
+        member_count = group.member_count  # stored by the membership writer
+        guest_count = Membership.objects.filter(group=group, member_user__user_type="Guest").count()
+        # The first members by name, users first, read along the user name index (as the members tab):
+        # never a sort of every membership of a 100,000-member group to show 20.
+        members = DirectMemberPages(group)[0:OVERVIEW_MEMBERS]
     ctx = actor_context(user)
     pending = (
         JoinRequest.objects.filter(group=group, requester=user, status=RequestStatus.PENDING)
@@ -224,7 +201,7 @@ def group_overview(user, group: Group) -> Overview:
     )
     if group.id in ctx.member_group_ids:
         status = "member"
-    elif group.id in transitive_group_ids(user):
+    elif is_transitive_member(user, group):
         status = "nested"
     elif pending:
         status = "pending"

@@ -12,7 +12,7 @@ class GroupsConfig(AppConfig):
 
     def ready(self) -> None:
         # Not at the top: these modules import the models, which load only once the app registry is ready.
-        from groups import authz, selectors
+        from groups import authz, consistency, selectors
         from groups.connections import authz as connection_authz
         from groups.connections import selectors as connection_selectors
         from groups.dynamic import on_membership_written, reevaluate
@@ -36,6 +36,7 @@ class GroupsConfig(AppConfig):
         register_user_section("licenses", user_license_rows)
         authz.register()
         selectors.register()
+        consistency.register()
         roles.register()
         connection_authz.register()
         connection_selectors.register()

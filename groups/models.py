@@ -126,6 +126,9 @@ class Group(TenantOwned):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_date_time = models.DateTimeField(default=timezone.now)
+    # Direct members of every kind, kept by the one membership writer (groups.services.membership) in
+    # the transaction of each write; check_consistency recounts them.
+    member_count = models.PositiveIntegerField(default=0, editable=False)
 
     objects = GroupQuerySet.as_manager()
 

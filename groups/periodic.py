@@ -9,7 +9,7 @@ from django.db import transaction
 
 from groups.licensing.services import licenses_after_group_change
 from groups.models import Group
-from groups.services import group_snapshot
+from groups.services import group_snapshot, membership
 from portal.audit import audit_record
 from portal.services import SYSTEM
 
@@ -53,6 +53,7 @@ def purge_deleted_groups(*, now: datetime) -> int:
                 before=group_snapshot(group),
                 reason="Retention period of deleted groups ended",
             )
+            membership.group_leaves_all(group)
             group.delete()
             count += 1
     return count

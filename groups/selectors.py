@@ -14,9 +14,10 @@ from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subq
 from django.db.models.functions import Coalesce, Lower
 from django.shortcuts import get_object_or_404
 
-from groups.models import Group, Membership, Ownership
+from groups.models import Group, Membership, Ownership, Visibility
+from portal import directory_policy
 from portal import selectors as portal_selectors
-from portal.authz import actor_context, authorize, can
+from portal.authz import AppActor, actor_context, authorize, can
 from portal.models import Tenant, User
 from portal.selectors import DirectoryHit
 
@@ -64,6 +65,30 @@ def transitive_group_ids(member: Any) -> set:
         return {_uuid(row[0]) for row in cursor.fetchall()}
 
 
+_IS_IN_SQL = """
+WITH RECURSIVE up(group_id) AS (
+    SELECT group_id FROM groups_membership WHERE {column} = %s
+    UNION
+    SELECT m.group_id FROM groups_membership m JOIN up ON m.member_group_id = up.group_id
+)
+SELECT 1 FROM up WHERE group_id = %s LIMIT 1
+"""
+
+
+def is_transitive_member(member: Any, group: Group) -> bool:
+    """Whether ``member`` is in ``group``, directly or through nesting. PostgreSQL walks the recursive
+    query only as far as the first row asked for: the walk up stops at ``group``."""
+    column = {
+        "User": "member_user_id",
+        "Group": "member_group_id",
+        "Device": "member_device_id",
+        "ServicePrincipal": "member_service_principal_id",
+    }[member._meta.object_name]
+    with connection.cursor() as cursor:
+        cursor.execute(_IS_IN_SQL.format(column=column), [_db_id(member.pk), _db_id(group.pk)])
+        return cursor.fetchone() is not None
+
+
 def nested_group_ids(group: Group) -> set:
     """Ids of every group nested inside ``group``, at any depth."""
     with connection.cursor() as cursor:
@@ -71,14 +96,23 @@ def nested_group_ids(group: Group) -> set:
         return {_uuid(row[0]) for row in cursor.fetchall()}
 
 
+_MEMBERS_SQL = """
+WITH RECURSIVE down(group_id) AS (
+    SELECT %s
+    UNION
+    SELECT m.member_group_id FROM groups_membership m JOIN down ON m.group_id = down.group_id
+    WHERE m.member_group_id IS NOT NULL
+)
+SELECT DISTINCT member_user_id FROM groups_membership
+WHERE group_id IN (SELECT group_id FROM down) AND member_user_id IS NOT NULL
+"""
+
+
 def transitive_member_user_ids(group: Group) -> set:
-    """Ids of every user in ``group``, directly or through nested groups."""
-    group_ids = nested_group_ids(group) | {group.pk}
-    return set(
-        Membership.objects.filter(group_id__in=group_ids, member_user__isnull=False).values_list(
-            "member_user_id", flat=True
-        )
-    )
+    """Ids of every user in ``group``, directly or through nested groups: one recursive query."""
+    with connection.cursor() as cursor:
+        cursor.execute(_MEMBERS_SQL, [_db_id(group.pk)])
+        return {_uuid(row[0]) for row in cursor.fetchall()}
 
 
 # --- what a transitive list may show: only through groups whose members the reader may see ---------
@@ -188,6 +222,47 @@ def direct_memberships(group: Group, kind: str | None = None):
     ).order_by("sort_name", "id")
 
 
+class DirectMemberPages:
+    """A group's direct members for a paginator, users first then groups, devices and service
+    principals, each in name order. Its count is the one the membership writer stores on the group (no
+    COUNT over 100,000 rows); a page of users is read along the tenant's user name index, each user
+    probed in the group (no sort of every member to show 50)."""
+
+    def __init__(self, group: Group) -> None:
+        self.group = group
+
+    def count(self) -> int:
+        return self.group.member_count
+
+    def _users(self) -> QuerySet:
+        return (
+            Membership.objects.filter(
+                group=self.group, member_user__isnull=False, member_user__tenant_id=self.group.tenant_id
+            )
+            .select_related("member_user", "added_by")
+            .order_by("member_user__display_name", "member_user__user_principal_name")
+        )
+
+    def _others(self) -> QuerySet:
+        others = Q(member_group__isnull=False) | Q(member_device__isnull=False)
+        return (
+            direct_memberships(self.group)
+            .filter(others | Q(member_service_principal__isnull=False))
+            .order_by("sort_name", "id")
+        )
+
+    def __getitem__(self, window: slice) -> list:
+        """Three queries whatever the page: how many members aren't users (their partial indexes),
+        the page's users, and the page's other members (at least one asked for, so always a query)."""
+        start, stop = window.start or 0, window.stop
+        users = self.count() - self._others().count()
+        rows = list(self._users()[start:stop])
+        wanted = (stop - start if stop is not None else users) - len(rows)
+        skip = max(0, start - users)
+        rows += list(self._others()[skip : skip + max(1, wanted)])[: max(0, wanted)]
+        return rows
+
+
 def transitive_member_users(group: Group, actor: Any):
     """Every user in ``group`` directly or through nested groups whose members ``actor`` may read
     (deleted users left out)."""
@@ -211,7 +286,8 @@ def group_owners(group: Group):
 
 
 def groups_for_admin_list(actor: Any):
-    """Groups of the actor's tenant for /groups/, with member and owner counts (one subquery each).
+    """Groups of the actor's tenant for /groups/, with owner counts (one subquery; member counts are
+    stored on the group).
 
     Administrators (a tenant-wide groups right) see every group; others see the groups they own or
     hold a role on. ``None`` when there is nothing the actor may list.
@@ -234,7 +310,7 @@ def groups_for_admin_list(actor: Any):
         )
         return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
-    return groups.annotate(member_count=count_of(Membership), owner_count=count_of(Ownership))
+    return groups.annotate(owner_count=count_of(Ownership))  # member_count is stored on the group
 
 
 # --- a user's groups (the user page) and groups in the directory typeahead ------------------------
@@ -244,11 +320,7 @@ def user_groups(user: User) -> list:
     """Groups the user is in, directly or through nesting (alive only), each marked ``direct``."""
     all_ids = transitive_group_ids(user)
     groups = list(
-        Group.objects.for_tenant(user.tenant)
-        .alive()
-        .filter(id__in=all_ids)
-        .annotate(member_count=Count("memberships", distinct=True))
-        .order_by("display_name")
+        Group.objects.for_tenant(user.tenant).alive().filter(id__in=all_ids).order_by("display_name")
     )
     direct = set(user.memberships.values_list("group_id", flat=True))
     for group in groups:
@@ -307,3 +379,49 @@ def get_group_for(actor, group_id: UUID, action: str, *, include_deleted: bool =
     group = get_object_or_404(groups, pk=group_id)
     authorize(actor, action, group)
     return group
+
+
+# --- what a list may show, as a filter: the per-object rules of groups.authz, read as SQL -------------
+
+READ_ACTIONS_AS_FILTERS = ("standard/read", "members/read")
+
+
+def _read_scope(actor: Any, action: str) -> tuple[Q, Q]:
+    """(sure, maybe) for ``action`` on the actor's groups: every group matching ``sure`` is allowed by
+    the rule every user has (groups.authz ``_may_browse`` / ``_may_see_members``); the others matching
+    ``maybe`` (owned, role-scoped, or all when a tenant-wide role might apply) are decided one by one;
+    the rest are refused. The matrix test holds this to ``can`` for every kind of actor and group."""
+    ctx = actor_context(actor)
+    settings, member_of = ctx.settings, Q(pk__in=ctx.member_group_ids)
+    guest = actor.is_guest
+    nothing = Q(pk__in=[])
+    if isinstance(actor, AppActor):  # an app reads by its role's grants only
+        return nothing, Q() if any(g.scope_group_id is None for g in ctx.grants) else nothing
+    restricted = guest and directory_policy.is_restricted_guest(actor, settings)
+    browses = not guest or (settings.allow_guests_to_access_groups and not restricted)
+    alive = Q(deleted_date_time__isnull=True)
+    if action == "standard/read":
+        sure = Q() if browses else member_of
+    elif restricted:
+        sure = nothing
+    else:
+        sure = alive & (member_of if not browses else ~Q(visibility=Visibility.HIDDEN_MEMBERSHIP) | member_of)
+    if any(g.scope_group_id is None for g in ctx.grants):
+        return sure, Q()
+    scoped = {g.scope_group_id for g in ctx.grants}
+    return sure, sure | Q(pk__in=ctx.owned_group_ids) | Q(pk__in=scoped)
+
+
+def readable_groups(actor: Any, groups: QuerySet, action: str) -> QuerySet:
+    """``groups`` less those ``actor`` may not ``action`` (one of READ_ACTIONS_AS_FILTERS), as a queryset:
+    for trimming a list before paging without loading every group (the per-object check runs only on
+    the few groups the filter can't settle: owned, role-scoped, or all for a tenant-wide role holder)."""
+    groups = groups.filter(tenant_id=actor.tenant_id)
+    if not (actor.is_authenticated and actor.is_active):
+        return groups.none()
+    sure, maybe = _read_scope(actor, action)
+    if sure == Q():
+        return groups
+    undecided = groups.filter(maybe).exclude(sure).select_related("tenant")
+    checked = [g.pk for g in undecided if can(actor, action, g)]
+    return groups.filter(sure | Q(pk__in=checked))

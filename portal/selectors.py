@@ -44,19 +44,32 @@ def users_filtered(tenant: Tenant, params) -> UserFilter:
     return UserFilter(params, queryset=queryset)
 
 
+# The distinct values of one column, read as a skip scan of its (tenant, column) index: each step
+# asks the index for the next value above the last (a few probes per value, not a pass over every
+# user: the facets of 100,000 people with 8 departments cost 9 index probes).
+_FACET_SQL = """
+WITH RECURSIVE facet(value) AS (
+    SELECT (SELECT MIN({column}) FROM portal_user
+            WHERE tenant_id = %s AND {column} > '' AND deleted_date_time IS NULL)
+    UNION ALL
+    SELECT (SELECT MIN({column}) FROM portal_user
+            WHERE tenant_id = %s AND {column} > facet.value AND deleted_date_time IS NULL)
+    FROM facet WHERE facet.value IS NOT NULL
+)
+SELECT value FROM facet WHERE value IS NOT NULL ORDER BY value LIMIT 500
+"""
+FACETS = {"department": "department", "country": "country"}  # facet name → indexed column
+
+
 def user_facets(tenant: Tenant, names: tuple[str, ...] = ("department", "country")) -> dict[str, list[str]]:
     """The departments and countries in use, for the filter's suggestions (one query each)."""
-    users = User.objects.for_tenant(tenant).filter(deleted_date_time__isnull=True)
-    return {
-        name: list(
-            users.exclude(**{f"{name}__isnull": True})
-            .exclude(**{name: ""})
-            .order_by(name)
-            .values_list(name, flat=True)
-            .distinct()[:500]
-        )
-        for name in names
-    }
+    tenant_id = Tenant._meta.pk.get_db_prep_value(tenant.pk, connection)
+    facets = {}
+    with connection.cursor() as cursor:
+        for name in names:
+            cursor.execute(_FACET_SQL.format(column=FACETS[name]), [tenant_id, tenant_id])
+            facets[name] = [row[0] for row in cursor.fetchall()]
+    return facets
 
 
 # The basic profile as the user page shows it to people without a role: (Graph property, label, field).

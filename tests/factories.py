@@ -7,6 +7,7 @@ from django.contrib.auth.hashers import make_password
 
 from access_requests.models import JoinRequest
 from groups.models import Group, GroupKind, Membership, Ownership
+from groups.services import membership
 from portal.models import (
     CustomRole,
     Device,
@@ -86,7 +87,8 @@ class GroupFactory(factory.django.DjangoModelFactory):
                 "Device": "member_device",
                 "ServicePrincipal": "member_service_principal",
             }[type(member).__name__]
-            Membership.objects.create(group=obj, **{field: member})
+            # Through the writer's loader: it keeps the group's stored member count.
+            membership.load_memberships([Membership(group=obj, **{field: member})])
 
 
 class DeviceFactory(factory.django.DjangoModelFactory):

@@ -18,6 +18,7 @@ from groups.models import (
     Visibility,
 )
 from groups.naming import policy_for, resolve_names
+from groups.services import membership
 from groups.services.core import group_create, group_snapshot, membership_add, ownership_add
 from groups.services.errors import NamingError
 from groups.services.policy import expiration_covers
@@ -217,6 +218,7 @@ def group_hard_delete(*, actor: User, group: Group) -> None:
         target=group,
         before=group_snapshot(group),
     )
+    membership.group_leaves_all(group)
     group.delete()
 
 

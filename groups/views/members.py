@@ -52,7 +52,7 @@ def _members_context(request: HttpRequest, group: Group, **extra) -> dict:
     if view == "transitive":
         rows = selectors.transitive_member_users(group, request.user)
     else:
-        rows = selectors.direct_memberships(group)
+        rows = selectors.DirectMemberPages(group)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     if view == "transitive":
         direct = set(

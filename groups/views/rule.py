@@ -13,9 +13,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from groups import dynamic
+from groups import dynamic, selectors
 from groups.dynamic.subjects import subject_for
-from groups.models import ProcessingStatus, RuleChangeHold
+from groups.models import ProcessingState, ProcessingStatus, RuleChangeHold
 from groups.rules import MAX_RULE_LENGTH, RuleSyntaxError, explain, parse
 from groups.rules.printer import quote
 from groups.selectors import get_group_for
@@ -40,6 +40,7 @@ BUILDER_OPERATORS = [
     ("notMatch", "Not match"), ("in", "In (comma-separated)"), ("notIn", "Not in (comma-separated)"),
 ]  # fmt: skip
 MAX_CHECKED = 50
+PREVIEW_SAMPLE = 20  # names the preview lists (as groups.dynamic.preview does)
 
 
 class RuleForm(forms.Form):
@@ -94,6 +95,14 @@ def build_rule(data: dict, *, device: bool) -> str:
     return joiner.join(clauses)
 
 
+def _settled_preview(group, rule) -> dynamic.Preview:
+    """The preview of the saved rule of a group its rule has finished computing: the rule's matches
+    are the group's members (kept so by every write), so the stored count and the first members by
+    name say it, with nobody to join or leave. No evaluation of the rule over the whole directory."""
+    sample = [m.member for m in selectors.DirectMemberPages(group)[0:PREVIEW_SAMPLE]]
+    return dynamic.Preview(rule, group.member_count, sample, [], [], 0, 0)
+
+
 def _validation(actor, group, text: str) -> dict:
     """What the editor shows under the text box: the error with its position, or the preview (never of
     a rule naming a group whose members ``actor`` can't read)."""
@@ -110,7 +119,13 @@ def _validation(actor, group, text: str) -> dict:
             "at": text[pos : pos + 1] or " ",
             "after": text[pos + 1 :],
         }
-    return {"preview": dynamic.preview(group, rule), "device": rule.kind == "device"}
+    settled = (
+        text == group.membership_rule
+        and group.processing_status == ProcessingStatus.SUCCEEDED
+        and group.membership_rule_processing_state != ProcessingState.PAUSED
+    )
+    shown = _settled_preview(group, rule) if settled else dynamic.preview(group, rule)
+    return {"preview": shown, "device": rule.kind == "device"}
 
 
 def _explanations(actor, group, names: list[str]) -> tuple[list[dict], list[str]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_GET
 from portal import roles, selectors
 from portal.authz import authorize
 from portal.csvfile import csv_lines
+from portal.pagination import CappedPaginator
 
 PAGE_SIZE = 50
 SHOWN_CHANGES = 4  # properties listed in a row; the rest of a long change folds under "N more"
@@ -40,7 +40,7 @@ CSV_COLUMNS = [
 def audit_log(request: HttpRequest) -> HttpResponse:
     authorize(request.user, roles.AUDIT_READ)
     events = selectors.audit_events(request.user.tenant, request.GET)
-    page = Paginator(events.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(events.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     for event in page.object_list:
         diff = selectors.audit_diff(event)
         event.diff, event.diff_more = diff[:SHOWN_CHANGES], diff[SHOWN_CHANGES:]

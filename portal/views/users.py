@@ -7,7 +7,6 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -18,6 +17,7 @@ from portal.directory_policy import UserReadAccess
 from portal.errors import ServiceError, form_error
 from portal.forms import UserEditForm
 from portal.models import User
+from portal.pagination import CappedPaginator
 from portal.services import user_delete, user_restore, user_update
 
 PAGE_SIZE = 50
@@ -60,7 +60,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
         for name in set(params) - set(BASIC_LIST_FILTERS):
             params.pop(name)
     users = selectors.users_filtered(request.user.tenant, params)
-    page = Paginator(users.qs, PAGE_SIZE).get_page(params.get("page"))
+    page = CappedPaginator(users.qs, PAGE_SIZE).get_page(params.get("page"))
     params.pop("page", None)
     context = {"filter": users, "page": page, "query": params.urlencode(), "full": full}
     if request.htmx:

@@ -229,6 +229,8 @@ def test_it_keeps_the_settings_tab_and_overview_queries_constant(
     client.force_login(groups_admin)
     with django_assert_num_queries(7):
         client.get(_url(group))
-    # the overview tab's own queries (waiting requests count), the admin summary's two and its licences
+    # The overview tab's own queries (waiting requests count; the first members in three: non-user
+    # count, users by the name index, the others; the member count is stored; the guest count) plus the
+    # admin summary's two and its licences.
     with django_assert_num_queries(16):
         client.get(_url(group, "group_detail"))

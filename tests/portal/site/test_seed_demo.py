@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.management import call_command
+from django.db.models import Count, F
 
 from access_requests.models import JoinRequest
+from groups.dynamic import queryset_for
 from groups.models import Group, JoinPolicy, Membership
+from groups.rules import parse
 from portal.models import AuditEvent, Tenant, User
+from portal.site.demo.scale import nesting_depth
 
 pytestmark = pytest.mark.django_db
 
@@ -53,12 +59,30 @@ def test_it_creates_the_logins_and_groups_the_journeys_need():
 
 
 def test_it_builds_a_generated_population_in_bulk():
-    call_command("seed_demo", users=300, groups=20)
+    out = io.StringIO()
+    call_command("seed_demo", users=400, groups=700, stdout=out)
     tenant = Tenant.objects.get(slug="contoso")
-    assert User.objects.for_tenant(tenant).filter(user_principal_name__startswith="gen").count() == 300
-    assert Group.objects.for_tenant(tenant).filter(mail_nickname__startswith="gen-").count() == 20
-    call_command("seed_demo", users=300, groups=20)
-    assert User.objects.for_tenant(tenant).filter(user_principal_name__startswith="gen").count() == 300
+    generated = Group.objects.for_tenant(tenant).filter(mail_nickname__startswith="gen-")
+    dynamic = Group.objects.for_tenant(tenant).filter(mail_nickname__startswith="dyn-")
+    assert User.objects.for_tenant(tenant).filter(user_principal_name__startswith="gen").count() == 400
+    assert (generated.count(), dynamic.count()) == (630, 70)
+    assert "nesting depth" in out.getvalue() and "pending requests" in out.getvalue()
+    assert nesting_depth(tenant) == 8
+    # Every seeded dynamic group holds exactly what its rule selects, and every stored count is right.
+    for group in dynamic[:20]:
+        wanted = set(queryset_for(parse(group.membership_rule), tenant).values_list("pk", flat=True))
+        assert set(group.memberships.values_list("member_user_id", flat=True)) == wanted
+    for group in Group.objects.for_tenant(tenant).annotate(n=Count("memberships")):
+        assert group.member_count == group.n, group
+    owner = User.objects.get(user_principal_name="owner@contoso.test")
+    waiting = JoinRequest.objects.filter(status="pending", group__ownerships__user=owner).count()
+    assert waiting >= 250
+    assert not JoinRequest.objects.filter(
+        status="pending", group__memberships__member_user=F("requester")
+    ).exists()
+    call_command("seed_demo", users=400, groups=700, stdout=io.StringIO())
+    assert User.objects.for_tenant(tenant).filter(user_principal_name__startswith="gen").count() == 400
+    assert JoinRequest.objects.filter(status="pending", group__ownerships__user=owner).count() == waiting
 
 
 def test_it_computes_the_dynamic_groups():

@@ -7,8 +7,8 @@ from django.http import HttpRequest, HttpResponse
 
 from groups.dynamic import group_rule_processing_set, group_rule_update
 from groups.models import CreatedIn, Group
+from groups.selectors import readable_groups
 from groups.services import group_provision, group_soft_delete, group_update
-from portal.authz import can
 from portal.models import User
 from portal.site.api import errors
 from portal.site.api.auth import api_view, read_json
@@ -23,7 +23,6 @@ from portal.site.api.views.common import (
     group_for,
     no_content,
     object_from_reference,
-    trimmed,
 )
 
 
@@ -35,7 +34,7 @@ def group_list(request: HttpRequest, count: bool = False) -> HttpResponse:
     groups = Group.objects.for_tenant(request.api_tenant).alive().select_related("tenant")
     # Security trimming, before paging (pages and @odata.count tell nothing of the others): the one
     # authorization function decides what the caller may read.
-    readable = trimmed(groups, lambda g: can(request.actor, "standard/read", g))
+    readable = readable_groups(request.actor, groups, "standard/read")
     source = Source(readable, filter_resource="group")
     if count:
         return count_response(request, counted(options), [source])

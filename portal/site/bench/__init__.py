@@ -1,0 +1,1 @@
+"""Performance measurements for ``manage.py bench``: pages, transitive membership, throughput."""
