@@ -232,5 +232,5 @@ def test_it_keeps_the_settings_tab_and_overview_queries_constant(
     # The overview tab's own queries (waiting requests count; the first members in three: non-user
     # count, users by the name index, the others; the member count is stored; the guest count) plus the
     # admin summary's two and its licences.
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(18):
         client.get(_url(group, "group_detail"))
