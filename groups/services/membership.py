@@ -29,8 +29,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from groups.licensing.services import licenses_after_membership_change
@@ -44,15 +43,14 @@ from groups.models import (
 from groups.services import rule_sql
 from groups.services.errors import ServiceError
 from groups.services.invariants import check_member_allowed, member_field, member_kind, name_of
+from groups.services.member_counts import recount
+from groups.services.rule_events import ADD, REMOVE, RULE_ACTOR, RuleGroup, rule_event, rule_reason
 from portal.audit import audit_record, current_request_id
 from portal.authz import acting_user, authorize, decide, forget, group_settings_for
 from portal.errors import Conflict, Invalid, NotFound, Refused
 from portal.models import AuditEvent, Tenant, User
 from portal.refusals import record_refusal
 
-RULE_ACTOR = "Dynamic membership rule"
-ADD = "Add member to group"
-REMOVE = "Remove member from group"
 ADD_OWNER = "Add owner to group"
 REMOVE_OWNER = "Remove owner from group"
 DYNAMIC_REFUSAL = "Membership of a dynamic group is set by its rule."
@@ -70,6 +68,7 @@ class Change:
     members: tuple = ()  # the users, devices, groups and service principals that joined or left
     by_rule: bool = False  # written by dynamic membership, which settles memberOf rules itself
     licensed: bool | None = None  # whether the tenant has group licences, if just read (None: unknown)
+    counted: bool = False  # the stored member counts were already kept by the write itself (rule_sql)
 
 
 _reactions: list[Callable[[Change], None]] = []
@@ -81,24 +80,11 @@ def register_reaction(reaction: Callable[[Change], None]) -> None:
         _reactions.append(reaction)
 
 
-def recount(group_ids: Iterable) -> None:
-    """Store the groups' direct member counts. The rows are locked first (in one order: no deadlock)
-    and counted by a later statement, whose snapshot sees every write committed before the lock was
-    granted: two writers adding to one group at once both count."""
-    ids = sorted(group_ids, key=str)
-    if not ids:
-        return
-    counted = Membership.objects.filter(group=OuterRef("pk")).order_by().values("group")
-    counted = counted.annotate(n=Count("*")).values("n")
-    with transaction.atomic():
-        list(Group.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
-        Group.objects.filter(pk__in=ids).update(member_count=Coalesce(Subquery(counted), 0))
-
-
 def _after(change: Change) -> None:
     if not change.group_ids:
         return
-    recount(change.group_ids)
+    if not change.counted:
+        recount(change.group_ids)
     if change.licensed is not False:  # False: the tenant has no group licence (read with the change)
         licenses_after_membership_change(
             tenant=change.tenant, group_ids=change.group_ids, members=change.members
@@ -344,15 +330,6 @@ def rule_members_apply(
     _after(Change(group.tenant, frozenset([group.pk]), by_rule=True))
 
 
-@dataclass(frozen=True)
-class RuleGroup:
-    """A dynamic group as the per-object re-evaluation names it in audit events."""
-
-    group_id: Any
-    name: str
-    rule_text: str
-
-
 def rule_object_apply(
     *,
     tenant: Tenant,
@@ -360,29 +337,31 @@ def rule_object_apply(
     groups: dict[Any, RuleGroup],
     licensed: bool | None = None,
 ) -> int:
-    """Per-object re-evaluation: for each (user or device, group ids to join, group ids to leave), write
-    the difference; one audit event per membership changed, all in one INSERT (on PostgreSQL, the
-    DELETE, the INSERT and the audit rows are one statement: ``rule_sql``). ``licensed``: whether the
-    tenant has group licences, if the caller has just read it. Returns the number of changes made."""
+    """Per-object re-evaluation: for each (user or device, group ids to join, to leave), write the difference
+    with one audit event per membership changed (on PostgreSQL all in one statement: ``rule_sql``).
+    ``licensed``: whether the tenant has group licences, if just read. Returns the number of changes."""
     changes = [(obj, adds, removes) for obj, adds, removes in changes if adds or removes]
     by_field: dict[str, list] = {}
     for change in changes:
         by_field.setdefault(member_field(change[0]), []).append(change)
     written: list = []
+    recounted: list = []  # written through the ORM: counted after (``rule_sql`` keeps its counts itself)
     for kind_field, some in by_field.items():
         if connection.vendor == "postgresql" and kind_field in rule_sql.MEMBER_COLUMNS:
             written += _rule_write_sql(tenant, kind_field, some, groups)
         else:
-            written += _rule_write_orm(tenant, kind_field, some, groups)
+            recounted += _rule_write_orm(tenant, kind_field, some, groups)
+    written += recounted
     if written:
+        recount(recounted)
         members = tuple(obj for obj, _, _ in changes)
-        _after(Change(tenant, frozenset(written), members, by_rule=True, licensed=licensed))
+        _after(Change(tenant, frozenset(written), members, by_rule=True, licensed=licensed, counted=True))
     return len(written)
 
 
 def _rule_write_sql(tenant: Tenant, field: str, changes: list, groups: dict[Any, RuleGroup]) -> list:
     """One statement; returns the group id of each membership changed."""
-    names = {g: (groups[g].name, _rule_reason(groups[g])) for _, a, r in changes for g in a | r}
+    names = {g: (groups[g].name, rule_reason(groups[g])) for _, a, r in changes for g in a | r}
     members = {obj.pk: (name_of(obj), member_kind(obj)) for obj, _, _ in changes}
     params = rule_sql.parameters(changes, names, members) | {
         "tenant": tenant.pk,
@@ -411,32 +390,10 @@ def _rule_write_orm(tenant: Tenant, field: str, changes: list, groups: dict[Any,
                 ignore_conflicts=True,
             )
         for group_id in sorted(adds | removes, key=str):
-            events.append(_rule_event(tenant, groups[group_id], obj, added=group_id in adds))
+            events.append(rule_event(tenant, groups[group_id], obj, added=group_id in adds))
             written.append(group_id)
     AuditEvent.objects.bulk_create(events)
     return written
-
-
-def _rule_reason(group: RuleGroup) -> str:
-    return f"Dynamic membership rule of “{group.name}”: {group.rule_text}"
-
-
-def _rule_event(tenant: Tenant, group: RuleGroup, member: Any, *, added: bool) -> AuditEvent:
-    change = {"member": name_of(member), "memberId": str(member.pk), "memberType": member_kind(member)}
-    return AuditEvent(
-        tenant=tenant,
-        activity=ADD if added else REMOVE,
-        category="GroupManagement",
-        actor_type="system",
-        actor_name=RULE_ACTOR,
-        target_id=str(group.group_id),
-        target_type="group",
-        target_name=group.name,
-        before=None if added else change,
-        after={**change, "source": MembershipSource.RULE} if added else None,
-        reason=_rule_reason(group),
-        request_id=current_request_id.get() or "",
-    )
 
 
 # --- a leaver ------------------------------------------------------------------------------------------

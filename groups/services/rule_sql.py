@@ -1,9 +1,9 @@
 """The statement by which the one writer (groups.services.membership.rule_object_apply) applies a
 per-object re-evaluation on PostgreSQL: the memberships to delete, those to insert and one audit event
-per membership actually changed, in ONE statement (data-modifying CTEs), without building a model
-instance per row. Only ``membership.py`` runs it.
+per membership actually changed, and the groups' stored member counts, in ONE statement
+(data-modifying CTEs), without building a model instance per row. Only ``membership.py`` runs it.
 
-The audit rows are what ``membership._rule_event`` builds on the other databases, field for field (the
+The audit rows are what ``rule_events.rule_event`` builds on the other databases, field for field (the
 tests compare them); they are written for the rows the DELETE and the INSERT report (RETURNING), so a
 membership someone else removed or added meanwhile gets no event.
 """
@@ -29,7 +29,7 @@ WITH gone AS (
     FROM jsonb_to_recordset(%(adds)s::jsonb) AS a (m uuid, g uuid)
     ON CONFLICT DO NOTHING
     RETURNING {member} AS member_id, group_id, true AS added
-)
+), audit AS (
 INSERT INTO portal_auditevent (
     tenant_id, activity_date_time, activity, category, result, actor_id, actor_type, actor_name,
     target_id, target_type, target_name, before, after, reason, request_id
@@ -50,6 +50,16 @@ JOIN jsonb_to_recordset(%(members)s::jsonb) AS o (id uuid, name text, kind text)
 JOIN jsonb_to_recordset(%(groups)s::jsonb) AS g (id uuid, name text, reason text) ON g.id = c.group_id
 ORDER BY o.id, c.group_id::text
 RETURNING target_id
+), counted AS (
+    -- Group.member_count follows in the same statement (the row lock makes the increment exact).
+    UPDATE groups_group AS gg SET member_count = gg.member_count + d.delta
+    FROM (
+        SELECT group_id, SUM(CASE WHEN added THEN 1 ELSE -1 END) AS delta
+        FROM (SELECT * FROM gone UNION ALL SELECT * FROM new) AS c GROUP BY group_id
+    ) AS d
+    WHERE gg.id = d.group_id AND d.delta <> 0
+)
+SELECT target_id FROM audit
 """
 
 
