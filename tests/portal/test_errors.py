@@ -19,6 +19,7 @@ from groups.services import NamingError
 from portal.errors import Conflict, Invalid, NotFound, Refused, ServiceError, form_error
 from portal.services import UserError
 from portal.site.api.errors import ApiError
+from portal.site.scim.protocol import ScimError
 
 # Exception classes that are not refusals of a service, and why.
 NOT_SERVICE_REFUSALS = {
@@ -62,8 +63,9 @@ def test_every_error_class_of_the_apps_is_a_service_error():
 
 
 def test_every_service_error_is_one_of_the_four_kinds():
-    # ApiError is the API's own answer (token, payload, query option): it carries its status and code.
-    kinds = (Invalid, NotFound, Conflict, Refused, ApiError)
+    # ApiError is the API's own answer (token, payload, query option): it carries its status and code;
+    # ScimError the same for SCIM.
+    kinds = (Invalid, NotFound, Conflict, Refused, ApiError, ScimError)
     loose = [
         cls.__qualname__
         for cls in _exception_classes()

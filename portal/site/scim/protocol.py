@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from pydantic import ValidationError
 from scim2_models import EnterpriseUser, Error, ScimPolicy, User
 
+from portal.errors import ServiceError
 from portal.site.api.body import MAX_JSON_DEPTH, may_hold_nul, nesting_depth, nul_path
 
 SCIM_JSON = "application/scim+json"
@@ -30,8 +31,9 @@ MAX_BODY_BYTES = 1_000_000  # announced in ServiceProviderConfig (bulk.maxPayloa
 MAX_RESULTS = 200  # filter.maxResults: the largest page
 
 
-class ScimError(Exception):
-    """A refusal answered with a SCIM error body (RFC 7644 §3.12)."""
+class ScimError(ServiceError):
+    """The SCIM protocol's own refusal, answered with a SCIM error body (RFC 7644 §3.12), as ``ApiError``
+    is the Graph API's."""
 
     def __init__(self, status: int, detail: str, scim_type: str | None = None) -> None:
         super().__init__(detail)

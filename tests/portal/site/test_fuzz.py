@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 import traceback
 from urllib.parse import quote
@@ -28,6 +29,7 @@ import pytest
 from django.test import Client
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import strategies as st
+from hypothesis.internal.conjecture.engine import HealthCheckState
 
 from portal.tokens import api_token_create
 from tests.portal.test_isolation import ROUTES, TenantWorld, build, urls_for
@@ -184,6 +186,17 @@ PROPERTIES = settings(
         HealthCheck.large_base_example,
     ],
 )
+
+
+@pytest.fixture(autouse=True)
+def _linear_draw_timing(monkeypatch):
+    """Hypothesis times every draw for its too_slow health check and, past 30 s of drawing, builds a timing
+    report even when too_slow is suppressed (as here). Its total is a sum of lists and the report asks for
+    it once per distinct draw: quadratic in the draws, and these tests draw thousands per example (one per
+    request), which turned minutes into a CI hang. Sum linearly and skip the report nobody reads."""
+    total = property(lambda state: math.fsum(itertools.chain.from_iterable(state.draw_times.values())))
+    monkeypatch.setattr(HealthCheckState, "total_draw_time", total)
+    monkeypatch.setattr(HealthCheckState, "timing_report", lambda state: "")
 
 
 @pytest.mark.parametrize("who", ["admin", "member"])
