@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.urls import reverse
 
-from access_requests.selectors import approvals_count, approvals_scope
+from access_requests.selectors import BADGE_CAP, approvals_count, approvals_scope
 from groups.connections.authz import READ as CONNECTIONS_READ
 from groups.connections.authz import ConnectionScope
 from groups.forms import creatable_kinds
@@ -76,7 +76,7 @@ def navigation(request: HttpRequest) -> dict:
             }
             for label, url in items
         ],
-        "approvals_count": lambda: approvals_count(user),
+        "approvals_count": lambda: approvals_count(user, cap=BADGE_CAP),
         # "New group" is offered only to those who may create some kind of group (asked when shown).
         "may_create_group": lambda: bool(creatable_kinds(user)),
         # The user page shows the external items a person reaches to those who manage connections.
