@@ -6,8 +6,9 @@ measures every page on both databases (the demo tenant, and ``seed_demo --users 
 10000``) and prints them side by side with the ratio; transitive membership and throughput run on the
 large one. Without the URLs, everything runs on this process's database (``--json`` prints the raw
 figures: that is how the comparison runs each side). Small flags (``--rounds 3 --seconds 2``) make a
-smoke run; ``--pages discover,members`` measures only the pages whose name contains one of those texts. Each figure is printed beside its baseline from the same run, and the load average beside
-each section: the machine may be shared.
+smoke run; ``--pages discover,members`` measures only the pages whose name contains one of those texts.
+Each figure is printed beside its baseline from the same run, and the load average beside each section:
+the machine may be shared. The page sizes (KB) show where a large tenant fills a page the demo doesn't.
 """
 
 from __future__ import annotations
@@ -154,6 +155,7 @@ def pages_report(large: dict, small: dict | None) -> list[str]:
     lines[-1] += f" at the large size, {small['load']} at the demo size)"
     lines.append(
         f"{'page':<42} {'queries demo/large':>18} {'demo p50':>9} {'p95':>7} {'large p50':>10} {'p95':>7} {'p95 ×':>6}"
+        f" {'KB demo/large':>14}"
     )
     for big, demo in zip(large["rows"], small["rows"], strict=True):
         ratio = big["p95"] / demo["p95"] if demo["p95"] else 0
@@ -161,7 +163,8 @@ def pages_report(large: dict, small: dict | None) -> list[str]:
         queries = f"{demo['queries']}/{big['queries']}"
         lines.append(
             f"{big['page']:<42} {queries:>18} {demo['p50']:>9.1f} {demo['p95']:>7.1f} "
-            f"{big['p50']:>10.1f} {big['p95']:>7.1f} {ratio:>6.2f}{flag}"
+            f"{big['p50']:>10.1f} {big['p95']:>7.1f} {ratio:>6.2f}"
+            f" {demo['bytes'] / 1024:>6.0f}/{big['bytes'] / 1024:<7.0f}{flag}"
         )
     return lines
 
