@@ -27,7 +27,12 @@ def navigation(request: HttpRequest) -> dict:
     """The navigation each person sees: only what their rights open."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or user.tenant_id is None:
-        return {"nav_items": [], "may_create_group": False, "may_see_connections": False, "may_invite_guests": False}
+        return {
+            "nav_items": [],
+            "may_create_group": False,
+            "may_see_connections": False,
+            "may_invite_guests": False,
+        }
     ctx = actor_context(user)
     items = []
     if can(user, MY_GROUPS_ACCESS):
