@@ -16,7 +16,12 @@ from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, Valu
 
 from access_requests.models import JoinRequest, RequestStatus
 from groups.models import Group, JoinPolicy, Membership, Ownership, Visibility
-from groups.selectors import DirectMemberPages, is_transitive_member, transitive_group_ids
+from groups.selectors import (
+    DirectMemberPages,
+    guest_member_count,
+    is_transitive_member,
+    transitive_group_ids,
+)
 from portal import directory_policy, roles
 from portal import selectors as portal_selectors
 from portal.authz import actor_context, can, decide
@@ -198,7 +203,7 @@ def group_overview(user, group: Group) -> Overview:
     members, member_count, guest_count = [], 0, 0
     if members_visible:
         member_count = group.member_count  # stored by the membership writer
-        guest_count = Membership.objects.filter(group=group, member_user__user_type="Guest").count()
+        guest_count = guest_member_count(group)
         # The first members by name, users first, read along the user name index (as the members tab):
         # never a sort of every membership of a 100,000-member group to show 20.
         members = DirectMemberPages(group)[0:OVERVIEW_MEMBERS]
