@@ -9,11 +9,12 @@ planned the same (a hashed array). Other databases get ``IN (...)``, as ``__in``
 from __future__ import annotations
 
 from django.core.exceptions import EmptyResultSet
-from django.db.models import Field
+from django.db.models import Field, ForeignObject
+from django.db.models.fields.related_lookups import RelatedIn
 from django.db.models.lookups import In
 
 
-class AnyOf(In):
+class _AnyOfArray:
     lookup_name = "any_of"
 
     def as_postgresql(self, compiler, connection):
@@ -25,6 +26,15 @@ class AnyOf(In):
         return f"{lhs} = ANY(%s::{field.db_type(connection)}[])", (*lhs_params, values)
 
 
+class AnyOf(_AnyOfArray, In):
+    pass
+
+
+class RelatedAnyOf(_AnyOfArray, RelatedIn):
+    """``group_id__any_of`` / ``group__any_of`` on a foreign key (ids or objects)."""
+
+
 def register() -> None:
     """From ``PortalConfig.ready``."""
     Field.register_lookup(AnyOf)
+    ForeignObject.register_lookup(RelatedAnyOf)

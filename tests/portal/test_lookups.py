@@ -6,8 +6,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from access_requests.models import JoinRequest
 from groups.models import Group
-from tests.factories import GroupFactory
+from tests.factories import GroupFactory, JoinRequestFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,6 +21,14 @@ def test_it_selects_and_excludes_what_in_does(tenant):
     assert set(ours.exclude(id__any_of=wanted)) == {groups[1], groups[3]}
     assert list(ours.filter(id__any_of=[])) == []
     assert set(ours.exclude(id__any_of=set())) == set(groups)
+
+
+def test_it_works_on_foreign_keys_with_ids_or_objects(tenant):
+    groups = GroupFactory.create_batch(3, tenant=tenant)
+    requests = [JoinRequestFactory(group=group) for group in groups]
+    pending = JoinRequest.objects.filter(tenant=tenant)
+    assert set(pending.filter(group_id__any_of={groups[0].pk, groups[1].pk})) == set(requests[:2])
+    assert set(pending.filter(group__any_of=[groups[2]])) == {requests[2]}
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the array parameter is PostgreSQL's")
