@@ -409,7 +409,8 @@ def _read_scope(actor: Any, action: str) -> tuple[Q, Q]:
     ``maybe`` (owned, role-scoped, or all when a tenant-wide role might apply) are decided one by one;
     the rest are refused. The matrix test holds this to ``can`` for every kind of actor and group."""
     ctx = actor_context(actor)
-    settings, member_of = ctx.settings, Q(pk__in=ctx.member_group_ids)
+    # The actor's groups as one array parameter (hundreds of ids for some people).
+    settings, member_of = ctx.settings, Q(pk__any_of=ctx.member_group_ids)
     guest = actor.is_guest
     nothing = Q(pk__in=[])
     if isinstance(actor, AppActor):  # an app reads by its role's grants only
@@ -426,7 +427,7 @@ def _read_scope(actor: Any, action: str) -> tuple[Q, Q]:
     if any(g.scope_group_id is None for g in ctx.grants):
         return sure, Q()
     scoped = {g.scope_group_id for g in ctx.grants}
-    return sure, sure | Q(pk__in=ctx.owned_group_ids) | Q(pk__in=scoped)
+    return sure, sure | Q(pk__any_of=ctx.owned_group_ids) | Q(pk__in=scoped)
 
 
 def readable_groups(actor: Any, groups: QuerySet, action: str) -> QuerySet:
