@@ -144,7 +144,7 @@ def _through_readable(actor: Any, start: Any, sql: str, params: list) -> set:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         edges = [(_uuid(a), _uuid(b)) for a, b in cursor.fetchall()]
-    groups = Group.objects.filter(pk__in={b for _, b in edges}).select_related("tenant")
+    groups = Group.objects.filter(pk__any_of={b for _, b in edges}).select_related("tenant")
     readable = {g.pk for g in groups if can(actor, "members/read", g)}
     found: set = set()
     frontier = {start}
