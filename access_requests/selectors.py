@@ -16,7 +16,12 @@ from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, Valu
 
 from access_requests.models import JoinRequest, RequestStatus
 from groups.models import Group, JoinPolicy, Membership, Ownership, Visibility
-from groups.selectors import DirectMemberPages, is_transitive_member, transitive_group_ids
+from groups.selectors import (
+    DirectMemberPages,
+    guest_member_count,
+    is_transitive_member,
+    transitive_group_ids,
+)
 from portal import directory_policy, roles
 from portal import selectors as portal_selectors
 from portal.authz import actor_context, can, decide
@@ -53,7 +58,7 @@ def discoverable_groups(user) -> QuerySet[Group]:
     groups = (
         Group.objects.for_tenant(user.tenant)
         .alive()
-        .exclude(id__in=transitive_group_ids(user))
+        .exclude(id__any_of=transitive_group_ids(user))  # one array parameter: ~1,000 ids for some
         .exclude(id__in=Ownership.objects.filter(user=user).values("group_id"))
         .order_by("display_name", "id")
     )
@@ -114,13 +119,22 @@ def decidable_requests(user) -> QuerySet[JoinRequest]:
     return pending.select_related("group", "group__tenant", "requester").order_by("-created_date_time", "id")
 
 
-def approvals_count(user) -> int:
-    """The navigation badge: one COUNT query, none for people who own nothing and administer nothing."""
+BADGE_CAP = 99  # the navigation badge says "99+" past this
+
+
+def approvals_count(user, *, cap: int | None = None) -> int:
+    """How many requests wait for the user's decision: one COUNT query, none for people who own nothing
+    and administer nothing. With ``cap``, at most ``cap + 1`` rows are counted (the navigation badge on
+    every page: an administrator of a tenant with 10,000 pending requests shouldn't count them all on
+    each page; the badge shows "99+")."""
     ctx = actor_context(user)
     everywhere, scoped = _admin_scope(user)
     if not (everywhere or scoped or ctx.owned_group_ids) or not user.tenant.is_premium:
         return 0
-    return decidable_requests(user).count()
+    pending = decidable_requests(user)
+    if cap is None:
+        return pending.count()
+    return pending.order_by()[: cap + 1].count()
 
 
 def group_requests(group: Group) -> QuerySet[JoinRequest]:
@@ -189,7 +203,7 @@ def group_overview(user, group: Group) -> Overview:
     members, member_count, guest_count = [], 0, 0
     if members_visible:
         member_count = group.member_count  # stored by the membership writer
-        guest_count = Membership.objects.filter(group=group, member_user__user_type="Guest").count()
+        guest_count = guest_member_count(group)
         # The first members by name, users first, read along the user name index (as the members tab):
         # never a sort of every membership of a 100,000-member group to show 20.
         members = DirectMemberPages(group)[0:OVERVIEW_MEMBERS]

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
 
+from portal import lookups
+
 
 def _sqlite_pragmas(sender, connection, **kwargs) -> None:
     """WAL lets readers and one writer work at once; foreign keys are on by Django already."""
@@ -18,3 +20,4 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         connection_created.connect(_sqlite_pragmas, dispatch_uid="groupdesk-sqlite-pragmas")
+        lookups.register()

@@ -209,7 +209,9 @@ def approvals_bulk(request: HttpRequest) -> HttpResponse:
 @login_required
 def approvals_badge(request: HttpRequest) -> HttpResponse:
     return render(
-        request, "access_requests/_approvals_badge.html", {"count": selectors.approvals_count(request.user)}
+        request,
+        "access_requests/_approvals_badge.html",
+        {"count": selectors.approvals_count(request.user, cap=selectors.BADGE_CAP)},
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,15 +25,22 @@ from groups.views.picker import Pick, pick
 from portal import roles
 from portal.authz import authorize, can
 from portal.errors import ServiceError, form_error
-from portal.models import UserType
+from portal.models import User, UserType
 
 PAGE = 50
 GUESTS_SHOWN = 100
 
 
-def _guest_count() -> Subquery:
+def _guests_of(tenant) -> QuerySet:
+    """The ids of the tenant's guests, as a subquery: PostgreSQL reads them once from the (tenant,
+    user type) index and hashes them, where a join would fetch the (wide) user row of every member of
+    every licensed group to look at its type."""
+    return User.objects.filter(tenant=tenant, user_type=UserType.GUEST).values("id")
+
+
+def _guest_count(tenant) -> Subquery:
     guests = (
-        Membership.objects.filter(group=OuterRef("group"), member_user__user_type=UserType.GUEST)
+        Membership.objects.filter(group=OuterRef("group"), member_user__in=_guests_of(tenant))
         .order_by()
         .values("group")
         .annotate(n=Count("pk"))
@@ -73,20 +80,21 @@ def _context(request: HttpRequest) -> dict:
         GroupLicense.objects.filter(group__tenant=tenant, group__deleted_date_time__isnull=True)
         .select_related("group", "sku")
         .prefetch_related("sku__service_plans")
-        .annotate(guests=_guest_count(), errors=_error_count())
+        .annotate(guests=_guest_count(tenant), errors=_error_count())
         .order_by("group__display_name", "sku__display_name", "pk")
     )
+    # A semi-join on the licences (a group may carry several: no duplicates, so no DISTINCT over the
+    # wide rows) and the guests as a hashed id list.
     guests = (
         Membership.objects.filter(
+            Exists(GroupLicense.objects.filter(group=OuterRef("group"))),
             group__tenant=tenant,
             group__deleted_date_time__isnull=True,
-            group__licenses__isnull=False,
-            member_user__user_type=UserType.GUEST,
+            member_user__in=_guests_of(tenant),
         )
         .select_related("group", "member_user")
         .annotate(excluded=Exists(GroupLicense.objects.filter(group=OuterRef("group"), exclude_guests=True)))
-        .order_by("group__display_name", "member_user__display_name")
-        .distinct()
+        .order_by("group__display_name", "member_user__display_name", "pk")
     )
     waiting = LicenseSeat.objects.filter(sku__tenant=tenant, state=AssignmentState.ERROR).select_related(
         "user", "sku"

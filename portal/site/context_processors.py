@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.urls import reverse
 
-from access_requests.selectors import approvals_count, approvals_scope
+from access_requests.selectors import BADGE_CAP, approvals_count, approvals_scope
 from groups.connections.authz import READ as CONNECTIONS_READ
 from groups.connections.authz import ConnectionScope
 from groups.forms import creatable_kinds
@@ -27,7 +27,12 @@ def navigation(request: HttpRequest) -> dict:
     """The navigation each person sees: only what their rights open."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or user.tenant_id is None:
-        return {"nav_items": [], "may_create_group": False, "may_see_connections": False, "may_invite_guests": False}
+        return {
+            "nav_items": [],
+            "may_create_group": False,
+            "may_see_connections": False,
+            "may_invite_guests": False,
+        }
     ctx = actor_context(user)
     items = []
     if can(user, MY_GROUPS_ACCESS):
@@ -76,7 +81,7 @@ def navigation(request: HttpRequest) -> dict:
             }
             for label, url in items
         ],
-        "approvals_count": lambda: approvals_count(user),
+        "approvals_count": lambda: approvals_count(user, cap=BADGE_CAP),
         # "New group" is offered only to those who may create some kind of group (asked when shown).
         "may_create_group": lambda: bool(creatable_kinds(user)),
         # The user page shows the external items a person reaches to those who manage connections.

@@ -517,6 +517,21 @@ def test_it_counts_pending_approvals_in_the_navigation_badge(client, owner, appr
     assert 'hx-trigger="approvals-changed from:body"' in badge and badge.strip().endswith("2</span>")
 
 
+def test_the_navigation_badge_stops_counting_at_99(client, owner, approval_group):
+    """An administrator of a tenant with thousands of pending requests doesn't count them all on every
+    page: the badge counts at most 100 and says "99+" (the inbox itself still counts them all)."""
+    requesters = UserFactory.create_batch(101, tenant=owner.tenant)
+    for person in requesters:
+        JoinRequestFactory(group=approval_group, requester=person)
+    _as(client, owner)
+    badge = _text(client.get(reverse("approvals_badge")))
+    assert badge.strip().endswith("99+</span>")
+    body = _text(client.get(reverse("approvals")))
+    assert '<span class="count">101</span> requests waiting' in body and "99+</span>" in body
+    JoinRequest.objects.filter(requester__in=requesters[:2]).delete()
+    assert _text(client.get(reverse("approvals_badge"))).strip().endswith("99</span>")
+
+
 def test_it_shows_the_group_requests_tab_to_owners_only(
     client, tenant, owner, member, approval_group, other_tenant
 ):

@@ -6,7 +6,7 @@ import io
 import json
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 
 from portal.site.bench.command_support import this_database_url
@@ -38,6 +38,12 @@ def test_bench_reports_every_page_and_the_transitive_cases(small_tenant):
     text = io.StringIO()
     call_command("bench", parts="pages", rounds=1, stdout=text)
     assert "/my/groups/ (heavy member)" in text.getvalue()
+    only = io.StringIO()
+    call_command("bench", parts="pages", rounds=1, pages="discover,/users/", json=True, stdout=only)
+    rows = json.loads(only.getvalue().strip().splitlines()[-1])["pages"]["rows"]
+    assert [row["page"] for row in rows] == ["/my/groups/discover/", "/users/"]
+    with pytest.raises(CommandError, match="No page matches"):
+        call_command("bench", parts="pages", rounds=1, pages="nothing like it", stdout=io.StringIO())
 
 
 @POSTGRESQL_ONLY

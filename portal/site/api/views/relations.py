@@ -53,7 +53,10 @@ CAST_RESOURCES = {User: "user", Group: "group", Device: "device", ServicePrincip
 
 
 def _members_of(group_ids: list, column: str):
-    return Membership.objects.filter(group_id__in=group_ids, **{f"{column}__isnull": False}).values(column)
+    # One array parameter: a transitive list names hundreds of nested groups, four times (one per kind).
+    return Membership.objects.filter(group_id__any_of=group_ids, **{f"{column}__isnull": False}).values(
+        column
+    )
 
 
 def _member_sources(tenant: Any, group_ids: list) -> list[Source]:

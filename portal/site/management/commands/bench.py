@@ -6,8 +6,9 @@ measures every page on both databases (the demo tenant, and ``seed_demo --users 
 10000``) and prints them side by side with the ratio; transitive membership and throughput run on the
 large one. Without the URLs, everything runs on this process's database (``--json`` prints the raw
 figures: that is how the comparison runs each side). Small flags (``--rounds 3 --seconds 2``) make a
-smoke run. Each figure is printed beside its baseline from the same run, and the load average beside
-each section: the machine may be shared.
+smoke run; ``--pages discover,members`` measures only the pages whose name contains one of those texts.
+Each figure is printed beside its baseline from the same run, and the load average beside each section:
+the machine may be shared. The page sizes (KB) show where a large tenant fills a page the demo doesn't.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from portal.site.bench.command_support import this_database_url
-from portal.site.bench.pages import measure_pages, percentile
+from portal.site.bench.pages import PAGES, measure_pages, percentile
 from portal.site.bench.throughput import measure_throughput
 from portal.site.bench.transitive import measure_transitive
 
@@ -46,11 +47,19 @@ class Command(BaseCommand):
         parser.add_argument("--rounds", type=int, default=20, help="Requests per page / calls per case")
         parser.add_argument("--seconds", type=float, default=10, help="Throughput: seconds per URL")
         parser.add_argument("--json", action="store_true", help="Print the raw figures as JSON")
+        parser.add_argument(
+            "--pages",
+            default="",
+            help="Only the pages whose name contains one of these comma-separated texts (case-insensitive)",
+        )
 
     def handle(self, *args, parts: str, demo_url: str, large_url: str, rounds: int, seconds: float, **o):
         wanted = [p.strip() for p in parts.split(",") if p.strip()]
         if unknown := set(wanted) - set(PARTS):
             raise CommandError(f"Unknown parts: {', '.join(sorted(unknown))}")
+        self.pages = o["pages"]
+        if "pages" in wanted and not pages_named(self.pages):
+            raise CommandError(f"No page matches --pages {self.pages!r}.")
         if demo_url or large_url:
             if not (demo_url and large_url):
                 raise CommandError("Give both --demo-url and --large-url (or neither).")
@@ -67,7 +76,7 @@ class Command(BaseCommand):
     def _measure(self, wanted: list[str], rounds: int, seconds: float, url: str) -> dict:
         figures: dict = {"vendor": connection.vendor}
         if "pages" in wanted:
-            figures["pages"] = {"load": load(), "rows": measure_pages(rounds)}
+            figures["pages"] = {"load": load(), "rows": measure_pages(rounds, pages_named(self.pages))}
         if "transitive" in wanted:
             figures["transitive"] = {"load": load(), **measure_transitive(max(rounds, 5) * 2)}
         if "throughput" in wanted:
@@ -78,12 +87,14 @@ class Command(BaseCommand):
         """The pages of both databases measured in turns (demo, large, demo, large ...), their samples
         pooled: on a shared machine the load changes by the minute, and both sides should see the same."""
         large = run_side(large_url, [p for p in wanted if p not in ("pages", "rules")], rounds, seconds)
+        pages = self.pages
         if "pages" in wanted:
             turns = max(1, min(TURNS, rounds // 5))
             small_runs, large_runs = [], []
             for _ in range(turns):
-                small_runs.append(run_side(demo_url, ["pages"], max(1, rounds // turns), seconds)["pages"])
-                large_runs.append(run_side(large_url, ["pages"], max(1, rounds // turns), seconds)["pages"])
+                each = max(1, rounds // turns)
+                small_runs.append(run_side(demo_url, ["pages"], each, seconds, pages)["pages"])
+                large_runs.append(run_side(large_url, ["pages"], each, seconds, pages)["pages"])
             large["pages"], large["demo_pages"] = pooled(large_runs), pooled(small_runs)
         large.setdefault("vendor", "postgresql" if large_url.startswith("postgres") else "sqlite")
         return large
@@ -100,11 +111,17 @@ def pooled(runs: list[dict]) -> dict:
     return {"load": " / ".join(run["load"] for run in runs), "rows": rows}
 
 
-def run_side(url: str, parts: list[str], rounds: int, seconds: float) -> dict:
+def pages_named(texts: str) -> list:
+    """The pages whose name contains one of the comma-separated ``texts`` (every page when empty)."""
+    wanted = [t.strip().lower() for t in texts.split(",") if t.strip()]
+    return [page for page in PAGES if not wanted or any(t in page.name.lower() for t in wanted)]
+
+
+def run_side(url: str, parts: list[str], rounds: int, seconds: float, pages: str = "") -> dict:
     if not parts:
         return {}
     command = [sys.executable, "manage.py", "bench", "--json", "--parts", ",".join(parts)]
-    command += ["--rounds", str(rounds), "--seconds", str(seconds)]
+    command += ["--rounds", str(rounds), "--seconds", str(seconds), "--pages", pages]
     done = subprocess.run(
         command, cwd=settings.BASE_DIR, env=os.environ | {"DATABASE_URL": url}, capture_output=True, text=True
     )
@@ -138,6 +155,7 @@ def pages_report(large: dict, small: dict | None) -> list[str]:
     lines[-1] += f" at the large size, {small['load']} at the demo size)"
     lines.append(
         f"{'page':<42} {'queries demo/large':>18} {'demo p50':>9} {'p95':>7} {'large p50':>10} {'p95':>7} {'p95 ×':>6}"
+        f" {'KB demo/large':>14}"
     )
     for big, demo in zip(large["rows"], small["rows"], strict=True):
         ratio = big["p95"] / demo["p95"] if demo["p95"] else 0
@@ -145,7 +163,8 @@ def pages_report(large: dict, small: dict | None) -> list[str]:
         queries = f"{demo['queries']}/{big['queries']}"
         lines.append(
             f"{big['page']:<42} {queries:>18} {demo['p50']:>9.1f} {demo['p95']:>7.1f} "
-            f"{big['p50']:>10.1f} {big['p95']:>7.1f} {ratio:>6.2f}{flag}"
+            f"{big['p50']:>10.1f} {big['p95']:>7.1f} {ratio:>6.2f}"
+            f" {demo['bytes'] / 1024:>6.0f}/{big['bytes'] / 1024:<7.0f}{flag}"
         )
     return lines
 

@@ -1,0 +1,41 @@
+"""``field__any_of``: the same rows as ``__in``, sent to PostgreSQL as one array parameter."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from access_requests.models import JoinRequest
+from groups.models import Group
+from tests.factories import GroupFactory, JoinRequestFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_selects_and_excludes_what_in_does(tenant):
+    groups = GroupFactory.create_batch(4, tenant=tenant)
+    wanted = [groups[0].pk, groups[2].pk, None]
+    ours = Group.objects.filter(tenant=tenant)
+    assert set(ours.filter(id__any_of=wanted)) == set(ours.filter(id__in=wanted)) == {groups[0], groups[2]}
+    assert set(ours.exclude(id__any_of=wanted)) == {groups[1], groups[3]}
+    assert list(ours.filter(id__any_of=[])) == []
+    assert set(ours.exclude(id__any_of=set())) == set(groups)
+
+
+def test_it_works_on_foreign_keys_with_ids_or_objects(tenant):
+    groups = GroupFactory.create_batch(3, tenant=tenant)
+    requests = [JoinRequestFactory(group=group) for group in groups]
+    pending = JoinRequest.objects.filter(tenant=tenant)
+    assert set(pending.filter(group_id__any_of={groups[0].pk, groups[1].pk})) == set(requests[:2])
+    assert set(pending.filter(group__any_of=[groups[2]])) == {requests[2]}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the array parameter is PostgreSQL's")
+def test_it_sends_a_thousand_ids_as_one_parameter(tenant):
+    group = GroupFactory(tenant=tenant)
+    ids = [group.pk, *(GroupFactory.build().pk for _ in range(999))]
+    with CaptureQueriesContext(connection) as queries:
+        assert list(Group.objects.filter(id__any_of=ids)) == [group]
+    sql = queries.captured_queries[0]["sql"]
+    assert "= ANY(" in sql and " IN (" not in sql
