@@ -9,8 +9,8 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from portal.site.bench.command_support import this_database_url
 from portal.services import SYSTEM
+from portal.site.bench.command_support import this_database_url
 from portal.site.bench.pages import PAGES
 from portal.site.bench.throughput import CASES
 from portal.site.load.run import run_load

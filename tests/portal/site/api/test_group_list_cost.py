@@ -13,8 +13,9 @@ pytestmark = pytest.mark.django_db
 # the token (with its tenant and settings, and its user), the caller's grants (ownerships, memberships,
 # role assignments), the page
 USER_TOKEN_QUERIES = 5
-# the token, the role-assignable groups' grants, the page
-APP_TOKEN_QUERIES = 3
+# the token, the role-assignable groups' grants, the tenant's groups (an app's read is decided group by
+# group: groups.selectors.readable_groups), the page
+APP_TOKEN_QUERIES = 4
 
 
 @pytest.mark.parametrize("size", [1, 30])
