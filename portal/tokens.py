@@ -119,16 +119,18 @@ def api_token_find(secret: str) -> ApiToken | None:
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
     token = (
-        ApiToken.objects.select_related(
-            "tenant__group_settings",
-            "user__tenant__group_settings",
-            "service_principal__tenant__group_settings",
-        )
+        ApiToken.objects.select_related("tenant__group_settings", "user", "service_principal")
         .filter(token_hash=token_digest(secret), revoked_date_time__isnull=True)
         .first()
     )
     if token is None:
         return None
+    # The actor's tenant is the token's (authenticate refuses a user of another tenant): loaded once,
+    # not joined three times. The nine-table join cost 2-7 ms of planning and as much of Django's SQL
+    # compiling on every API request, a third of the time of a page of 100 groups.
+    for actor in (token.user, token.service_principal):
+        if actor is not None and actor.tenant_id == token.tenant_id:
+            actor.tenant = token.tenant
     now = timezone.now()
     if token.last_used_date_time is None or now - token.last_used_date_time > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_date_time=now)

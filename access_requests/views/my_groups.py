@@ -17,12 +17,13 @@ from access_requests.views.common import my_groups_closed, paginate, query_witho
 def my_groups(request: HttpRequest) -> HttpResponse:
     if closed := my_groups_closed(request):
         return closed
-    owned = MyGroupsFilter(request.GET, queryset=selectors.groups_owned_by(request.user))
-    member_of = MyGroupsFilter(request.GET, queryset=selectors.groups_member_of(request.user))
+    found = MyGroupsFilter(request.GET, queryset=selectors.groups_owned_by(request.user))
+    owned = found.qs  # validates the form once; the same filters then apply to the second list
+    member_of = found.filter_queryset(selectors.groups_member_of(request.user))
     context = {
-        "filter": owned,
-        "owned": paginate(request, owned.qs, "owned_page"),
-        "member_of": paginate(request, member_of.qs, "page"),
+        "filter": found,
+        "owned": paginate(request, owned, "owned_page"),
+        "member_of": paginate(request, member_of, "page"),
         "owned_query": query_without(request, "owned_page"),
         "member_query": query_without(request, "page"),
     }

@@ -12,9 +12,10 @@ pytestmark = pytest.mark.django_db
 
 # session, user (+tenant, settings), grants (ownerships, memberships, role assignments),
 # then the page's own queries. The badge adds one COUNT for owners.
-# my_groups and discover read the transitive group ids once (one recursive query), then filter on them;
-# approvals: +1, the seats left of licensed groups.
-EXPECTED = {"my_groups": 11, "discover": 9, "approvals": 8}
+# discover reads the transitive group ids once (one recursive query), then excludes them; my_groups walks
+# the nesting inside its list and count queries (no query of its own); approvals: +1, the seats left of
+# licensed groups.
+EXPECTED = {"my_groups": 10, "discover": 9, "approvals": 8}
 
 
 def _populate(tenant, user, size: int) -> None:

@@ -1,5 +1,9 @@
-"""Throughput under gunicorn: requests per second of a page beside a trivial Django view (/healthz),
-served the same way in the same run (2 sync workers, this process's database, DEBUG off).
+"""Throughput under gunicorn: requests per second of a page beside trivial Django views served the same
+way in the same run (2 sync workers, this process's database, DEBUG off).
+
+Two baselines: ``/healthz`` (no session, one ``SELECT 1``) and the signed-in trivial views of
+``portal.site.bench.baseline`` (the same session cookie or bearer token as the page, the same middleware,
+no work of their own), which only this gunicorn serves (settings ``portal.site.bench.settings``).
 
 The client is a few threads opening one connection per request (gunicorn's sync workers close them);
 it shares the machine's cores with the server, as a reverse proxy would.
@@ -43,6 +47,8 @@ def server_env(database_url: str) -> dict:
         "SECRET_KEY": settings.SECRET_KEY,  # the sessions made here are signed with it
         "ALLOWED_HOSTS": "127.0.0.1",
         "BEHIND_TLS_PROXY": "true",
+        # The product's settings with the URLconf that adds the baselines (not product surface).
+        "DJANGO_SETTINGS_MODULE": "portal.site.bench.settings",
     }
 
 
@@ -111,7 +117,7 @@ def bearer(upn: str) -> dict:
 
 
 def hammer(port: int, path: str, headers: dict, *, seconds: float, threads: int = 3) -> dict:
-    """Requests per second over ``seconds``, from ``threads`` clients; statuses counted."""
+    """Requests over ``seconds`` from ``threads`` clients: how many, the time, the statuses."""
     counts: dict[int, int] = {}
     lock = threading.Lock()
     stop = time.monotonic() + seconds
@@ -128,18 +134,52 @@ def hammer(port: int, path: str, headers: dict, *, seconds: float, threads: int 
         worker.start()
     for worker in workers:
         worker.join()
-    elapsed = time.monotonic() - started
-    return {"path": path, "rps": sum(counts.values()) / elapsed, "statuses": counts}
+    return {"requests": sum(counts.values()), "elapsed": time.monotonic() - started, "statuses": counts}
+
+
+# (path, who, the signed-in baseline it is compared with): the heavy member's page, an administrator's
+# API page of 100 groups, and the trivial views they are compared with.
+CASES = [
+    ("/healthz", "", ""),
+    ("/bench/signed-in", "user@contoso.test", ""),
+    ("/bench/page", "user@contoso.test", "/bench/signed-in"),
+    ("/my/groups/", "user@contoso.test", "/bench/signed-in"),
+    ("/v1.0/bench/signed-in", "admin@contoso.test", ""),
+    ("/v1.0/groups?$top=100", "admin@contoso.test", "/v1.0/bench/signed-in"),
+]
+PASSES = 2  # every URL is measured in turns, so a change of load mid-run touches them all alike
 
 
 def measure_throughput(database_url: str, *, seconds: float = 10) -> list[dict]:
-    """/healthz, then /my/groups/ of the heavy member and /v1.0/groups?$top=100 of the admin."""
+    """Each case of CASES for ``seconds`` in all (in PASSES turns), with its ratios to /healthz and to
+    its signed-in baseline."""
+    cookie = session_cookie("user@contoso.test")
+    token = bearer("admin@contoso.test")
     cases = [
-        ("/healthz", {}),
-        ("/my/groups/", session_cookie("user@contoso.test")),
-        ("/v1.0/groups?$top=100", bearer("admin@contoso.test")),
+        (path, (token if path.startswith("/v1.0/") else cookie) if who else {}, baseline)
+        for path, who, baseline in CASES
     ]
+    totals = {path: {"requests": 0, "elapsed": 0.0, "statuses": {}} for path, _, _ in cases}
     with gunicorn(database_url) as port:
-        for path, headers in cases:
+        for path, headers, _ in cases:
             hammer(port, path, headers, seconds=1)  # warm both workers
-        return [hammer(port, path, headers, seconds=seconds) for path, headers in cases]
+        for _ in range(PASSES):
+            for path, headers, _ in cases:
+                run = hammer(port, path, headers, seconds=seconds / PASSES)
+                total = totals[path]
+                total["requests"] += run["requests"]
+                total["elapsed"] += run["elapsed"]
+                for status, n in run["statuses"].items():
+                    total["statuses"][status] = total["statuses"].get(status, 0) + n
+    rps = {path: t["requests"] / t["elapsed"] for path, t in totals.items()}
+    return [
+        {
+            "path": path,
+            "rps": rps[path],
+            "baseline": baseline,
+            "vs_healthz": rps[path] / rps["/healthz"] if rps["/healthz"] else 0,
+            "vs_baseline": rps[path] / rps[baseline] if baseline and rps[baseline] else None,
+            "statuses": totals[path]["statuses"],
+        }
+        for path, _, baseline in cases
+    ]

@@ -9,9 +9,12 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from portal.services import SYSTEM
 from portal.site.bench.command_support import this_database_url
 from portal.site.bench.pages import PAGES
+from portal.site.bench.throughput import CASES
 from portal.site.load.run import run_load
+from portal.tokens import api_token_create
 
 POSTGRESQL_ONLY = pytest.mark.skipif(
     connection.vendor != "postgresql",
@@ -53,8 +56,30 @@ def test_throughput_is_measured_under_gunicorn():
     out = io.StringIO()
     call_command("bench", parts="throughput", seconds=1, json=True, stdout=out)
     rows = json.loads(out.getvalue().strip().splitlines()[-1])["throughput"]["rows"]
-    assert [row["path"] for row in rows] == ["/healthz", "/my/groups/", "/v1.0/groups?$top=100"]
+    assert [row["path"] for row in rows] == [path for path, _, _ in CASES]
     assert all(set(row["statuses"]) == {"200"} and row["rps"] > 0 for row in rows), rows  # keys via JSON
+    by_path = {row["path"]: row for row in rows}
+    assert by_path["/my/groups/"]["baseline"] == "/bench/signed-in"
+    assert by_path["/v1.0/groups?$top=100"]["baseline"] == "/v1.0/bench/signed-in"
+    assert all(row["vs_healthz"] > 0 for row in rows)
+
+
+def test_the_signed_in_baselines_answer_only_under_the_bench_urlconf(client, member, settings):
+    api = api_token_create(tenant=member.tenant, actor=SYSTEM, user=member)[1]
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {api}"}
+    client.force_login(member)
+    for path in ("/bench/signed-in", "/bench/page"):
+        assert client.get(path).status_code == 404  # not product surface
+    assert client.get("/v1.0/bench/signed-in", **bearer).status_code == 400  # Graph: no such segment
+    settings.ROOT_URLCONF = "portal.site.bench.urls"
+    assert client.get("/bench/signed-in").content == b"ok"
+    page = client.get("/bench/page")
+    assert page.status_code == 200 and b'aria-label="Main"' in page.content  # the site's navigation
+    assert client.get("/v1.0/bench/signed-in", **bearer).json() == {"value": []}
+    assert client.get("/my/groups/").status_code == 200  # the product's pages, unchanged
+    client.logout()
+    assert client.get("/bench/signed-in").status_code == 302  # to the sign-in page, as any page
+    assert client.get("/v1.0/bench/signed-in").status_code == 401
 
 
 @POSTGRESQL_ONLY

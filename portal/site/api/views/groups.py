@@ -31,7 +31,7 @@ def group_list(request: HttpRequest, count: bool = False) -> HttpResponse:
     if request.method == "POST" and not count:
         return _group_create(request)
     options = parse_options(request, "group")
-    groups = Group.objects.for_tenant(request.api_tenant).alive().select_related("tenant")
+    groups = Group.objects.for_tenant(request.api_tenant).alive()
     # Security trimming, before paging (pages and @odata.count tell nothing of the others): the one
     # authorization function decides what the caller may read.
     readable = readable_groups(request.actor, groups, "standard/read")
@@ -39,6 +39,10 @@ def group_list(request: HttpRequest, count: bool = False) -> HttpResponse:
     if count:
         return count_response(request, counted(options), [source])
     page = paginate(request, options, [source], tenant=request.api_tenant)
+    for group in page.items:
+        # Every one is of the caller's tenant (its mail domain is read per group): the tenant already
+        # loaded, rather than a join and a tenant object per row (a tenth of a page of 100).
+        group.tenant = request.api_tenant
     return collection_response(request, options, page, "groups")
 
 

@@ -80,7 +80,9 @@ class Command(BaseCommand):
         if "transitive" in wanted:
             figures["transitive"] = {"load": load(), **measure_transitive(max(rounds, 5) * 2)}
         if "throughput" in wanted:
-            figures["throughput"] = {"load": load(), "rows": measure_throughput(url, seconds=seconds)}
+            before = load()
+            rows = measure_throughput(url, seconds=seconds)
+            figures["throughput"] = {"load": f"{before} before, {load()} after", "rows": rows}
         return figures
 
     def _compare(self, wanted: list[str], demo_url: str, large_url: str, rounds: int, seconds: float) -> dict:
@@ -189,10 +191,14 @@ def transitive_report(t: dict) -> list[str]:
 
 
 def throughput_report(t: dict) -> list[str]:
-    lines = ["", f"Throughput under gunicorn, 2 sync workers (req/s; load average {t['load']})"]
-    base = t["rows"][0]["rps"] or 1
+    lines = [
+        "",
+        f"Throughput under gunicorn, 2 sync workers (req/s; load average {t['load']})",
+        f"{'URL':<28} {'req/s':>8} {'× /healthz':>10}  {'× signed-in baseline':<34} statuses",
+    ]
     for row in t["rows"]:
+        versus = f"{row['vs_baseline']:>5.2f} (of {row['baseline']})" if row.get("baseline") else ""
         lines.append(
-            f"{row['path']:<42} {row['rps']:>8.1f} req/s  {row['rps'] / base:>5.2f}× /healthz  {row['statuses']}"
+            f"{row['path']:<28} {row['rps']:>8.1f} {row['vs_healthz']:>10.2f}  {versus:<34} {row['statuses']}"
         )
     return lines
