@@ -9,7 +9,7 @@ changed, so the object's membership of its group, kept right by the earlier chan
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from django.db import connection
@@ -62,13 +62,7 @@ def reevaluate(
         changes.append((obj, wanted - before, before - wanted))
         totals["added"] += len(wanted - before)
         totals["removed"] += len(before - wanted)
-    names = {g for _, adds, removes in changes for g in adds | removes}
-    membership.rule_object_apply(
-        tenant=tenant,
-        changes=changes,
-        groups={g: _rule_group(index.by_id[g]) for g in names},
-        licensed=licensed,
-    )
+    membership.rule_object_apply(tenant=tenant, changes=changes, groups=_RuleGroups(index), licensed=licensed)
     return totals
 
 
@@ -131,8 +125,22 @@ def _settle(index: RuleIndex, rules: list[IndexedRule], subject: Subject, before
     return current
 
 
-def _rule_group(rule: IndexedRule) -> membership.RuleGroup:
-    return membership.RuleGroup(rule.group_id, rule.name, rule.rule_text)
+class _RuleGroups(Mapping):
+    """The index's groups as the writer names them in audit events, each built when asked for: on
+    PostgreSQL the writer reads names and rules from the group rows it updates and asks for none."""
+
+    def __init__(self, index: RuleIndex) -> None:
+        self.by_id = index.by_id
+
+    def __getitem__(self, group_id: Any) -> membership.RuleGroup:
+        rule = self.by_id[group_id]
+        return membership.RuleGroup(rule.group_id, rule.name, rule.rule_text)
+
+    def __iter__(self) -> Iterator:
+        return iter(self.by_id)
+
+    def __len__(self) -> int:
+        return len(self.by_id)
 
 
 def on_membership_written(change: membership.Change) -> None:

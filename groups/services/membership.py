@@ -23,7 +23,7 @@ authorize or audit.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,7 +44,7 @@ from groups.services import rule_sql
 from groups.services.errors import ServiceError
 from groups.services.invariants import check_member_allowed, member_field, member_kind, name_of
 from groups.services.member_counts import recount
-from groups.services.rule_events import ADD, REMOVE, RULE_ACTOR, RuleGroup, rule_event, rule_reason
+from groups.services.rule_events import ADD, REMOVE, RULE_ACTOR, RuleGroup, rule_event
 from portal.audit import audit_record, current_request_id
 from portal.authz import acting_user, authorize, decide, forget, group_settings_for
 from portal.errors import Conflict, Invalid, NotFound, Refused
@@ -334,7 +334,7 @@ def rule_object_apply(
     *,
     tenant: Tenant,
     changes: Iterable[tuple[Any, set, set]],
-    groups: dict[Any, RuleGroup],
+    groups: Mapping[Any, RuleGroup],
     licensed: bool | None = None,
 ) -> int:
     """Per-object re-evaluation: for each (user or device, group ids to join, to leave), write the difference
@@ -348,7 +348,7 @@ def rule_object_apply(
     recounted: list = []  # written through the ORM: counted after (``rule_sql`` keeps its counts itself)
     for kind_field, some in by_field.items():
         if connection.vendor == "postgresql" and kind_field in rule_sql.MEMBER_COLUMNS:
-            written += _rule_write_sql(tenant, kind_field, some, groups)
+            written += _rule_write_sql(tenant, kind_field, some)
         else:
             recounted += _rule_write_orm(tenant, kind_field, some, groups)
     written += recounted
@@ -359,11 +359,11 @@ def rule_object_apply(
     return len(written)
 
 
-def _rule_write_sql(tenant: Tenant, field: str, changes: list, groups: dict[Any, RuleGroup]) -> list:
-    """One statement; returns the group id of each membership changed."""
-    names = {g: (groups[g].name, rule_reason(groups[g])) for _, a, r in changes for g in a | r}
+def _rule_write_sql(tenant: Tenant, field: str, changes: list) -> list:
+    """One statement; returns the group id of each membership changed. The groups' names and rules in
+    the audit rows come from their rows (which the statement updates anyway): not sent."""
     members = {obj.pk: (name_of(obj), member_kind(obj)) for obj, _, _ in changes}
-    params = rule_sql.parameters(changes, names, members) | {
+    params = rule_sql.parameters(changes, members) | {
         "tenant": tenant.pk,
         "now": timezone.now(),
         "source": MembershipSource.RULE,

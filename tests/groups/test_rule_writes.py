@@ -154,3 +154,40 @@ def test_the_sparse_membership_columns_are_indexed_where_they_have_a_value(colum
             cursor.execute("EXPLAIN " + sql, ["00000000-0000-0000-0000-000000000001"])
             plan = "\n".join(row[0] for row in cursor.fetchall())
             assert index in plan, plan
+
+
+def test_a_group_one_member_joins_and_another_leaves_in_one_write_is_audited_and_counted(tenant):
+    """Two objects in one write, one joining and one leaving the same group: its count doesn't move,
+    and both audit rows still name the group and its rule (on PostgreSQL they come from the group row
+    the count UPDATE returns, updated by 0 here)."""
+    group = _dynamic(tenant, "Both “ways”", 'user.department -eq "X"')
+    joining = factories.UserFactory(tenant=tenant, department="X")
+    leaving = factories.UserFactory(tenant=tenant, department="Y")
+    membership.rule_object_apply(
+        tenant=tenant, changes=[(leaving, {group.pk}, set())], groups=_names(group), licensed=False
+    )
+    group.refresh_from_db()
+    assert group.member_count == 1
+    started = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    written = membership.rule_object_apply(
+        tenant=tenant,
+        changes=[(joining, {group.pk}, set()), (leaving, set(), {group.pk})],
+        groups=_names(group),
+        licensed=False,
+    )
+    assert written == 2
+    group.refresh_from_db()
+    assert group.member_count == 1 == Membership.objects.filter(group=group).count()
+    events = AuditEvent.objects.filter(id__gt=started)
+    assert sorted((e.activity, e.target_name, e.reason) for e in events) == [
+        (membership.ADD, "Both “ways”", 'Dynamic membership rule of “Both “ways””: user.department -eq "X"'),
+        (
+            membership.REMOVE,
+            "Both “ways”",
+            'Dynamic membership rule of “Both “ways””: user.department -eq "X"',
+        ),
+    ]
+
+
+def _names(*groups) -> dict:
+    return {g.pk: membership.RuleGroup(g.pk, g.display_name, g.membership_rule) for g in groups}
