@@ -85,3 +85,15 @@ def parameters(
 
 def _json(rows) -> str:
     return json.dumps(list(rows), default=str)
+
+
+def insert_members(field: str) -> str:
+    """A batch of a group's recomputation (``membership.rules``): insert rule memberships of the ids in
+    the array parameter, and report the ids actually inserted (RETURNING: not those already there).
+    Parameters: group id, source, time, ids."""
+    column = MEMBER_COLUMNS[field]
+    return (
+        f"INSERT INTO groups_membership (group_id, {column}, source, created_date_time) "
+        "SELECT %s, chosen, %s, %s FROM unnest(%s::uuid[]) AS chosen "
+        f"ON CONFLICT DO NOTHING RETURNING {column}"
+    )
