@@ -43,18 +43,13 @@ def rule_members_apply(
     counted and audited (someone else's add or remove meanwhile is theirs). Licences and reactions follow
     once at the end, also when ``settle`` (a run that takes over from a lost one) finds nothing left to
     change. Returns (added, removed)."""
-    total = len(stale_membership_ids) + len(adds) or 1
-    done, number, added, removed = 0, 0, 0, 0
-    batches = [
-        (False, stale_membership_ids[s : s + batch]) for s in range(0, len(stale_membership_ids), batch)
-    ]
-    batches += [(True, adds[s : s + batch]) for s in range(0, len(adds), batch)]
-    for adding, chunk in batches:
+    work = [(False, pk) for pk in stale_membership_ids] + [(True, pk) for pk in adds]
+    number, added, removed = 0, 0, 0
+    for start in range(0, len(work), batch):
+        chunk = work[start : start + batch]
         with transaction.atomic():
-            if adding:
-                ids, gone, count = _insert_rule_rows(group, kind_field, chunk), [], 0
-            else:
-                ids, (gone, count) = [], _delete_rule_rows(kind_field, chunk)
+            gone, count = _delete_rule_rows(kind_field, [pk for adding, pk in chunk if not adding])
+            ids = _insert_rule_rows(group, kind_field, [pk for adding, pk in chunk if adding])
             if ids or count:
                 number += 1
                 recount([group.pk])
@@ -67,8 +62,7 @@ def rule_members_apply(
                     reason=reason,
                 )
             added, removed = added + len(ids), removed + count
-            done += len(chunk)
-            progress(done, total)
+            progress(start + len(chunk), len(work))
     if added or removed or settle:
         _after(Change(group.tenant, frozenset([group.pk]), by_rule=True, counted=True))
     return added, removed
@@ -76,6 +70,8 @@ def rule_members_apply(
 
 def _delete_rule_rows(kind_field: str, membership_ids: list) -> tuple[list, int]:
     """Delete these memberships (those still there, locked first): (member ids of the kind, rows deleted)."""
+    if not membership_ids:
+        return [], 0
     rows = list(
         Membership.objects.select_for_update()
         .filter(pk__in=membership_ids)
@@ -87,6 +83,8 @@ def _delete_rule_rows(kind_field: str, membership_ids: list) -> tuple[list, int]
 
 def _insert_rule_rows(group: Group, kind_field: str, member_ids: list) -> list:
     """Insert rule memberships of these users or devices: the ids actually inserted (not already there)."""
+    if not member_ids:
+        return []
     now = timezone.now()
     if connection.vendor == "postgresql" and kind_field in rule_sql.MEMBER_COLUMNS:
         with connection.cursor() as cursor:
