@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import timezone
-from django_tasks import task
+from django_tasks import TaskResultStatus, task
+from django_tasks_db.models import DBTaskResult
 
 from groups.dynamic import lease
 from groups.dynamic.compiler import queryset_for
@@ -167,6 +168,22 @@ def requeue_stalled(*, now: datetime) -> int:
             ):
                 continue
         logger.warning("group %s: its recomputation lost its worker; queued again", group_id)
+        _fail_lost_task_results(group_id)
         recompute_group_task.enqueue(str(group_id), settle=True)
         count += 1
     return count
+
+
+class WorkerLost(Exception):
+    """What a lost worker's task result says (django-tasks-db leaves it "running" for ever)."""
+
+
+def _fail_lost_task_results(group_id) -> None:
+    """Mark the database backend's results of the lost run failed, so no task stays "running"."""
+    lost = DBTaskResult.objects.filter(
+        status=TaskResultStatus.RUNNING,
+        task_path__endswith=".recompute_group_task",
+        args_kwargs__args__0=str(group_id),
+    )
+    for result in lost:
+        result.set_failed(WorkerLost("Its worker stopped in the middle; the group was queued again."))

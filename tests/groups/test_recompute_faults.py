@@ -11,7 +11,10 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from groups import dynamic
 from groups.dynamic import recompute
@@ -95,6 +98,9 @@ def test_the_next_db_worker_queues_it_again_and_completes_it_audited_once(
     group, sales, hr, since = _killed_midway(tenant, admin_user, monkeypatch)
     monkeypatch.setattr("django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None)
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    # The killed worker's claimed task result ("running" for ever in django-tasks-db).
+    lost = recompute.recompute_group_task.enqueue(str(group.pk))
+    DBTaskResult.objects.filter(pk=lost.id).update(status=TaskResultStatus.RUNNING, started_at=timezone.now())
     # Lost: on PostgreSQL its lease is free now; elsewhere the lease runs out with time.
     Group.objects.filter(pk=group.pk).update(processing_started=timezone.now() - timedelta(hours=2))
     err = io.StringIO()
@@ -106,6 +112,9 @@ def test_the_next_db_worker_queues_it_again_and_completes_it_audited_once(
     added, removed, _ = _mentions(group, since)
     assert added == Counter(hr) and removed == Counter(sales)  # each change exactly once
     assert run_checks(tenants=[tenant]) == []
+    results = {str(pk): status for pk, status in DBTaskResult.objects.values_list("pk", "status")}
+    assert results.pop(str(lost.id)) == TaskResultStatus.FAILED  # not left "running"
+    assert list(results.values()) == [TaskResultStatus.SUCCESSFUL]
 
 
 def test_the_periodic_job_requeues_only_groups_whose_worker_is_lost(tenant, admin_user, monkeypatch):
@@ -123,7 +132,22 @@ def test_the_periodic_job_requeues_only_groups_whose_worker_is_lost(tenant, admi
     assert run_checks(tenants=[tenant]) == []
 
 
-def _postgresql() -> bool:
-    from django.db import connection
+def test_a_group_whose_worker_is_alive_is_left_alone(tenant, admin_user, monkeypatch):
+    """On PostgreSQL the lease is the worker's connection: held, the group is not queued a second time,
+    however long it has been running."""
+    if not _postgresql():
+        pytest.skip("the lease that dies with its connection is PostgreSQL's (SQLite: a time lease)")
+    group, _, hr, _ = _killed_midway(tenant, admin_user, monkeypatch)
+    worker = connections.create_connection(DEFAULT_DB_ALIAS)  # stands for the live worker's session
+    try:
+        with worker.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [recompute.lease._key(group.pk)])
+        assert recompute.requeue_stalled(now=timezone.now() + timedelta(days=1)) == 0
+    finally:
+        worker.close()
+    assert Group.objects.get(pk=group.pk).processing_status == ProcessingStatus.RUNNING
+    assert recompute.requeue_stalled(now=timezone.now()) == 1 and _upns(group) == hr
 
+
+def _postgresql() -> bool:
     return connection.vendor == "postgresql"
