@@ -1,7 +1,7 @@
 """The statement by which the one writer (groups.services.membership.rule_object_apply) applies a
 per-object re-evaluation on PostgreSQL: the memberships to delete, those to insert and one audit event
 per membership actually changed, and the groups' stored member counts, in ONE statement
-(data-modifying CTEs), without building a model instance per row. Only ``membership.py`` runs it.
+(data-modifying CTEs), without building a model instance per row. Only the writer (``membership/``) runs it.
 
 The audit rows are what ``rule_events.rule_event`` builds on the other databases, field for field (the
 tests compare them); they are written for the rows the DELETE and the INSERT report (RETURNING), so a
