@@ -74,13 +74,14 @@ INSTALLED_APPS = [
     "django_filters",
     "template_partials",
     "csp",
-    "django_tasks",
-    "django_tasks_db",
     "axes",
     "portal",
     "groups",
     "access_requests",
     "portal.site",
+    # After groups: its db_worker command (which first requeues lost group recomputations) wins.
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [

@@ -4,7 +4,7 @@ transaction. One module per area; the names are re-exported here so callers impo
 
 errors.py     ServiceError, NamingError
 core.py       create, soft delete, the member and owner services
-membership.py THE writer of memberships and ownerships (every path into or out of a group)
+membership/    THE writer of memberships and ownerships (every path into or out of a group)
 bulk.py       CSV bulk add and remove of members
 policy.py     naming policy and expiration dates of new groups
 lifecycle.py  provisioning, update, restore, permanent delete, renew

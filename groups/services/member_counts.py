@@ -1,5 +1,5 @@
 """Stored member counts (``Group.member_count``), kept by the one membership writer in the transaction of
-every write (``groups/services/membership.py``) and checked by ``check_consistency``."""
+every write (``groups/services/membership/``) and checked by ``check_consistency``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What the dynamic-membership writes of ``groups/services/membership.py`` record: the rule actor, the
+"""What the dynamic-membership writes of ``groups/services/membership/`` record: the rule actor, the
 activities, and one audit event per membership a rule adds or removes (built without saving on the ORM
 path; ``rule_sql`` writes the same fields in SQL on PostgreSQL)."""
 

@@ -1,7 +1,7 @@
 """The statement by which the one writer (groups.services.membership.rule_object_apply) applies a
 per-object re-evaluation on PostgreSQL: the memberships to delete, those to insert, the groups' stored
 member counts and one audit event per membership actually changed, in ONE statement (data-modifying
-CTEs), without building a model instance per row. Only ``membership.py`` runs it.
+CTEs), without building a model instance per row. Only the writer (``membership/``) runs it.
 
 The audit rows are what ``rule_events.rule_event`` builds on the other databases, field for field (the
 tests compare them); they are written for the rows the DELETE and the INSERT report (RETURNING), so a
@@ -97,3 +97,15 @@ def _hex(value: Any) -> str:
 
 def _json(rows) -> str:
     return json.dumps(list(rows))
+
+
+def insert_members(field: str) -> str:
+    """A batch of a group's recomputation (``membership.rules``): insert rule memberships of the ids in
+    the array parameter, and report the ids actually inserted (RETURNING: not those already there).
+    Parameters: group id, source, time, ids."""
+    column = MEMBER_COLUMNS[field]
+    return (
+        f"INSERT INTO groups_membership (group_id, {column}, source, created_date_time) "
+        "SELECT %s, chosen, %s, %s FROM unnest(%s::uuid[]) AS chosen "
+        f"ON CONFLICT DO NOTHING RETURNING {column}"
+    )

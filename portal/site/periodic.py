@@ -20,6 +20,7 @@ JOBS: dict[str, str] = {
     "expire_groups": "groups.periodic.expire_groups",
     "purge_deleted_groups": "groups.periodic.purge_deleted_groups",
     "process_license_queue": "groups.licensing.services.process_license_queue",
+    "requeue_stalled_recomputes": "groups.dynamic.recompute.requeue_stalled",
 }
 
 

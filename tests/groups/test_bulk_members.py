@@ -56,7 +56,7 @@ def test_it_removes_the_members_a_file_names_with_a_report_per_line(
 ):
     calls = []
     monkeypatch.setattr(
-        "groups.services.membership.licenses_after_membership_change",
+        "groups.services.membership.consequences.licenses_after_membership_change",
         lambda tenant, **kw: calls.append(tenant),
     )
     person, kept, stranger = (UserFactory(tenant=tenant) for _ in range(3))

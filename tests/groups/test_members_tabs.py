@@ -284,7 +284,7 @@ def test_bulk_add_audits_each_member_and_licenses_once(tenant, admin_user, monke
 
     calls = []
     monkeypatch.setattr(
-        "groups.services.membership.licenses_after_membership_change",
+        "groups.services.membership.consequences.licenses_after_membership_change",
         lambda tenant, **kw: calls.append(tenant),
     )
     group = GroupFactory(tenant=tenant)

@@ -17,6 +17,7 @@ import os
 import random
 import re
 import threading
+import time
 import uuid
 
 from locust import HttpUser, between, events, task
@@ -38,7 +39,7 @@ def record(kind: str, **facts) -> None:
 def _server_errors(request_type, name, response, exception, **kwargs) -> None:
     status = getattr(response, "status_code", 0) or 0
     if status >= 500:
-        record("5xx", method=request_type, path=name, status=status)
+        record("5xx", method=request_type, path=name, status=status, at=time.time())
 
 
 class Browser(HttpUser):

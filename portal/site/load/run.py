@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,8 @@ class LoadReport:
     writes: dict = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     table: list[dict] = field(default_factory=list)
+    server_errors: dict = field(default_factory=dict)  # status → count
+    unavailable: tuple[float, float] | None = None  # first and last 503, seconds into the load
 
 
 @dataclass(frozen=True)
@@ -56,9 +59,14 @@ def run_load(
         plan.write_text(json.dumps(build_plan(tenant, rng=random.Random(seed))), encoding="utf-8")
         since = timezone.now()
         with gunicorn(database_url) as port:
+            started = time.time()
             _locust(port, plan, log, work / "stats", seconds=seconds, users=users, fault=fault)
         entries = read_log(log)
         report.writes = {kind: sum(e["kind"] == kind for e in entries) for kind in ("add", "describe")}
+        errors = [e for e in entries if e["kind"] == "5xx"]
+        report.server_errors = dict(Counter(e["status"] for e in errors))
+        if away := sorted(e["at"] - started for e in errors if e["status"] == 503):
+            report.unavailable = (away[0], away[-1])
         report.table = _stats(work / "stats_stats.csv")
         total = next((row for row in report.table if row["Name"] == "Aggregated"), {})
         report.requests = int(total.get("Request Count", 0))

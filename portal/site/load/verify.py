@@ -16,6 +16,9 @@ from groups.models import Group, Membership, MembershipSource
 from portal.consistency import run_checks
 from portal.models import AuditEvent, Tenant, User
 
+# The events of every path that puts a person in a group (an approval says whether it did: memberAdded).
+ADDED = ("Add member to group", "Join group", "Approve join request")
+
 
 def read_log(path: Path) -> list[dict]:
     if not path.exists():
@@ -64,13 +67,13 @@ def _api_adds(adds: list[dict], events) -> list[str]:
 
 
 def _aborted_adds(maybes: list[dict], events) -> list[str]:
-    """Adds whose client gave up: each happened at most once, and if it happened, it is audited once."""
+    """Adds whose client gave up: each happened at most once, and if it happened, it is audited once. The
+    pair may also have come in by another path during the run (an approved request to join the same
+    group): every event that put the member in the group counts."""
     upns = dict(
         User.objects.filter(pk__in=[m["user"] for m in maybes]).values_list("pk", "user_principal_name")
     )
-    audited = Counter(
-        (e.target_id, (e.after or {}).get("member")) for e in events.filter(activity="Add member to group")
-    )
+    audited = _adds_audited(events)
     problems = []
     for maybe in maybes:
         upn = upns.get(_uuid(maybe["user"]))
@@ -80,6 +83,15 @@ def _aborted_adds(maybes: list[dict], events) -> list[str]:
                 f"aborted add of {upn} to {maybe['group']}: {present} rows, {audited[(maybe['group'], upn)]} events"
             )
     return problems
+
+
+def _adds_audited(events) -> Counter:
+    """(group id, member) → how many events put that member in that group, by any path."""
+    return Counter(
+        (e.target_id, (e.after or {}).get("member"))
+        for e in events.filter(activity__in=ADDED)
+        if (e.after or {}).get("memberAdded", True)
+    )
 
 
 def _descriptions(edits: list[dict], events) -> list[str]:
@@ -101,8 +113,7 @@ def _memberships_audited(tenant: Tenant, events, since: datetime) -> list[str]:
         source__in=(MembershipSource.DIRECT, MembershipSource.REQUEST),
         member_user__isnull=False,
     ).select_related("member_user")
-    activities = ("Add member to group", "Join group", "Approve join request")
-    audited = {(e.target_id, (e.after or {}).get("member")) for e in events.filter(activity__in=activities)}
+    audited = set(_adds_audited(events))
     problems = []
     for m in made:
         if (str(m.group_id), m.member_user.user_principal_name) not in audited:

@@ -34,6 +34,11 @@ class Command(BaseCommand):
             f"{report.requests} requests in {seconds}s ({report.rps:.1f} req/s, {users} users), "
             f"{report.failures} failures; accepted writes: {report.writes}"
         )
+        if report.server_errors:
+            self.stdout.write(f"5xx answers by status: {report.server_errors}")
+        if report.unavailable:
+            first, last = report.unavailable
+            self.stdout.write(f"503 (database away) from {first:.1f} s to {last:.1f} s into the load")
         for row in report.table:
             if row["Name"] != "Aggregated":
                 self.stdout.write(

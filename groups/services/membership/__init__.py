@@ -1,6 +1,6 @@
 """The one writer of memberships and ownerships.
 
-Every insert and delete of a ``Membership`` or an ``Ownership`` happens in this module, for every path
+Every insert and delete of a ``Membership`` or an ``Ownership`` happens in this package, for every path
 into or out of a group: the member pages, the JSON API, join, leave, approve, bulk CSV add and remove,
 dynamic rule recomputation and attribute re-evaluation, a leaver's offboarding and restore. Each write
 runs the same steps, in the caller's transaction:
@@ -11,10 +11,13 @@ runs the same steps, in the caller's transaction:
    (``RULE_ACTOR``: its rule was authorized when saved) and a leaver's offboarding (authorized as the
    change to the user: leaving takes rights away, never gives them);
 2. the write, with the model invariants the database can't express (``check_member_allowed``);
-3. the consequences (``_after``): group-based licences, the registered reactions (the dynamic groups
+3. the consequences (``consequences._after``): stored member counts, group-based licences, the registered reactions (the dynamic groups
    whose ``memberOf`` rule names a changed group, registered by ``groups.dynamic``, which itself writes
    through here), and forgetting the cached grants of the users whose memberships changed;
-4. one audit event per membership or ownership changed (a rule recomputation writes one summary).
+4. one audit event per membership or ownership changed (a rule recomputation writes one per committed
+   batch, listing what that batch changed).
+
+The rule's writes (a recomputation in batches, the per-object re-evaluation) are in ``rules``.
 
 ``load_memberships`` and ``clear_memberships`` load the demo's and the benchmark's data: nothing to
 authorize or audit.
@@ -22,8 +25,7 @@ authorize or audit.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +34,6 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from groups.licensing.services import licenses_after_membership_change
 from groups.models import (
     MAX_OWNERS,
     Group,
@@ -40,60 +41,32 @@ from groups.models import (
     MembershipSource,
     Ownership,
 )
-from groups.services import rule_sql
 from groups.services.errors import ServiceError
 from groups.services.invariants import check_member_allowed, member_field, member_kind, name_of
 from groups.services.member_counts import recount
-from groups.services.rule_events import ADD, REMOVE, RULE_ACTOR, RuleGroup, rule_event
-from portal.audit import audit_record, current_request_id
+from groups.services.membership.consequences import Change, _after, register_reaction
+from groups.services.membership.rules import RECOMPUTE, rule_members_apply, rule_object_apply
+from groups.services.rule_events import ADD, REMOVE, RULE_ACTOR, RuleGroup
+from portal.audit import audit_record
 from portal.authz import acting_user, authorize, decide, forget, group_settings_for
 from portal.errors import Conflict, Invalid, NotFound, Refused
-from portal.models import AuditEvent, Tenant, User
+from portal.models import Tenant, User
 from portal.refusals import record_refusal
+
+__all__ = [
+    "RECOMPUTE",
+    "RULE_ACTOR",
+    "Change",
+    "RuleGroup",
+    "Tenant",
+    "register_reaction",
+    "rule_members_apply",
+    "rule_object_apply",
+]
 
 ADD_OWNER = "Add owner to group"
 REMOVE_OWNER = "Remove owner from group"
 DYNAMIC_REFUSAL = "Membership of a dynamic group is set by its rule."
-
-
-# --- consequences ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Change:
-    """What one write changed: handed to every registered reaction."""
-
-    tenant: Tenant
-    group_ids: frozenset
-    members: tuple = ()  # the users, devices, groups and service principals that joined or left
-    by_rule: bool = False  # written by dynamic membership, which settles memberOf rules itself
-    licensed: bool | None = None  # whether the tenant has group licences, if just read (None: unknown)
-    counted: bool = False  # the stored member counts were already kept by the write itself (rule_sql)
-
-
-_reactions: list[Callable[[Change], None]] = []
-
-
-def register_reaction(reaction: Callable[[Change], None]) -> None:
-    """Run ``reaction`` after every membership write (from an ``AppConfig.ready``)."""
-    if reaction not in _reactions:
-        _reactions.append(reaction)
-
-
-def _after(change: Change) -> None:
-    if not change.group_ids:
-        return
-    if not change.counted:
-        recount(change.group_ids)
-    if change.licensed is not False:  # False: the tenant has no group licence (read with the change)
-        licenses_after_membership_change(
-            tenant=change.tenant, group_ids=change.group_ids, members=change.members
-        )
-    for reaction in _reactions:
-        reaction(change)
-    for member in change.members:
-        if isinstance(member, User):
-            forget(member)
 
 
 def _authorize(actor: Any, right: str | None, group: Group, member: Any = None) -> None:
@@ -273,127 +246,6 @@ def members_remove_many(
     members = tuple(m.member for m in removed)
     _after(Change(group.tenant, frozenset([group.pk] if removed else []), members))
     return removed
-
-
-# --- dynamic membership: the rule as the actor ------------------------------------------------------
-
-
-def rule_members_apply(
-    *,
-    group: Group,
-    kind_field: str,
-    adds: list,
-    stale_membership_ids: list,
-    batch: int,
-    progress: Callable[[int, int], None],
-    summary: dict,
-    reason: str,
-) -> None:
-    """A dynamic group's recomputation: remove ``stale_membership_ids`` and add the objects ``adds``
-    (ids of users or devices) in committed batches, reporting progress; one summary audit event."""
-    total = len(stale_membership_ids) + len(adds) or 1
-    done = 0
-    for start in range(0, len(stale_membership_ids), batch):
-        chunk = stale_membership_ids[start : start + batch]
-        with transaction.atomic():
-            Membership.objects.filter(pk__in=chunk).delete()
-            done += len(chunk)
-            progress(done, total)
-    now = timezone.now()
-    for start in range(0, len(adds), batch):
-        chunk = adds[start : start + batch]
-        with transaction.atomic():
-            Membership.objects.bulk_create(
-                [
-                    Membership(
-                        group=group,
-                        source=MembershipSource.RULE,
-                        created_date_time=now,
-                        **{f"{kind_field}_id": pk},
-                    )
-                    for pk in chunk
-                ],
-                ignore_conflicts=True,
-            )
-            done += len(chunk)
-            progress(done, total)
-    if not (adds or stale_membership_ids):
-        return
-    audit_record(
-        tenant=group.tenant,
-        actor=RULE_ACTOR,
-        activity="Update dynamic group membership",
-        target=group,
-        after=summary,
-        reason=reason,
-    )
-    _after(Change(group.tenant, frozenset([group.pk]), by_rule=True))
-
-
-def rule_object_apply(
-    *,
-    tenant: Tenant,
-    changes: Iterable[tuple[Any, set, set]],
-    groups: Mapping[Any, RuleGroup],
-    licensed: bool | None = None,
-) -> int:
-    """Per-object re-evaluation: for each (user or device, group ids to join, to leave), write the difference
-    with one audit event per membership changed (on PostgreSQL all in one statement: ``rule_sql``).
-    ``licensed``: whether the tenant has group licences, if just read. Returns the number of changes."""
-    changes = [(obj, adds, removes) for obj, adds, removes in changes if adds or removes]
-    by_field: dict[str, list] = {}
-    for change in changes:
-        by_field.setdefault(member_field(change[0]), []).append(change)
-    written: list = []
-    recounted: list = []  # written through the ORM: counted after (``rule_sql`` keeps its counts itself)
-    for kind_field, some in by_field.items():
-        if connection.vendor == "postgresql" and kind_field in rule_sql.MEMBER_COLUMNS:
-            written += _rule_write_sql(tenant, kind_field, some)
-        else:
-            recounted += _rule_write_orm(tenant, kind_field, some, groups)
-    written += recounted
-    if written:
-        recount(recounted)
-        members = tuple(obj for obj, _, _ in changes)
-        _after(Change(tenant, frozenset(written), members, by_rule=True, licensed=licensed, counted=True))
-    return len(written)
-
-
-def _rule_write_sql(tenant: Tenant, field: str, changes: list) -> list:
-    """One statement; returns the group id of each membership changed. The groups' names and rules in
-    the audit rows come from their rows (which the statement updates anyway): not sent."""
-    members = {obj.pk: (name_of(obj), member_kind(obj)) for obj, _, _ in changes}
-    params = rule_sql.parameters(changes, members) | {
-        "tenant": tenant.pk,
-        "now": timezone.now(),
-        "source": MembershipSource.RULE,
-        "add": ADD,
-        "remove": REMOVE,
-        "actor": RULE_ACTOR,
-        "request_id": current_request_id.get() or "",
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(rule_sql.statement(field), params)
-        return [uuid.UUID(target_id) for (target_id,) in cursor.fetchall()]
-
-
-def _rule_write_orm(tenant: Tenant, field: str, changes: list, groups: dict[Any, RuleGroup]) -> list:
-    """The same on the other databases: one DELETE and one INSERT per object, one audit INSERT."""
-    events: list[AuditEvent] = []
-    written = []
-    for obj, adds, removes in changes:
-        if removes:
-            Membership.objects.filter(group_id__in=removes, **{field: obj}).delete()
-        if adds:
-            Membership.objects.bulk_create(
-                [Membership(group_id=g, source=MembershipSource.RULE, **{field: obj}) for g in adds],
-                ignore_conflicts=True,
-            )
-        for group_id in sorted(adds | removes, key=str):
-            events.append(rule_event(tenant, groups[group_id], obj, added=group_id in adds))
-            written.append(group_id)
-    AuditEvent.objects.bulk_create(events)
-    return written
 
 
 # --- a leaver ------------------------------------------------------------------------------------------
