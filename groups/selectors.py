@@ -6,6 +6,7 @@ PostgreSQL both speak), so a page's query count doesn't grow with nesting depth.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 from uuid import UUID
 
@@ -14,8 +15,9 @@ from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QueryS
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Lower
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
-from groups.models import Group, Membership, Ownership, Visibility
+from groups.models import Group, GroupKind, Membership, MembershipType, Ownership, Visibility
 from portal import directory_policy
 from portal import selectors as portal_selectors
 from portal.authz import AppActor, actor_context, authorize, can
@@ -442,6 +444,33 @@ def _read_scope(actor: Any, action: str) -> tuple[Q, Q]:
     return sure, sure | Q(pk__any_of=ctx.owned_group_ids) | Q(pk__in=scoped)
 
 
+def _app_read_scope(actor: AppActor, action: str) -> Q:
+    """The groups an app may ``action`` when every grant of its role is tenant-wide. An app reads by its
+    role alone (``portal.authz.decide``), and a tenant-wide role reads a group by what covers it
+    (``groups.authz.group_subtypes``: kind, membership type, role-assignability) and whether it is
+    deleted: so ``can`` is asked once per such combination, on a group that has only these, not once per
+    group of the tenant (10,000 checks took 2.4 s). The matrix test holds this to ``can``."""
+    allowed = Q(pk__in=[])
+    for kind, membership, assignable, deleted in itertools.product(
+        GroupKind.values, MembershipType.values, (False, True), (False, True)
+    ):
+        example = Group(
+            tenant=actor_context(actor).tenant,
+            kind=kind,
+            membership_type=membership,
+            is_assignable_to_role=assignable,
+            deleted_date_time=timezone.now() if deleted else None,
+        )
+        if can(actor, action, example):
+            allowed |= Q(
+                kind=kind,
+                membership_type=membership,
+                is_assignable_to_role=assignable,
+                deleted_date_time__isnull=not deleted,
+            )
+    return allowed
+
+
 def readable_groups(actor: Any, groups: QuerySet, action: str) -> QuerySet:
     """``groups`` less those ``actor`` may not ``action`` (one of READ_ACTIONS_AS_FILTERS), as a queryset:
     for trimming a list before paging without loading every group (the per-object check runs only on
@@ -452,6 +481,8 @@ def readable_groups(actor: Any, groups: QuerySet, action: str) -> QuerySet:
     sure, maybe = _read_scope(actor, action)
     if sure == Q():
         return groups
+    if isinstance(actor, AppActor) and all(g.scope_group_id is None for g in actor_context(actor).grants):
+        return groups.filter(_app_read_scope(actor, action))
     undecided = groups.filter(maybe).exclude(sure).select_related("tenant")
     checked = [g.pk for g in undecided if can(actor, action, g)]
     return groups.filter(sure | Q(pk__in=checked))

@@ -13,9 +13,9 @@ pytestmark = pytest.mark.django_db
 # the token (with its tenant and settings, and its user), the caller's grants (ownerships, memberships,
 # role assignments), the page
 USER_TOKEN_QUERIES = 5
-# the token, the role-assignable groups' grants, the tenant's groups (an app's read is decided group by
-# group: groups.selectors.readable_groups), the page
-APP_TOKEN_QUERIES = 4
+# the token, the role-assignable groups' grants, the page (an app's tenant-wide role is decided once per
+# kind of group, not group by group: groups.selectors._app_read_scope)
+APP_TOKEN_QUERIES = 3
 
 
 @pytest.mark.parametrize("size", [1, 30])
