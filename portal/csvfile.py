@@ -19,6 +19,7 @@ from typing import Any
 from portal.errors import Invalid
 
 NUL_CELL = "a cell contains a NUL character, which can't be stored"
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -31,6 +32,20 @@ class ImportError_(Invalid):  # noqa: N801 - "ImportError" is a builtin
 
     def problems(self) -> dict[str | None, list[str]]:
         return {None: [f"line {line}: {msg}" for line, msg in self.errors]}
+
+
+def uploaded_csv_text(upload: Any, *, missing: str) -> str:
+    """The text of a CSV file uploaded on a page (a Django ``UploadedFile`` or None), or ``Invalid``
+    saying what is wrong: ``missing`` when there is none, too large, or not UTF-8 (a BOM is dropped, as
+    spreadsheets save "CSV UTF-8" with one)."""
+    if upload is None:
+        raise Invalid(missing)
+    if upload.size > MAX_UPLOAD_BYTES:
+        raise Invalid("The file is larger than 2 MB.")
+    try:
+        return upload.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise Invalid("The file is not UTF-8 text: save it as CSV UTF-8.") from None
 
 
 def csv_records(text: str) -> Iterator[tuple[int, list[str]]]:

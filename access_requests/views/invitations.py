@@ -25,9 +25,8 @@ from access_requests.invitations.services import (
 )
 from portal import roles, selectors
 from portal.authz import authorize
+from portal.csvfile import uploaded_csv_text
 from portal.errors import ServiceError, form_error
-
-MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 
 
 def _initial_groups(request: HttpRequest) -> str:
@@ -73,16 +72,10 @@ def invite_bulk(request: HttpRequest) -> HttpResponse:
     context = {"columns": COLUMNS}
     if request.method != "POST":
         return render(request, "access_requests/invite_bulk.html", context)
-    upload = request.FILES.get("file")
     try:
-        if upload is None:
-            raise ServiceError("Choose a CSV file whose header names invitedUserEmailAddress.")
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise ServiceError("The file is larger than 2 MB.")
-        try:
-            text = upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ServiceError("The file is not UTF-8 text: save it as CSV UTF-8.") from None
+        text = uploaded_csv_text(
+            request.FILES.get("file"), missing="Choose a CSV file whose header names invitedUserEmailAddress."
+        )
         context["report"] = guests_invite_csv(actor=request.user, tenant=request.user.tenant, text=text)
     except ServiceError as exc:
         context["error"] = str(exc)

@@ -27,12 +27,11 @@ from groups.services import (
 from groups.views.common import render_tab
 from groups.views.picker import Pick, pick
 from portal.authz import can
-from portal.csvfile import csv_lines
+from portal.csvfile import csv_lines, uploaded_csv_text
 from portal.models import User
 from portal.selectors import directory_object
 
 PAGE_SIZE = 50
-MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 
 
 def member_kinds(group: Group) -> str:
@@ -152,16 +151,11 @@ def group_members_remove_import(request: HttpRequest, group_id: UUID) -> HttpRes
 def _bulk(request: HttpRequest, group_id: UUID, service) -> HttpResponse:
     """A CSV upload, added or removed through ``service``; the per-line report is the answer."""
     group = get_group_for(request.user, group_id, "members/update")
-    upload = request.FILES.get("file")
     try:
-        if upload is None:
-            raise ServiceError("Choose a CSV file with one userPrincipalName or object id per line.")
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise ServiceError("The file is larger than 2 MB.")
-        try:
-            text = upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ServiceError("The file is not UTF-8 text: save it as CSV UTF-8.") from None
+        text = uploaded_csv_text(
+            request.FILES.get("file"),
+            missing="Choose a CSV file with one userPrincipalName or object id per line.",
+        )
         report = service(actor=request.user, group=group, lines=parse_member_csv(text))
     except ServiceError as exc:
         return _refused(request, group, "group_members", str(exc), _render_members)

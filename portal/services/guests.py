@@ -15,7 +15,13 @@ from portal.audit import audit_record
 from portal.errors import Conflict
 from portal.models import ExternalUserState, User
 from portal.services.tenants import SYSTEM
-from portal.services.users import UserError, _offboard, on_user_attributes_changed, user_snapshot
+from portal.services.users import (
+    UserError,
+    _offboard,
+    _release_name,
+    on_user_attributes_changed,
+    user_snapshot,
+)
 
 REDEEM_ACTIVITY = "Redeem external user invite"
 REMOVE_WITHOUT_GROUPS_ACTIVITY = "Delete guest removed from their last group"
@@ -58,14 +64,16 @@ def guest_remove_without_groups(*, user: User, reason: str) -> bool:
     user = User.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=user.pk)
     if not user.is_guest or not user.is_active:
         return False
+    before = user_snapshot(user)
     user.deleted_date_time = timezone.now()
-    user.save(update_fields=["deleted_date_time"])
+    _release_name(user)  # as every deleted user's: a new invitation may take it
+    user.save(update_fields=["deleted_date_time", "user_principal_name"])
     audit_record(
         tenant=user.tenant,
         actor=SYSTEM,
         activity=REMOVE_WITHOUT_GROUPS_ACTIVITY,
         target=user,
-        before=user_snapshot(user),
+        before=before,
         reason=reason,
         category="UserManagement",
     )

@@ -146,7 +146,7 @@ UPN_TAKEN = "Another object with the same value for property userPrincipalName a
 VERBATIM_NAME_RE = re.compile(r"^[^\s\x00]{1,256}$")
 
 
-def _check_new_upn(tenant: Tenant, upn: str, *, verified_domain_only: bool) -> None:
+def _check_new_upn(actor: Any, tenant: Tenant, upn: str, *, verified_domain_only: bool) -> None:
     if not verified_domain_only and "@" not in upn and VERBATIM_NAME_RE.match(upn):
         pass  # a provider's own user name, kept as it is
     elif not UPN_RE.match(upn) or len(upn) > 256:
@@ -161,8 +161,41 @@ def _check_new_upn(tenant: Tenant, upn: str, *, verified_domain_only: bool) -> N
             f"{', '.join(verified)}.",
             "user_principal_name",
         )
-    if User.objects.filter(user_principal_name__iexact=upn).exists():
+    holder = User.objects.select_for_update().filter(user_principal_name__iexact=upn).first()
+    if holder is None:
+        return
+    if holder.tenant_id != tenant.pk or holder.deleted_date_time is None or not _release_name(holder):
         raise Conflict(UPN_TAKEN, field="user_principal_name")
+    # Deleted before names were freed on deletion: free it now, visibly.
+    holder.save(update_fields=["user_principal_name"])
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        activity="Update user",
+        target=holder,
+        before={"userPrincipalName": upn},
+        after={"userPrincipalName": holder.user_principal_name},
+        reason="The deleted user's name was given to a new user.",
+        category="UserManagement",
+    )
+
+
+# A deleted user's sign-in name is freed at once, as Entra ID does: it becomes the object id's 32 hex
+# digits followed by the name, so a new user may take the name (an identity provider re-creating someone,
+# RFC 7644 §3.6: a deleted resource is no conflict), and a restore puts it back when it is still free.
+# (A name longer than 224 characters would not fit: it stays reserved until the user is purged.)
+def _release_name(user: User) -> bool:
+    placeholder = f"{user.pk.hex}{user.user_principal_name}"
+    if len(placeholder) > User._meta.get_field("user_principal_name").max_length:
+        return False
+    user.user_principal_name = placeholder
+    return True
+
+
+def _kept_name(user: User) -> str:
+    """The name a deleted user had (and gets back on restore)."""
+    name = user.user_principal_name
+    return name.removeprefix(user.pk.hex) if user.deleted_date_time is not None else name
 
 
 @transaction.atomic
@@ -194,7 +227,7 @@ def user_create(
     if unknown:
         raise UserError(f"These attributes can't be set here: {', '.join(sorted(unknown))}.")
     upn = (user_principal_name or "").strip()
-    _check_new_upn(tenant, upn, verified_domain_only=verified_domain_only)
+    _check_new_upn(actor, tenant, upn, verified_domain_only=verified_domain_only)
     if not (display_name or "").strip():
         raise UserError("A user needs a display name.", "display_name")
     manager = values.get("manager")
@@ -298,14 +331,17 @@ def user_delete(*, actor: User, user: User) -> OffboardReport:
         raise Conflict("This user is already deleted.")
     if user.dir_sync_enabled:
         raise UserError("This user is synced from on-premises: delete them there.")
+    before = user_snapshot(user)
     user.deleted_date_time = timezone.now()
-    user.save(update_fields=["deleted_date_time"])
+    _release_name(user)
+    user.save(update_fields=["deleted_date_time", "user_principal_name"])
     audit_record(
         tenant=user.tenant,
         actor=actor,
         activity="Delete user",
         target=user,
-        before=user_snapshot(user),
+        before=before,
+        after={"userPrincipalName": user.user_principal_name},
         category="UserManagement",
     )
     report = _offboard(actor=actor, user=user, reason="User deleted")
@@ -322,8 +358,15 @@ def user_restore(*, actor: User, user: User) -> User:
         raise Conflict("This user isn't deleted.")
     if timezone.now() - user.deleted_date_time > timedelta(days=RESTORE_WINDOW_DAYS):
         raise UserError(f"Users can be restored for {RESTORE_WINDOW_DAYS} days after deletion.")
+    name = _kept_name(user)
+    if User.objects.filter(user_principal_name__iexact=name).exclude(pk=user.pk).exists():
+        raise Conflict(
+            f"Another user has the name {name} now: rename or delete that user first, then restore this one.",
+            field="user_principal_name",
+        )
+    user.user_principal_name = name
     user.deleted_date_time = None
-    user.save(update_fields=["deleted_date_time"])
+    user.save(update_fields=["deleted_date_time", "user_principal_name"])
     audit_record(
         tenant=user.tenant, actor=actor, activity="Restore user", target=user, category="UserManagement"
     )

@@ -23,27 +23,10 @@ def _manages_groups(ctx) -> bool:
     return bool(ctx.owned_group_ids) or any(g.scope_group_id is not None for g in ctx.grants)
 
 
-def navigation(request: HttpRequest) -> dict:
-    """The navigation each person sees: only what their rights open."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated or user.tenant_id is None:
-        return {
-            "nav_items": [],
-            "may_create_group": False,
-            "may_see_connections": False,
-            "may_invite_guests": False,
-        }
-    ctx = actor_context(user)
-    items = []
-    if can(user, MY_GROUPS_ACCESS):
-        items += [
-            ("My groups", reverse("my_groups")),
-            ("Discover", reverse("discover")),
-            ("My requests", reverse("my_requests")),
-        ]
-    approvals_url = reverse("approvals")
-    if _decides_requests(user, ctx):
-        items.append(("Approvals", approvals_url))
+def _admin_items(user, ctx) -> tuple[list, bool, bool]:
+    """The administration part of the navigation, and whether guests may be invited and connections
+    seen (the pages ask both again)."""
+    items: list = []
     if ctx.is_group_admin or ctx.is_privileged:
         items.append(("Groups", reverse("group_list")))
     elif _manages_groups(ctx):
@@ -67,6 +50,32 @@ def navigation(request: HttpRequest) -> dict:
         items.append(("Connections", reverse("connection_list")))
     if can(user, roles.AUDIT_READ):
         items.append(("Audit", reverse("audit_log")))
+    return items, may_invite_guests, may_see_connections
+
+
+def navigation(request: HttpRequest) -> dict:
+    """The navigation each person sees: only what their rights open."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or user.tenant_id is None:
+        return {
+            "nav_items": [],
+            "may_create_group": False,
+            "may_see_connections": False,
+            "may_invite_guests": False,
+        }
+    ctx = actor_context(user)
+    items = []
+    if can(user, MY_GROUPS_ACCESS):
+        items += [
+            ("My groups", reverse("my_groups")),
+            ("Discover", reverse("discover")),
+            ("My requests", reverse("my_requests")),
+        ]
+    approvals_url = reverse("approvals")
+    if _decides_requests(user, ctx):
+        items.append(("Approvals", approvals_url))
+    admin_items, may_invite_guests, may_see_connections = _admin_items(user, ctx)
+    items += admin_items
     # The current item is the longest URL the path starts with (/my/groups/discover/ is "Discover").
     matches = [url for _, url in items if request.path.startswith(url)]
     current = max(matches, key=len, default=None)

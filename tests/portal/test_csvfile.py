@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
-from portal.csvfile import ImportError_, csv_lines, csv_records, csv_rows, safe_cell
+from portal.csvfile import ImportError_, csv_lines, csv_records, csv_rows, safe_cell, uploaded_csv_text
+from portal.errors import Invalid
 from portal.models import User
 from portal.services import users_import
 
@@ -54,3 +56,16 @@ def test_it_imports_users_from_a_file_with_bare_cr_line_endings(tenant):
         tenant=tenant, text="userPrincipalName,displayName\rann@contoso.test,Ann\rbob@contoso.test,Bob\r"
     )
     assert set(User.objects.filter(tenant=tenant).values_list("display_name", flat=True)) == {"Ann", "Bob"}
+
+
+def test_it_reads_an_uploaded_csv_or_says_what_is_wrong_with_it():
+    upload = SimpleUploadedFile("m.csv", "\ufeffuserPrincipalName\nané@x.test\n".encode())
+    assert uploaded_csv_text(upload, missing="Choose a file.") == "userPrincipalName\nané@x.test\n"
+    refusals = [
+        (None, "Choose a file."),
+        (SimpleUploadedFile("big.csv", b"x" * (2 * 1024 * 1024 + 1)), "larger than 2 MB"),
+        (SimpleUploadedFile("latin1.csv", "né".encode("latin-1")), "not UTF-8"),
+    ]
+    for bad, message in refusals:
+        with pytest.raises(Invalid, match=message):
+            uploaded_csv_text(bad, missing="Choose a file.")

@@ -13,6 +13,7 @@ import access_requests
 import groups
 import portal
 from groups import dynamic
+from groups.dynamic.recompute import WorkerLost
 from groups.rules.ast import RuleSyntaxError
 from groups.rules.regex import RegexError
 from groups.services import NamingError
@@ -28,6 +29,8 @@ NOT_SERVICE_REFUSALS = {
     # (with the position) before any service lets one out.
     RuleSyntaxError: "the pure rule language's parse error",
     RegexError: "the pure rule language's pattern error, turned into RuleSyntaxError by the parser",
+    # Never raised: the failure written into the task result a killed worker left "running".
+    WorkerLost: "a lost recompute task's recorded failure",
 }
 SKIPPED_MODULES = ("portal.wsgi", "portal.asgi")  # they build an application as they import
 

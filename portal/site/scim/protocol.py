@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from scim2_models import EnterpriseUser, Error, ScimPolicy, User
 
 from portal.errors import ServiceError
-from portal.site.api.body import MAX_JSON_DEPTH, may_hold_nul, nesting_depth, nul_path
+from portal.site.api.body import MAX_JSON_DEPTH, may_hold_nul, nul_path, too_deep
 
 SCIM_JSON = "application/scim+json"
 PREFIX = "/scim/v2/"
@@ -83,7 +83,7 @@ def read_body(request: HttpRequest) -> dict[str, Any]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ScimError(400, "The request body is not UTF-8.", "invalidSyntax") from None
-    if nesting_depth(text) > MAX_JSON_DEPTH:
+    if too_deep(text):
         raise ScimError(400, f"The request body nests deeper than {MAX_JSON_DEPTH} levels.", "invalidSyntax")
     try:
         body = json.loads(text or "null")

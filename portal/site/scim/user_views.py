@@ -11,7 +11,7 @@ from scim2_models import Context, PatchOp
 
 from portal import roles
 from portal.authz import can
-from portal.models import User
+from portal.models import Tenant, User
 from portal.services import user_create, user_delete, user_update
 from portal.site.scim.auth import scim_view
 from portal.site.scim.common import dump, filter_of, listed, page_bounds, query_of, response_parameters
@@ -56,10 +56,14 @@ def _user(request: HttpRequest, user_id: str) -> User:
     return user
 
 
-def _name_taken(name: str, user: User | None = None) -> None:
+def _name_taken(name: str, user: User | None = None, *, tenant: Tenant | None = None) -> None:
+    """409 when another user has the name; on a create (``tenant``), a deleted user of the tenant who
+    still has it doesn't count: ``user_create`` frees the name (RFC 7644 §3.6)."""
     taken = User.objects.filter(user_principal_name__iexact=name)
     if user is not None:
         taken = taken.exclude(pk=user.pk)
+    if tenant is not None:
+        taken = taken.exclude(tenant=tenant, deleted_date_time__isnull=False)
     if taken.exists():
         raise ScimError(409, f"A user with userName {name[:80]!r} already exists.", "uniqueness")
 
@@ -92,8 +96,8 @@ def _create(request: HttpRequest) -> HttpResponse:
     body = with_manager_references(read_body(request))
     resource = ScimUser.model_validate(body, scim_ctx=Context.RESOURCE_CREATION_REQUEST)
     name = user_name(resource)
-    _name_taken(name)
     tenant = request.actor.tenant
+    _name_taken(name, tenant=tenant)
     values = user_values(resource, tenant)
     display_name = values.pop("display_name")
     with transaction.atomic():

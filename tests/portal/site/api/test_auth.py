@@ -1,16 +1,19 @@
 from __future__ import annotations
 
 from io import StringIO
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db.models.sql.compiler import SQLCompiler
 from django.test import Client
 
 from groups.models import CreatedIn, Group, GroupKind
+from portal.authz import group_settings_for
 from portal.models import ApiToken, AuditEvent, ServicePrincipal
 from portal.services import SYSTEM
-from portal.tokens import api_token_revoke, token_digest
+from portal.tokens import api_token_create, api_token_find, api_token_revoke, token_digest
 from tests import factories
 from tests.portal.site.api.conftest import Api, error_of
 
@@ -117,6 +120,35 @@ def test_it_notes_when_a_token_was_last_used(member, api_as):
     api.get("/v1.0/me")
     token.refresh_from_db()
     assert token.last_used_date_time is not None
+
+
+def test_it_finds_a_token_with_its_actor_tenant_and_settings_in_one_query(
+    member, tenant, django_assert_num_queries
+):
+    _, user_secret = api_token_create(tenant=tenant, actor=SYSTEM, user=member)
+    _, app_secret = api_token_create(tenant=tenant, actor=SYSTEM, app_name="Sync", role="directoryReaders")
+    api_token_find(user_secret), api_token_find(app_secret)  # their first use notes the time: a write
+    with django_assert_num_queries(1):
+        token = api_token_find(user_secret)
+        assert token.user == member and token.service_principal is None
+        assert token.user.tenant == tenant and group_settings_for(token.user.tenant).pk is not None
+    with django_assert_num_queries(1):
+        token = api_token_find(app_secret)
+        assert token.service_principal.display_name == "Sync" and token.role == "directoryReaders"
+        assert group_settings_for(token.service_principal.tenant).tenant_id == tenant.pk
+    assert api_token_find(user_secret[:-1] + "x") is None
+
+
+def test_it_compiles_no_sql_to_find_a_token_on_every_request(member, tenant):
+    """Building the joined query's SQL cost more than the rest of a small API call: it is compiled once
+    per connection, and a request only runs it."""
+    _, secret = api_token_create(tenant=tenant, actor=SYSTEM, user=member)
+    assert api_token_find(secret).user == member
+    with mock.patch.object(SQLCompiler, "as_sql", side_effect=AssertionError("compiled again")):
+        assert api_token_find(secret).user == member
+        assert api_token_find("gd_unknown") is None
+    api_token_revoke(token=ApiToken.objects.get(), actor=SYSTEM)
+    assert api_token_find(secret) is None
 
 
 def test_it_stores_only_a_hash_of_the_token(member, api_as):

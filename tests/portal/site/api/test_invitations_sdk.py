@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 
 from portal.models import User
 from portal.services import SYSTEM
 from portal.tokens import api_token_create
 from tests import factories
-from tests.portal.site.api.test_msgraph_sdk import SDK_MISSING, _client
+from tests.portal.site.api.conftest import SDK_MISSING
 
 try:
     from msgraph.generated.models.invitation import Invitation
@@ -26,11 +23,11 @@ pytestmark = [
 ]
 
 
-def test_the_graph_sdk_invites_a_guest_and_reads_the_redeem_link(live_server):
+def test_the_graph_sdk_invites_a_guest_and_reads_the_redeem_link(graph_sdk):
     tenant = factories.TenantFactory()
     inviter = factories.UserFactory(tenant=tenant, role="guestInviter")
     _, secret = api_token_create(tenant=tenant, actor=SYSTEM, user=inviter)
-    client, _, http = _client(live_server.url, secret)
+    client, _, http = graph_sdk.client(secret)
 
     async def scenario():
         async with http:
@@ -44,8 +41,7 @@ def test_the_graph_sdk_invites_a_guest_and_reads_the_redeem_link(live_server):
                 )
             )
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        invitation = pool.submit(asyncio.run, scenario()).result()
+    invitation = graph_sdk.run(scenario())
     guest = User.objects.get(mail="ada@fabrikam.example")
     assert invitation.invited_user.id == str(guest.pk)
     assert invitation.status == "PendingAcceptance"

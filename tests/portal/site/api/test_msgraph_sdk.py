@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import urlsplit
-
 import pytest
 
 from groups.models import CreatedIn, Group, Membership
@@ -14,15 +10,8 @@ from portal.tokens import api_token_create
 from tests import factories
 
 try:
-    import httpx
     from kiota_abstractions.api_error import APIError
-    from kiota_abstractions.authentication import (
-        AccessTokenProvider,
-        AllowedHostsValidator,
-        BaseBearerTokenAuthenticationProvider,
-    )
     from kiota_abstractions.base_request_configuration import RequestConfiguration
-    from msgraph import GraphRequestAdapter, GraphServiceClient
     from msgraph.generated.groups.groups_request_builder import GroupsRequestBuilder
     from msgraph.generated.models.group import Group as GraphGroup
     from msgraph.generated.models.reference_create import ReferenceCreate
@@ -30,7 +19,6 @@ try:
     from msgraph.generated.users.item.check_member_groups.check_member_groups_post_request_body import (
         CheckMemberGroupsPostRequestBody,
     )
-    from msgraph_core import GraphClientFactory
     from msgraph_core.tasks.page_iterator import PageIterator
 
     SDK_MISSING = ""
@@ -45,34 +33,14 @@ pytestmark = [
 ]
 
 
-def _client(base_url: str, secret: str):
-    host = urlsplit(base_url).netloc
-
-    class StaticToken(AccessTokenProvider):
-        async def get_authorization_token(self, uri, additional_authentication_context=None) -> str:
-            return secret
-
-        def get_allowed_hosts_validator(self) -> AllowedHostsValidator:
-            return AllowedHostsValidator([host])
-
-    # One connection per request: a keep-alive socket of this client closing later, in the live
-    # server's thread, would close the shared in-memory SQLite connection under another test.
-    http = GraphClientFactory.create_with_default_middleware(
-        client=httpx.AsyncClient(headers={"Connection": "close"})
-    )
-    adapter = GraphRequestAdapter(BaseBearerTokenAuthenticationProvider(StaticToken()), client=http)
-    adapter.base_url = f"{base_url}/v1.0"  # before the client is made: it copies the base URL
-    return GraphServiceClient(request_adapter=adapter), adapter, http
-
-
-def test_the_graph_sdk_lists_creates_adds_members_and_reads_them(live_server):
+def test_the_graph_sdk_lists_creates_adds_members_and_reads_them(graph_sdk):
     tenant = factories.TenantFactory()
     admin = factories.UserFactory(tenant=tenant, role="groupsAdministrator")
     alex = factories.UserFactory(tenant=tenant, display_name="Alex Wilber", department="Marketing")
     for n in range(5):
         factories.GroupFactory(tenant=tenant, display_name=f"Existing {n}")
     _, secret = api_token_create(tenant=tenant, actor=SYSTEM, user=admin)
-    client, adapter, http = _client(live_server.url, secret)
+    client, adapter, http = graph_sdk.client(secret)
 
     async def scenario():
         async with http:
@@ -130,8 +98,7 @@ def test_the_graph_sdk_lists_creates_adds_members_and_reads_them(live_server):
         return created.id
 
     # A thread of its own: Playwright's sync API may have left an event loop running in this one.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        group_id = pool.submit(asyncio.run, scenario()).result()
+    group_id = graph_sdk.run(scenario())
     group = Group.objects.get(pk=group_id)
     assert group.created_in == CreatedIn.API and group.is_deleted
     assert Membership.objects.filter(group=group, member_user=alex).exists()

@@ -4,9 +4,6 @@ ACL; then the item reads back and search finds it for the person the ACL reaches
 
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 
 from groups.connections import selectors
@@ -14,7 +11,7 @@ from groups.connections.models import ExternalConnection, ExternalGroupMember
 from portal.services import SYSTEM
 from portal.tokens import api_token_create
 from tests import factories
-from tests.portal.site.api.test_msgraph_sdk import SDK_MISSING, _client
+from tests.portal.site.api.conftest import SDK_MISSING
 
 try:
     from msgraph.generated.models.external_connectors.access_type import AccessType
@@ -42,14 +39,14 @@ pytestmark = [
 ]
 
 
-def test_the_graph_sdk_builds_a_connection_with_nested_external_groups_and_an_item(live_server):
+def test_the_graph_sdk_builds_a_connection_with_nested_external_groups_and_an_item(graph_sdk):
     tenant = factories.TenantFactory()
     admin = factories.UserFactory(tenant=tenant, role="searchAdministrator")
     alice = factories.UserFactory(tenant=tenant, display_name="Alice")
     bob = factories.UserFactory(tenant=tenant, display_name="Bob")
     tier = factories.GroupFactory(tenant=tenant, display_name="Tier 1", members=[bob])
     _, secret = api_token_create(tenant=tenant, actor=SYSTEM, user=admin)
-    client, _adapter, http = _client(live_server.url, secret)
+    client, _adapter, http = graph_sdk.client(secret)
 
     async def steps():
         created = await client.external.connections.post(
@@ -89,8 +86,7 @@ def test_the_graph_sdk_builds_a_connection_with_nested_external_groups_and_an_it
         async with http:
             await steps()
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, scenario()).result()
+    graph_sdk.run(scenario())
     connection = ExternalConnection.objects.get(tenant=tenant, connection_id="contosohr")
     assert ExternalGroupMember.objects.filter(group__connection=connection).count() == 3
     assert [i.item_id for i in selectors.search_items(alice, [connection.pk], "payment").hits] == ["ticket1"]

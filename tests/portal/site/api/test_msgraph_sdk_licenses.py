@@ -3,9 +3,7 @@ licenseAssignmentStates, subscribedSkus and licenseDetails."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -14,7 +12,7 @@ from groups.services import membership_add
 from portal.services import SYSTEM
 from portal.tokens import api_token_create
 from tests import factories
-from tests.portal.site.api.test_msgraph_sdk import SDK_MISSING, _client
+from tests.portal.site.api.conftest import SDK_MISSING
 
 try:
     from kiota_abstractions.base_request_configuration import RequestConfiguration
@@ -36,7 +34,7 @@ SKU_ID = uuid.UUID("6fd2c87f-b296-42f0-b197-1e91e994b900")
 TEAMS = uuid.UUID("57ff2da0-773e-42df-b2af-ffb7a2317929")
 
 
-def test_the_graph_sdk_assigns_a_license_to_a_group_and_reads_the_states(live_server):
+def test_the_graph_sdk_assigns_a_license_to_a_group_and_reads_the_states(graph_sdk):
     tenant = factories.TenantFactory()
     admin = factories.UserFactory(tenant=tenant, role="globalAdministrator")
     ann, bob = factories.UserFactory(tenant=tenant), factories.UserFactory(tenant=tenant)
@@ -51,7 +49,7 @@ def test_the_graph_sdk_assigns_a_license_to_a_group_and_reads_the_states(live_se
     for user in (ann, bob):
         membership_add(actor=admin, group=group, member=user)
     _, secret = api_token_create(tenant=tenant, actor=SYSTEM, user=admin)
-    client, _, http = _client(live_server.url, secret)
+    client, _, http = graph_sdk.client(secret)
 
     def states_of(user_id: str):
         config = RequestConfiguration(
@@ -74,8 +72,7 @@ def test_the_graph_sdk_assigns_a_license_to_a_group_and_reads_the_states(live_se
             details = await client.users.by_user_id(str(ann.pk)).license_details.get()
             return first, second, details
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        first, second, details = pool.submit(asyncio.run, steps()).result()
+    first, second, details = graph_sdk.run(steps())
     [state] = first.license_assignment_states
     assert (state.sku_id, state.assigned_by_group, state.state, state.error) == (
         SKU_ID,

@@ -8,8 +8,6 @@ settings and roles pages show).
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -22,15 +20,8 @@ from portal.tokens import api_token_create
 from tests import factories
 
 try:
-    import httpx
     from kiota_abstractions.api_error import APIError
-    from kiota_abstractions.authentication import (
-        AccessTokenProvider,
-        AllowedHostsValidator,
-        BaseBearerTokenAuthenticationProvider,
-    )
     from kiota_abstractions.base_request_configuration import RequestConfiguration
-    from msgraph import GraphRequestAdapter, GraphServiceClient
     from msgraph.generated.groups.delta.delta_request_builder import DeltaRequestBuilder as GroupDelta
     from msgraph.generated.models.allow_invites_from import AllowInvitesFrom
     from msgraph.generated.models.authorization_policy import AuthorizationPolicy
@@ -49,7 +40,6 @@ try:
         RoleDefinitionsRequestBuilder,
     )
     from msgraph.generated.users.delta.delta_request_builder import DeltaRequestBuilder as UserDelta
-    from msgraph_core import GraphClientFactory
     from msgraph_core.requests.batch_request_content import BatchRequestContent
     from msgraph_core.requests.batch_request_item import BatchRequestItem
 
@@ -66,27 +56,6 @@ pytestmark = [
 GROUPS_ADMIN = BUILTIN_IDS["groupsAdministrator"]
 GUEST_TEMPLATE_ID = "08d542b9-071f-4e16-94b0-74abb372e3d9"
 MEMBERS_UPDATE = "microsoft.directory/groups/members/update"
-
-
-def _client(base_url: str, secret: str):
-    """A GraphServiceClient on this server with a static bearer token (as test_msgraph_sdk.py makes it)."""
-    host = urlsplit(base_url).netloc
-
-    class StaticToken(AccessTokenProvider):
-        async def get_authorization_token(self, uri, additional_authentication_context=None) -> str:
-            return secret
-
-        def get_allowed_hosts_validator(self) -> AllowedHostsValidator:
-            return AllowedHostsValidator([host])
-
-    # One connection per request: a keep-alive socket closing later, in the live server's thread,
-    # could close a database connection another test uses.
-    http = GraphClientFactory.create_with_default_middleware(
-        client=httpx.AsyncClient(headers={"Connection": "close"})
-    )
-    adapter = GraphRequestAdapter(BaseBearerTokenAuthenticationProvider(StaticToken()), client=http)
-    adapter.base_url = f"{base_url}/v1.0"  # before the client is made: it copies the base URL
-    return GraphServiceClient(request_adapter=adapter), adapter, http
 
 
 def values(setting) -> dict[str, str]:
@@ -283,7 +252,7 @@ async def batch_calls(client, adapter, falcon, newcomer) -> None:
     assert result.get_response_by_id("group").status == 200
 
 
-def test_it_runs_an_admin_script_of_settings_roles_delta_and_batch_through_the_sdk(live_server):
+def test_it_runs_an_admin_script_of_settings_roles_delta_and_batch_through_the_sdk(graph_sdk):
     tenant = factories.TenantFactory()
     admin = factories.UserFactory(tenant=tenant, role="globalAdministrator", display_name="Admin")
     helper = factories.UserFactory(tenant=tenant, display_name="Helper")
@@ -291,7 +260,7 @@ def test_it_runs_an_admin_script_of_settings_roles_delta_and_batch_through_the_s
     creators = factories.GroupFactory(tenant=tenant, display_name="Creators")
     falcon = factories.GroupFactory(tenant=tenant, display_name="Falcon")
     _, secret = api_token_create(tenant=tenant, actor=SYSTEM, user=admin)
-    client, adapter, http = _client(live_server.url, secret)
+    client, adapter, http = graph_sdk.client(secret)
 
     async def scenario():
         async with http:
@@ -307,8 +276,7 @@ def test_it_runs_an_admin_script_of_settings_roles_delta_and_batch_through_the_s
             await client.group_settings.by_group_setting_id(setting_id).delete()
             return role_id, assignment_id
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        role_id, assignment_id = pool.submit(asyncio.run, scenario()).result()
+    role_id, assignment_id = graph_sdk.run(scenario())
 
     stored = TenantGroupSettings.objects.get(tenant=tenant)
     assert stored.group_unified_setting_id is None and stored.users_can_create_m365_groups is True

@@ -5,7 +5,6 @@ Each call asserts its result (``CALLS`` counts them: the test says how many dist
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -14,20 +13,11 @@ from portal.models import User
 from portal.services import SYSTEM
 from portal.tokens import api_token_create
 from tests import factories
-from tests.portal.site.api.test_msgraph_sdk import SDK_MISSING
+from tests.portal.site.api.conftest import SDK_MISSING
 
 if not SDK_MISSING:
-    from urllib.parse import urlsplit
-
-    import httpx
     from kiota_abstractions.api_error import APIError
-    from kiota_abstractions.authentication import (
-        AccessTokenProvider,
-        AllowedHostsValidator,
-        BaseBearerTokenAuthenticationProvider,
-    )
     from kiota_abstractions.base_request_configuration import RequestConfiguration
-    from msgraph import GraphRequestAdapter, GraphServiceClient
     from msgraph.generated.directory_objects.get_by_ids.get_by_ids_post_request_body import (
         GetByIdsPostRequestBody,
     )
@@ -49,8 +39,6 @@ if not SDK_MISSING:
     )
     from msgraph.generated.users.item.user_item_request_builder import UserItemRequestBuilder
     from msgraph.generated.users.users_request_builder import UsersRequestBuilder
-    from msgraph.graph_request_adapter import options as SDK_OPTIONS
-    from msgraph_core import GraphClientFactory
     from msgraph_core.tasks.page_iterator import PageIterator
 
 pytestmark = [
@@ -60,26 +48,6 @@ pytestmark = [
 ]
 
 PASSWORD = "xWwvJ]6NMw+bWH-d"
-
-
-def _client(base_url: str, secret: str):
-    """The SDK as GraphServiceClient builds it (its default middleware and options: /me included), over
-    one connection per request (see test_msgraph_sdk), pointed at the live server."""
-    host = urlsplit(base_url).netloc
-
-    class StaticToken(AccessTokenProvider):
-        async def get_authorization_token(self, uri, additional_authentication_context=None) -> str:
-            return secret
-
-        def get_allowed_hosts_validator(self) -> AllowedHostsValidator:
-            return AllowedHostsValidator([host])
-
-    http = GraphClientFactory.create_with_default_middleware(
-        client=httpx.AsyncClient(headers={"Connection": "close"}), options=SDK_OPTIONS
-    )
-    adapter = GraphRequestAdapter(BaseBearerTokenAuthenticationProvider(StaticToken()), client=http)
-    adapter.base_url = f"{base_url}/v1.0"
-    return GraphServiceClient(request_adapter=adapter), adapter, http
 
 
 def _config(query=None, *, eventual=False):
@@ -411,10 +379,10 @@ async def _errors_and_groups(client, app_client, w, call, base_url):
     assert await asyncio.to_thread(RuleChangeHold.objects.filter(group=w["dynamic"], status="pending").exists)
 
 
-def test_the_sdk_runs_a_directory_script_unchanged(live_server):
+def test_the_sdk_runs_a_directory_script_unchanged(graph_sdk):
     w = _world()
-    client, adapter, http = _client(live_server.url, w["secret"])
-    app_client, _, app_http = _client(live_server.url, w["app_secret"])
+    client, adapter, http = graph_sdk.client(w["secret"])
+    app_client, _, app_http = graph_sdk.client(w["app_secret"])
     call = Calls()
 
     async def scenario():
@@ -423,8 +391,7 @@ def test_the_sdk_runs_a_directory_script_unchanged(live_server):
             await _properties_and_queries(client, w, call, adapter)
             await _users_and_manager(client, w, call)
             await _functions_and_objects(client, w, call)
-            await _errors_and_groups(client, app_client, w, call, live_server.url)
+            await _errors_and_groups(client, app_client, w, call, graph_sdk.base_url)
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, scenario()).result()
+    graph_sdk.run(scenario())
     assert len(set(call.names)) >= 55, call.names

@@ -6,11 +6,15 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from groups.authz import PROVISIONED_REFUSAL
 from groups.models import Group
 from groups.services import membership
 from portal.authz import decide
+from portal.errors import Conflict
+from portal.models import AuditEvent, User
+from portal.services import user_restore
 from portal.tokens import api_token_create, api_token_revoke
 from tests import factories
 from tests.portal.site.scim.conftest import Scim
@@ -176,3 +180,44 @@ def test_lists_take_the_same_queries_whatever_their_length(scim, tenant):
         scim("POST", "Groups", {"schemas": [GROUP], "displayName": f"G{size}"})
         counts.append((queries("Users"), queries("Groups")))
     assert counts[0] == counts[1]
+
+
+def test_a_deleted_users_name_is_free_for_a_new_user_and_the_old_one_restores_under_it_when_free(
+    scim, tenant
+):
+    """RFC 7644 §3.6: a deleted resource is no conflict; Entra frees a deleted user's name the same way
+    (object id + name) and restores it when it is still free."""
+    first = new_user(scim, "rehire@contoso.test")
+    assert scim("DELETE", f"Users/{first['id']}").status_code == 204
+    deleted = User.objects.get(pk=first["id"])
+    assert deleted.user_principal_name == f"{deleted.pk.hex}rehire@contoso.test"
+    event = AuditEvent.objects.get(activity="Delete user", target_id=first["id"])
+    assert event.before["userPrincipalName"] == "rehire@contoso.test"
+    second = new_user(scim, "rehire@contoso.test")  # was a 409
+    assert second["id"] != first["id"]
+    listed = scim("GET", 'Users?filter=userName eq "rehire@contoso.test"').body
+    assert [r["id"] for r in listed["Resources"]] == [second["id"]]
+    admin = factories.UserFactory(tenant=tenant, role="globalAdministrator")
+    with pytest.raises(Conflict, match="Another user has the name rehire@contoso.test"):
+        user_restore(actor=admin, user=deleted)
+    assert scim("DELETE", f"Users/{second['id']}").status_code == 204
+    restored = user_restore(actor=admin, user=deleted)
+    assert restored.user_principal_name == "rehire@contoso.test" and restored.deleted_date_time is None
+
+
+def test_a_name_kept_by_a_user_deleted_earlier_is_freed_by_the_create(scim, tenant):
+    kept = factories.UserFactory(tenant=tenant, user_principal_name="old@contoso.test")
+    User.objects.filter(pk=kept.pk).update(
+        deleted_date_time=timezone.now()
+    )  # deleted before names were freed
+    created = new_user(scim, "old@contoso.test")
+    kept.refresh_from_db()
+    assert kept.user_principal_name == f"{kept.pk.hex}old@contoso.test"
+    assert AuditEvent.objects.filter(activity="Update user", target_id=str(kept.pk)).exists()
+    assert created["userName"] == "old@contoso.test"
+    # A live user's name, or a deleted user's of another tenant, is still taken.
+    factories.UserFactory(tenant=tenant, user_principal_name="live@contoso.test")
+    assert scim("POST", "Users", {"schemas": [CORE], "userName": "live@contoso.test"}).status_code == 409
+    elsewhere = factories.UserFactory(user_principal_name="theirs@contoso.test")
+    User.objects.filter(pk=elsewhere.pk).update(deleted_date_time=timezone.now())
+    assert scim("POST", "Users", {"schemas": [CORE], "userName": "theirs@contoso.test"}).status_code == 409
