@@ -43,6 +43,9 @@ def check_member_allowed(group: Group, member: Any) -> None:
     if group.kind == GroupKind.MICROSOFT_365 and field == "member_group":
         raise Invalid("Microsoft 365 groups can't contain groups.")
     if field == "member_group":
+        if member.kind == GroupKind.MICROSOFT_365:
+            # Graph's table of what each kind of group holds: a Microsoft 365 group is nobody's member.
+            raise Invalid("A Microsoft 365 group can't be a member of another group.")
         if group.is_assignable_to_role:
             raise Invalid("Role-assignable groups can't contain groups.")
         if member.id == group.id:

@@ -246,6 +246,4 @@ def group_owner_remove(request: HttpRequest, group_id: UUID) -> HttpResponse:
     except ServiceError as exc:
         return _refused(request, group, "group_owners", str(exc), _render_owners)
     message = f"{user.display_name} is no longer an owner."
-    if not group.ownerships.exists():
-        message += " The group has no owner now: only administrators can manage it."
     return _done(request, group, "group_owners", message, _render_owners)

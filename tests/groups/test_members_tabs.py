@@ -205,7 +205,7 @@ def test_it_exports_members_as_csv(client, tenant, group, owner, member):
     assert {r[1] for r in rows[1:]} == {member.display_name, "'=HACK"}
 
 
-def test_owners_add_and_remove_with_the_last_owner_warning(client, tenant, group, owner, admin_user):
+def test_owners_add_and_remove_but_never_the_last(client, tenant, group, owner, admin_user):
     colleague = UserFactory(tenant=tenant, display_name="Colleague")
     client.force_login(owner)
     page = client.get(_url("group_owners", group)).content.decode()
@@ -214,9 +214,18 @@ def test_owners_add_and_remove_with_the_last_owner_warning(client, tenant, group
     assert "Colleague is now an owner" in response.content.decode()
     client.force_login(admin_user)
     client.post(_url("group_owner_remove", group), {"owner": f"user:{owner.id}"})
-    response = client.post(_url("group_owner_remove", group), {"owner": f"user:{colleague.id}"}, follow=True)
-    assert "has no owner" in response.content.decode()
-    assert not Ownership.objects.filter(group=group).exists()
+    response = client.post(_url("group_owner_remove", group), {"owner": f"user:{colleague.id}"}, **HX)
+    # Graph's rule, the same service on every path: the last owner stays.
+    assert "at least one owner, hence this owner cannot be removed" in response.content.decode()
+    assert list(Ownership.objects.filter(group=group).values_list("user", flat=True)) == [colleague.pk]
+
+
+def test_a_microsoft_365_group_is_refused_as_a_member_on_the_page_too(client, tenant, group, owner):
+    team = GroupFactory(tenant=tenant, display_name="Team", kind=GroupKind.MICROSOFT_365)
+    client.force_login(owner)
+    response = client.post(_url("group_member_add", group), {"member": f"group:{team.id}"}, **HX)
+    assert "A Microsoft 365 group can&#x27;t be a member of another group." in response.content.decode()
+    assert not Membership.objects.filter(group=group, member_group=team).exists()
 
 
 def test_guests_become_owners_only_when_the_tenant_allows(client, tenant, group, owner):

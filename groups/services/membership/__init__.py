@@ -312,11 +312,19 @@ def owner_add(*, actor: Any, group: Group, user: User, right: str | None = "owne
     return ownership
 
 
+LAST_OWNER = "The group must have at least one owner, hence this owner cannot be removed."
+
+
 def owner_remove(*, actor: Any, group: Group, user: User) -> None:
+    """One owner less; never the last (Graph's rule: offboarding, ``ownerships_remove_all``, may)."""
     _authorize(actor, "owners/update", group)
-    deleted, _ = Ownership.objects.filter(group=group, user=user).delete()
-    if not deleted:
+    # The group's ownerships locked: two removals at once can't each leave the other as the last.
+    owners = set(Ownership.objects.select_for_update().filter(group=group).values_list("user_id", flat=True))
+    if user.pk not in owners:
         raise NotFound(f"{user.display_name} doesn't own {group.display_name}.")
+    if owners == {user.pk}:
+        raise Invalid(LAST_OWNER)
+    Ownership.objects.filter(group=group, user=user).delete()
     audit_record(
         tenant=group.tenant,
         actor=actor,

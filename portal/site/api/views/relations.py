@@ -8,7 +8,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from groups.models import Group, GroupKind, Membership, Ownership
+from groups.models import Group, Membership
 from groups.selectors import readable_groups, readable_nested_group_ids, readable_transitive_group_ids
 from groups.services import membership_add, membership_remove, ownership_add, ownership_remove
 from portal.authz import can
@@ -47,7 +47,6 @@ CASTS = {
 ALREADY_EXISTS = (
     "One or more added object references already exist for the following modified properties: '{}'."
 )
-LAST_OWNER = "The group must have at least one owner, hence this owner cannot be removed."
 CAST_FRAGMENTS = {User: "users", Group: "groups", Device: "devices", ServicePrincipal: "servicePrincipals"}
 CAST_RESOURCES = {User: "user", Group: "group", Device: "device", ServicePrincipal: "servicePrincipal"}
 
@@ -232,11 +231,6 @@ def check_member_groups(request: HttpRequest, kind: str, object_id: str | None =
 def member_ref(request: HttpRequest, group_id: str) -> HttpResponse:
     group = group_for(request, group_id, "standard/read")
     member = object_from_reference(request, read_json(request))
-    if isinstance(member, Group) and member.kind == GroupKind.MICROSOFT_365:
-        # Graph's table of what each kind of group holds: a Microsoft 365 group is nobody's member.
-        raise errors.bad_request(
-            "A Microsoft 365 group can't be a member of another group.", code=errors.REQUEST_BAD_REQUEST
-        )
     try:
         membership_add(actor=request.actor, group=group, member=member)
     except Conflict:  # already a member: Graph's very words (re-runnable scripts match on them)
@@ -281,7 +275,5 @@ def owner_ref_delete(request: HttpRequest, group_id: str, owner_id: str) -> Http
     owners = [Source(User.objects.filter(ownerships__group=group))]
     if not isinstance(owner, User) or _not_a_link(request, group, owner, owners, "owners/read"):
         raise errors.not_found(owner_id)
-    if not Ownership.objects.filter(group=group).exclude(user=owner).exists():
-        raise errors.bad_request(LAST_OWNER, code=errors.REQUEST_BAD_REQUEST)
     ownership_remove(actor=request.actor, group=group, user=owner)
     return no_content()
