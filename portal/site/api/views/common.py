@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
 from groups.models import Group
@@ -164,6 +164,9 @@ def collection_response(
         body["@odata.count"] = page.count
     if page.next_link:
         body["@odata.nextLink"] = page.next_link
+    if any(e.name == "manager" for e in options.expand):
+        # Every manager of the page in one query, not one per user.
+        prefetch_related_objects([o for o in page.items if isinstance(o, User)], "manager__multi_values")
     body["value"] = [
         select(readable_json(request, obj, typed=typed, selected=options.select), options.select)
         | (expanded(request, obj, options.expand) if options.expand else {})

@@ -197,3 +197,21 @@ def test_count_segments_answer_plain_text(world, groups_admin, api_as):
     refused = api.get("/v1.0/users/$count")
     assert error_of(refused) == (400, "Request_BadRequest")
     assert refused.json()["error"]["message"] == "$count is not currently supported."
+
+
+@pytest.mark.parametrize("size", [1, 6])
+def test_a_page_of_users_with_their_managers_costs_the_same_queries_whatever_its_size(
+    tenant, groups_admin, api_as, django_assert_num_queries, size
+):
+    boss = factories.UserFactory(tenant=tenant, display_name="Boss")
+    for n in range(size):
+        factories.UserFactory(tenant=tenant, display_name=f"Report {n}", manager=boss)
+    api = api_as(groups_admin)
+    params = {"$expand": "manager($select=displayName)", "$filter": "startsWith(displayName,'Report')"}
+    api.get("/v1.0/users", **params)  # the token's first use is noted (one write)
+    # the token, the caller's grants (ownerships, memberships, roles), the page and its multi-valued
+    # attributes, the page's managers and theirs: not one per user
+    with django_assert_num_queries(8):
+        listed = api.get("/v1.0/users", **params).json()["value"]
+    assert len(listed) == size
+    assert {u["manager"]["displayName"] for u in listed} == {"Boss"}
