@@ -58,7 +58,9 @@ def test_a_queryset_becomes_an_array_the_database_builds_first(tenant):
     group = GroupFactory(tenant=tenant)
     request = JoinRequestFactory(group=group)
     with CaptureQueriesContext(connection) as queries:
-        found = list(Group.objects.filter(id__any_of=JoinRequest.objects.filter(pk=request.pk).values("group_id")))
+        found = list(
+            Group.objects.filter(id__any_of=JoinRequest.objects.filter(pk=request.pk).values("group_id"))
+        )
     assert found == [group]
     sql = queries.captured_queries[0]["sql"]
     assert "= ANY(ARRAY(SELECT" in sql and " IN (" not in sql
