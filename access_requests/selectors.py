@@ -116,9 +116,14 @@ def approvals_scope(user) -> str:
     return "owner" if actor_context(user).settings.owners_can_manage_requests else ""
 
 
-def decidable_requests(user) -> QuerySet[JoinRequest]:
+def decidable_requests(user, *, to_count: bool = False) -> QuerySet[JoinRequest]:
     """Pending requests the user may decide: for the groups they own and, for administrators, every
-    group in their scope. Newest first."""
+    group in their scope. Newest first.
+
+    ``to_count``: the same rows, for counting them all. The owned group ids are then read first and
+    their requests found by the group index (an owner of 300 groups with 503 waiting: a join read all
+    9,999 pending requests of the tenant, 4.5 -> 1.3 ms). A page of the newest wants the join: it walks
+    the (tenant, status, created) index and stops after 25 of the owner's requests."""
     pending = JoinRequest.objects.for_tenant(user.tenant).filter(
         status=RequestStatus.PENDING, group__deleted_date_time__isnull=True
     )
@@ -128,7 +133,8 @@ def decidable_requests(user) -> QuerySet[JoinRequest]:
     if not everywhere:
         condition = Q(group_id__in=scoped)
         if actor_context(user).settings.owners_can_manage_requests:
-            condition |= Q(group__in=Ownership.objects.filter(user=user).values("group_id"))
+            owned = Ownership.objects.filter(user=user).values("group_id")
+            condition |= Q(group_id__any_of=owned) if to_count else Q(group__in=owned)
         pending = pending.filter(condition)
     return pending.select_related("group", "group__tenant", "requester").order_by("-created_date_time", "id")
 
@@ -145,7 +151,7 @@ def approvals_count(user, *, cap: int | None = None) -> int:
     everywhere, scoped = _admin_scope(user)
     if not (everywhere or scoped or ctx.owned_group_ids) or not user.tenant.is_premium:
         return 0
-    pending = decidable_requests(user)
+    pending = decidable_requests(user, to_count=True)
     if cap is None:
         return pending.count()
     return pending.order_by()[: cap + 1].count()

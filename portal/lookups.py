@@ -4,6 +4,11 @@
 groups, psycopg spends longer splitting and quoting the SQL than PostgreSQL spends running it (measured:
 most of /my/groups/discover/'s time at 100,000 users). ``= ANY(%s)`` sends the list as one array and is
 planned the same (a hashed array). Other databases get ``IN (...)``, as ``__in`` would.
+
+Given a queryset instead of a list, PostgreSQL gets ``= ANY(ARRAY(SELECT ...))``: the subquery runs once,
+first, and the outer table is probed by its index for each id, where ``IN (SELECT ...)`` is planned as a
+join that prices a few hundred index probes above hashing the whole table (``/v1.0/me/memberOf`` of a
+member of 302 groups: a hash of all 10,014 groups, 21-33 ms -> 2 ms).
 """
 
 from __future__ import annotations
@@ -19,6 +24,9 @@ class _AnyOfArray:
 
     def as_postgresql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
+        if not self.rhs_is_direct_value():  # a queryset: "(SELECT ...)"
+            rhs, rhs_params = self.process_rhs(compiler, connection)
+            return f"{lhs} = ANY(ARRAY{rhs})", (*lhs_params, *rhs_params)
         field = self.lhs.output_field
         values = [field.get_db_prep_value(v, connection, prepared=True) for v in self.rhs if v is not None]
         if not values:

@@ -39,7 +39,10 @@ def approvals(request: HttpRequest) -> HttpResponse:
     if closed := my_groups_closed(request):
         return closed
     off = _inbox_off_reason(request)
-    page = _with_seats(paginate(request, selectors.decidable_requests(request.user))) if not off else None
+    page = None
+    if not off:
+        waiting = selectors.approvals_count(request.user)  # counted along the owned groups' requests
+        page = _with_seats(paginate(request, selectors.decidable_requests(request.user), count=waiting))
     context = {"page": page, "off_reason": off, "decision_form": DecisionForm()}
     if page is not None:
         context["approvals_count"] = page.paginator.count  # the navigation badge: same count, no 2nd query

@@ -18,8 +18,12 @@ def my_groups_closed(request: HttpRequest) -> HttpResponse | None:
     return render(request, "access_requests/my_groups_off.html", {"reason": decision.reason}, status=403)
 
 
-def paginate(request: HttpRequest, items, param: str = "page") -> Page:
-    return Paginator(items, PAGE_SIZE).get_page(request.GET.get(param))
+def paginate(request: HttpRequest, items, param: str = "page", *, count: int | None = None) -> Page:
+    """``count``: how many ``items`` there are, when a cheaper query than ``items.count()`` knows."""
+    paginator = Paginator(items, PAGE_SIZE)
+    if count is not None:
+        paginator.count = count  # a cached property: set before any page is asked for
+    return paginator.get_page(request.GET.get(param))
 
 
 def next_url(request: HttpRequest, default: str) -> str:

@@ -39,11 +39,14 @@ def _guests_of(tenant) -> QuerySet:
 
 
 def _guest_count(tenant) -> Subquery:
+    """Each listed group's guests. The guest test sits in the aggregate's filter, where PostgreSQL can't
+    turn it into a join: it hashes the tenant's guest ids once for the whole page and looks each member
+    up in that (in the WHERE clause it became a user row probe per member: 3,199 for 50 groups, 34 ms)."""
     guests = (
-        Membership.objects.filter(group=OuterRef("group"), member_user__in=_guests_of(tenant))
+        Membership.objects.filter(group=OuterRef("group"))
         .order_by()
         .values("group")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("pk", filter=Q(member_user__in=_guests_of(tenant))))
         .values("n")
     )
     return Coalesce(Subquery(guests), 0)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from groups.models import JoinPolicy, Membership
@@ -65,3 +67,19 @@ def test_it_keeps_the_group_page_constant(
     with django_assert_num_queries(expected):
         response = client.get(reverse("group_detail", args=[group.id]))
     assert response.status_code == 200 and response.content.decode().count("<li>") >= min(size * 3, 20)
+
+
+@pytest.mark.postgres
+def test_the_inbox_counts_along_the_owned_groups_and_pages_along_the_newest(client, tenant, member):
+    """An owner's count reads the owned group ids first and their requests by the group index (a join
+    read every pending request of the tenant); the page of the newest keeps the join, which walks the
+    (tenant, status, created) index and stops after a page."""
+    _populate(tenant, member, 3)
+    client.force_login(member)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("approvals"))
+    assert response.status_code == 200 and response.context["page"].paginator.count == 3
+    inbox = [q["sql"] for q in queries.captured_queries if 'FROM "access_requests_joinrequest"' in q["sql"]]
+    count, page = [sql for sql in inbox if "COUNT(*)" in sql], [sql for sql in inbox if "LIMIT" in sql]
+    assert len(count) == 1 and "= ANY(ARRAY(SELECT" in count[0], inbox
+    assert len(page) == 1 and "= ANY(ARRAY(" not in page[0], inbox

@@ -5,6 +5,7 @@ the approvals inbox shows seats left, and approving past the seats asks for conf
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -86,6 +87,28 @@ def test_the_page_lists_no_group_options_and_keeps_its_query_count(
     assert "Unlicensed 29" not in page  # no <option> per group
     assert page.count("<option") == 2  # the licence select: its blank choice and the one SKU
     assert "Licensed groups hold guests" in page
+
+
+def test_each_licensed_group_counts_its_guests_from_one_hashed_list(client, tenant, admin_user, sku):
+    client.force_login(admin_user)
+    mixed, members_only = GroupFactory(tenant=tenant), GroupFactory(tenant=tenant)
+    for group in (mixed, members_only):
+        group_license_add(actor=admin_user, group=group, sku=sku)
+        membership_add(actor=admin_user, group=group, member=UserFactory(tenant=tenant))
+    for _ in range(2):
+        membership_add(actor=admin_user, group=mixed, member=UserFactory(tenant=tenant, user_type="Guest"))
+    UserFactory(tenant=tenant, user_type="Guest")  # a guest of the tenant in no licensed group
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("license_list"))
+    counts = {gl.group_id: gl.guests for gl in response.context["group_licenses"]}
+    assert counts == {mixed.pk: 2, members_only.pk: 0}
+    if connection.vendor == "postgresql":
+        (listing,) = [
+            q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT "groups_grouplicense"')
+        ]
+        # The guest test in the aggregate's filter, not in the WHERE clause (where PostgreSQL makes it a
+        # user row probe per member of each group): the guest ids are hashed once for the page.
+        assert re.search(r'FILTER \(WHERE \(?\w+\."member_user_id" IN \(SELECT', listing), listing
 
 
 def test_assigning_by_name_and_by_search_without_javascript(client, tenant, admin_user, sku):

@@ -137,7 +137,7 @@ def test_it_audits_only_the_memberships_it_really_changed(tenant):
 @pytest.mark.parametrize(
     ("column", "index"),
     [
-        ("member_group_id", "membership_group_set"),
+        ("member_group_id", "membership_group_up"),
         ("member_device_id", "membership_device_set"),
         ("member_service_principal_id", "membership_sp_set"),
         ("added_by_id", "membership_added_by_set"),
@@ -154,6 +154,18 @@ def test_the_sparse_membership_columns_are_indexed_where_they_have_a_value(colum
             cursor.execute("EXPLAIN " + sql, ["00000000-0000-0000-0000-000000000001"])
             plan = "\n".join(row[0] for row in cursor.fetchall())
             assert index in plan, plan
+
+
+@pytest.mark.postgres
+def test_the_walk_up_the_nesting_reads_parents_from_the_index_alone():
+    """A nested group's parents come from (member group, group): no heap row per group reached."""
+    step = "SELECT m.group_id FROM groups_membership m WHERE m.member_group_id = %s"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("EXPLAIN " + step, ["00000000-0000-0000-0000-000000000001"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Only Scan using membership_group_up" in plan, plan
 
 
 def test_a_group_one_member_joins_and_another_leaves_in_one_write_is_audited_and_counted(tenant):

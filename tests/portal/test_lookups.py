@@ -39,3 +39,28 @@ def test_it_sends_a_thousand_ids_as_one_parameter(tenant):
         assert list(Group.objects.filter(id__any_of=ids)) == [group]
     sql = queries.captured_queries[0]["sql"]
     assert "= ANY(" in sql and " IN (" not in sql
+
+
+def test_a_queryset_selects_and_excludes_what_in_does(tenant):
+    groups = GroupFactory.create_batch(3, tenant=tenant)
+    requests = [JoinRequestFactory(group=group) for group in groups[:2]]
+    asked = JoinRequest.objects.filter(pk__in=[r.pk for r in requests]).values("group_id")
+    ours = Group.objects.filter(tenant=tenant)
+    assert set(ours.filter(id__any_of=asked)) == set(ours.filter(id__in=asked)) == set(groups[:2])
+    assert set(ours.exclude(id__any_of=asked)) == {groups[2]}
+    assert list(ours.filter(id__any_of=JoinRequest.objects.none().values("group_id"))) == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the array subquery is PostgreSQL's")
+def test_a_queryset_becomes_an_array_the_database_builds_first(tenant):
+    # "= ANY(ARRAY(SELECT ...))" is an InitPlan: the ids first, then the groups probed by key. "IN
+    # (SELECT ...)" is a join, planned as a hash of every group of the tenant (/v1.0/me/memberOf).
+    group = GroupFactory(tenant=tenant)
+    request = JoinRequestFactory(group=group)
+    with CaptureQueriesContext(connection) as queries:
+        found = list(
+            Group.objects.filter(id__any_of=JoinRequest.objects.filter(pk=request.pk).values("group_id"))
+        )
+    assert found == [group]
+    sql = queries.captured_queries[0]["sql"]
+    assert "= ANY(ARRAY(SELECT" in sql and " IN (" not in sql

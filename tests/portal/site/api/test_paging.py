@@ -168,4 +168,4 @@ def test_it_reads_a_page_with_a_constant_number_of_queries(tenant, api_as, path_
         assert response.status_code == 200, response.content
         assert len(response.json()["value"]) > 1
         counts.append(len(ctx.captured_queries))
-    assert counts[1] <= counts[0] <= 16, counts
+    assert counts[1] <= counts[0] <= 17, counts  # transitiveMembers with $count: 17
