@@ -232,7 +232,9 @@ class MembershipQuerySet(models.QuerySet):
 class Membership(models.Model):
     """One direct member of a group: exactly one of a user, a group, a device or a service principal."""
 
-    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
+    # No index of its own: the unique (group, member_user) index leads with it and serves every lookup
+    # by group (Meta.constraints). One index entry fewer per membership written.
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships", db_index=False)
     member_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
     )
@@ -321,13 +323,16 @@ class Membership(models.Model):
                 name="membership_exactly_one_member",
             ),
             models.CheckConstraint(condition=~Q(member_group=F("group")), name="membership_not_self"),
+            # Users are most members: their uniqueness is a full (group, member_user) index (NULLs are
+            # distinct, so it constrains exactly the user rows), which also serves lookups by group alone.
+            models.UniqueConstraint(fields=["group", "member_user"], name="membership_unique_member_user"),
             *[
                 models.UniqueConstraint(
                     fields=["group", field],
                     condition=Q(**{f"{field}__isnull": False}),
                     name=f"membership_unique_{field}",
                 )
-                for field in ("member_user", "member_group", "member_device", "member_service_principal")
+                for field in ("member_group", "member_device", "member_service_principal")
             ],
         ]
 

@@ -4,6 +4,7 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from groups.models import Group, Membership
 from portal.models import User
@@ -23,6 +24,7 @@ def test_it_builds_a_small_tenant_and_reports_p1_and_p2():
         and "floor, the same change without" in text
         and "load average" in text
     )
+    assert ("WAL per change" in text) == (connection.vendor == "postgresql")
     assert User.objects.filter(tenant__slug="bench").count() == 300
     assert Group.objects.filter(tenant__slug="bench", membership_type="dynamic").count() == 17
     p2 = Group.objects.get(tenant__slug="bench", mail_nickname="bench-p2")

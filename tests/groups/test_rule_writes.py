@@ -168,6 +168,46 @@ def test_the_walk_up_the_nesting_reads_parents_from_the_index_alone():
     assert "Index Only Scan using membership_group_up" in plan, plan
 
 
+@pytest.mark.postgres
+def test_lookups_by_group_use_the_unique_group_and_user_index_and_no_group_index_remains():
+    """A user membership takes three index entries, not four: the (group, member_user) unique index is
+    full, not partial, and serves lookups by group alone (and the FK check of a group's deletion); the
+    plain group_id index is gone (migration groups/0014)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'groups_membership' AND indexname IN "
+            "('membership_unique_member_user', 'groups_membership_group_id_dcb8901e')"
+        )
+        assert [row[0] for row in cursor.fetchall()] == [
+            "CREATE UNIQUE INDEX membership_unique_member_user ON public.groups_membership "
+            "USING btree (group_id, member_user_id)"
+        ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for sql in (
+            "SELECT id FROM groups_membership WHERE group_id = %s",
+            "SELECT count(*) FROM groups_membership WHERE group_id = %s",
+            "SELECT 1 FROM ONLY groups_membership x WHERE group_id = %s FOR KEY SHARE OF x",
+        ):
+            cursor.execute("EXPLAIN " + sql, ["00000000-0000-0000-0000-000000000001"])
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "membership_unique_member_user" in plan, plan
+
+
+def test_a_group_holds_a_user_once_and_any_number_of_other_members(tenant):
+    """The full unique index still constrains only the user rows (NULLs are distinct)."""
+    from django.db import IntegrityError
+
+    group = factories.GroupFactory(tenant=tenant)
+    user = factories.UserFactory(tenant=tenant)
+    Membership.objects.create(group=group, member_user=user)
+    for _ in range(2):
+        Membership.objects.create(group=group, member_group=factories.GroupFactory(tenant=tenant))
+    assert Membership.objects.filter(group=group, member_user__isnull=True).count() == 2
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Membership.objects.create(group=group, member_user=user)
+
+
 def test_a_group_one_member_joins_and_another_leaves_in_one_write_is_audited_and_counted(tenant):
     """Two objects in one write, one joining and one leaving the same group: its count doesn't move,
     and both audit rows still name the group and its rule (on PostgreSQL they come from the group row

@@ -167,12 +167,15 @@ class Command(BaseCommand):
         no rule engine can go below on this machine at this moment, timed)."""
         ids = list(User.objects.filter(tenant=tenant).values_list("pk", flat=True))
         reevaluate(tenant=tenant, objects=[User.objects.get(pk=ids[0])])  # load the per-process rule cache
-        ours, every, floor, sql = [], [], [], _StatementTimes()
+        ours, every, floor, wal, sql = [], [], [], [], _StatementTimes()
         for n in range(samples):
             user = User.objects.get(pk=rng.choice(ids))
             reevaluate(tenant=tenant, objects=[user])  # bring this user up to date (untimed)
+            lsn = _wal_position()
             with connection.execute_wrapper(sql):
                 ours.append(self.change(tenant, user, rng, changed={"department", "city"}))
+            if lsn is not None:
+                wal.append(_wal_since(lsn))
             sql.add("COMMIT", self.commit_ms)
             sql.samples += 1
             missed = reevaluate(tenant=tenant, objects=[user], changed=None)
@@ -203,6 +206,11 @@ class Command(BaseCommand):
             f"   per change: {sql.statements / max(1, sql.samples):.1f} SQL statements and the commit; "
             f"mean ms: {sql.summary(sum(ours) / len(ours))}"
         )
+        if wal:
+            self.stdout.write(
+                f"   WAL per change (the server's, so other sessions' writes too): median "
+                f"{statistics.median(wal) / 1024:.0f} kB, mean {statistics.mean(wal) / 1024:.0f} kB"
+            )
 
     def change(
         self, tenant: Tenant, user: User, rng: random.Random, *, changed: set | None, evaluate: bool = True
@@ -279,6 +287,22 @@ class Command(BaseCommand):
                     for pk in ids[start : start + 5000]
                 )
         return len(ids)
+
+
+def _wal_position() -> str | None:
+    """PostgreSQL's WAL insert position (None elsewhere): read outside the timing, before and after a
+    timed change, it gives the WAL the change wrote (full-page images included)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_insert_lsn()::text")
+        return cursor.fetchone()[0]
+
+
+def _wal_since(position: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), %s::pg_lsn)::bigint", [position])
+        return cursor.fetchone()[0]
 
 
 def _vacuum_memberships() -> None:
