@@ -21,8 +21,4 @@ class Migration(migrations.Migration):
             model_name='membership',
             index=models.Index(condition=models.Q(('member_group__isnull', False)), fields=['member_group', 'group'], name='membership_group_up'),
         ),
-        migrations.AddIndex(
-            model_name='group',
-            index=models.Index(condition=models.Q(('deleted_date_time__isnull', True)), fields=['tenant', '-member_count', 'display_name', 'id'], name='group_alive_member_count_idx'),
-        ),
     ]

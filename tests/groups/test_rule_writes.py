@@ -243,3 +243,16 @@ def test_a_group_one_member_joins_and_another_leaves_in_one_write_is_audited_and
 
 def _names(*groups) -> dict:
     return {g.pk: membership.RuleGroup(g.pk, g.display_name, g.membership_rule) for g in groups}
+
+
+def test_no_index_holds_the_stored_member_count():
+    """The rule writer updates Group.member_count for every group a change touches: an index holding it
+    would turn each of those heap-only (HOT) updates into a write to every index of groups_group."""
+    from groups.models import Group
+
+    indexed = [
+        index.name
+        for index in Group._meta.indexes
+        if any(field.lstrip("-") == "member_count" for field in index.fields)
+    ]
+    assert indexed == []
