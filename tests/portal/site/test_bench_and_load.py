@@ -38,6 +38,8 @@ def test_bench_reports_every_page_and_the_transitive_cases(small_tenant):
     transitive = figures["transitive"]
     assert transitive["depth"] == 8
     assert [case["case"] for case in transitive["cases"]][0] == "is U in G"
+    assert transitive["floor"]["ids"] == transitive["members_of_g"] > 0
+    assert transitive["floor"]["p95"] >= transitive["floor"]["p50"] > 0
     text = io.StringIO()
     call_command("bench", parts="pages", rounds=1, stdout=text)
     assert "/my/groups/ (heavy member)" in text.getvalue()

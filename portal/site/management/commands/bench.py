@@ -187,6 +187,11 @@ def transitive_report(t: dict) -> list[str]:
         else:
             tail = f"{'':>9} {'':>7} {'':>6}"
         lines.append(f"{case['case']:<46} {mine['p50']:>10.2f} {mine['p95']:>7.2f} {tail}")
+    floor = t["floor"]
+    lines.append(
+        f"{'floor: ' + format(floor['ids'], ',') + ' user ids, one plain read':<46} {floor['p50']:>10.2f} "
+        f"{floor['p95']:>7.2f}   (what receiving that many ids costs here: no query returning them is faster)"
+    )
     return lines
 
 
