@@ -15,6 +15,13 @@ since, read from what the service layer already writes:
 
 Tokens are signed (with the tenant in the salt): a forged, altered or other tenant's token is a 400. The
 query count of a page doesn't grow with its size (tests pin it).
+
+Where a round ends matters on PostgreSQL: audit ids come from a sequence, so a transaction that took id
+41 may commit after another committed id 42. A round that ended at 42 would never see 41. So a round
+ends at the last id before the first gap that a transaction still running may fill (``_high_water``),
+and a gap counts as settled (a rollback) once every transaction that was running when it was seen has
+ended. A change then comes a round later while its transaction runs, never not at all. SQLite runs one
+writer at a time, so its ids are visible in order.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from typing import Any
 from urllib.parse import quote
 
 from django.core import signing
+from django.db import connection
 from django.db.models import Max, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -65,6 +73,10 @@ class State:
     upto_time: datetime
     after: str = ""  # the last id of the previous page
     select: list[str] | None = None
+    # The highest id there was and the database's time when upto_event was chosen (PostgreSQL): the
+    # ids between the two that were missing are settled once no transaction of that time still runs.
+    seen_event: int | None = None
+    seen_at: datetime | None = None
 
     def dumps(self, tenant_id: Any) -> str:
         payload = {
@@ -75,6 +87,8 @@ class State:
             "ut": self.upto_time.isoformat(),
             "a": self.after,
             "s": self.select,
+            "he": self.seen_event,
+            "ht": self.seen_at.isoformat() if self.seen_at else None,
         }
         return signing.dumps(payload, salt=_salt(tenant_id), compress=True)
 
@@ -94,6 +108,8 @@ def _load(token: str, tenant_id: Any, resource: str) -> State:
             upto_time=parse_datetime(data["ut"]),
             after=data["a"],
             select=data["s"],
+            seen_event=data.get("he"),
+            seen_at=parse_datetime(data["ht"]) if data.get("ht") else None,
         )
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         raise errors.bad_request("Badly formed token.", code="Request_BadRequest") from None
@@ -104,10 +120,65 @@ def _load(token: str, tenant_id: Any, resource: str) -> State:
     return state
 
 
-def _high_water() -> int:
-    """The last audit event's id, of any tenant: one look at the primary key's index (the rounds then
-    read the range of ids in between, filtered by tenant)."""
-    return AuditEvent.objects.aggregate(top=Max("id"))["top"] or 0
+# The highest audit id, the database's time, and when the oldest transaction that has written anything
+# (and so may hold an audit id not yet visible) began: one statement, one snapshot.
+_WRITERS_SQL = """
+SELECT (SELECT max(id) FROM portal_auditevent), statement_timestamp(),
+       (SELECT min(xact_start) FROM pg_stat_activity
+        WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL)
+"""
+
+# The end of the run of consecutive ids just above %(floor)s (%(floor)s itself when the next id is
+# missing): the ids past the first gap wait for the next round.
+_RUN_END_SQL = """
+SELECT CASE WHEN min(id) = %(floor)s + 1 THEN (
+    SELECT min(id) FROM (
+        SELECT id, lead(id) OVER (ORDER BY id) AS next FROM portal_auditevent WHERE id > %(floor)s
+    ) run WHERE next IS NULL OR next <> id + 1
+) ELSE %(floor)s END
+FROM portal_auditevent WHERE id > %(floor)s
+"""
+
+# How far below the highest id a first round looks for gaps: a transaction still running holds one of
+# the last ids taken, not one taken ten thousand events ago.
+FIRST_ROUND_WINDOW = 10_000
+
+
+@dataclass
+class HighWater:
+    upto_event: int  # where the round ends: every id up to it is visible or settled
+    seen_event: int  # the highest id visible
+    seen_at: datetime | None  # the database's time (PostgreSQL)
+    writers_since: datetime | None  # when the oldest transaction still writing began (PostgreSQL)
+
+
+def _high_water(previous: State | None) -> HighWater:
+    """Where a round may end. On SQLite, the last audit event's id, of any tenant (one look at the primary
+    key's index; the rounds then read the range of ids in between, filtered by tenant). On PostgreSQL,
+    the same unless a transaction is still writing: then the end of the run of consecutive ids above
+    what is settled, so an id that transaction commits later is in the next round."""
+    if connection.vendor != "postgresql":
+        top = AuditEvent.objects.aggregate(top=Max("id"))["top"] or 0
+        return HighWater(top, top, None, None)
+    with connection.cursor() as cursor:
+        cursor.execute(_WRITERS_SQL)
+        top, now, writers_since = cursor.fetchone()
+        top = top or 0
+        if writers_since is None:
+            return HighWater(top, top, now, None)
+        if previous is None:
+            floor = max(top - FIRST_ROUND_WINDOW, 0)
+        else:
+            floor = previous.upto_event
+            # Every transaction running when the previous round ended has ended since: the ids missing
+            # then were rolled back and will never come.
+            if previous.seen_event and previous.seen_at and writers_since > previous.seen_at:
+                floor = max(floor, previous.seen_event)
+        if floor >= top:
+            return HighWater(top, top, now, writers_since)
+        cursor.execute(_RUN_END_SQL, {"floor": floor})
+        run_end = cursor.fetchone()[0]
+    return HighWater(min(run_end if run_end is not None else floor, top), top, now, writers_since)
 
 
 def _selected(request: HttpRequest, resource: str) -> list[str] | None:
@@ -137,11 +208,29 @@ def _state(request: HttpRequest, resource: str) -> State:
         state = _load(token, tenant.pk, resource)
         if "$deltatoken" in request.GET and "$skiptoken" not in request.GET:
             # A new round from where the last one ended.
-            now = timezone.now()
-            state = State(resource, state.upto_event, state.upto_time, _high_water(), now, "", state.select)
+            return _round(resource, state, state.select)
         return state
+    return _round(resource, None, _selected(request, resource))
+
+
+def _round(resource: str, previous: State | None, chosen: list[str] | None) -> State:
+    """A new round's state: from where ``previous`` ended (or from the start) to the high-water mark."""
     now = timezone.now()  # before the high-water mark: a change in between comes twice, never not at all
-    return State(resource, None, None, _high_water(), now, "", _selected(request, resource))
+    water = _high_water(previous)
+    if water.writers_since is not None:
+        # A membership row written by a transaction still running carries an earlier time than now.
+        now = min(now, water.writers_since)
+    return State(
+        resource,
+        previous.upto_event if previous else None,
+        previous.upto_time if previous else None,
+        water.upto_event,
+        now,
+        "",
+        chosen,
+        water.seen_event,
+        water.seen_at,
+    )
 
 
 def _page_size(request: HttpRequest) -> int:

@@ -3,10 +3,11 @@ call answers only what changed since (``@removed`` for deletions, ``members@delt
 
 from __future__ import annotations
 
+import threading
 from urllib.parse import urlsplit
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from groups.dynamic import group_rule_update
@@ -237,3 +238,89 @@ def test_it_reads_a_page_with_the_same_number_of_queries_whatever_its_size(api_a
     assert body["value"]
     print(f"{resource}/delta queries: first round {small} (3 or 21 objects), next round {len(later)}")
     assert len(later) <= small + 4
+
+
+class Writer:
+    """A user change in a transaction of another connection that stays open until told to end."""
+
+    def __init__(self, admin, user, changes: dict):
+        self.started, self.finish, self.commit = threading.Event(), threading.Event(), True
+        self.thread = threading.Thread(target=self._run, args=(admin, user, changes))
+
+    def _run(self, admin, user, changes) -> None:
+        class RolledBack(Exception):
+            pass
+
+        try:
+            with transaction.atomic():
+                user_update(actor=admin, user=user, changes=changes)
+                self.started.set()
+                self.finish.wait(10)
+                if not self.commit:
+                    raise RolledBack
+        except RolledBack:
+            pass
+        finally:
+            connection.close()  # this thread's own connection
+
+    def __enter__(self):
+        self.thread.start()
+        assert self.started.wait(10)
+        return self
+
+    def end(self, commit: bool = True) -> None:
+        self.commit = commit
+        self.finish.set()
+        self.thread.join(10)
+
+
+POSTGRESQL_ONLY = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite runs one writer at a time: ids commit in order"
+)
+
+
+@POSTGRESQL_ONLY
+@pytest.mark.django_db(transaction=True)
+def test_a_change_that_commits_after_a_later_one_comes_in_the_next_round_not_never(api_as):
+    tenant = factories.TenantFactory()
+    admin = factories.UserFactory(tenant=tenant, role="globalAdministrator")
+    slow, fast = (factories.UserFactory(tenant=tenant) for _ in range(2))
+    api = api_as(admin)
+    _, delta_link = full_round(api, f"{V}/users/delta")
+
+    writer = Writer(admin, slow, {"department": "Slow"}).__enter__()  # takes the lower audit id
+    user_update(actor=admin, user=fast, changes={"department": "Fast"})  # commits the higher one
+    during = follow(api, delta_link).json()
+    assert str(slow.pk) not in {e["id"] for e in during["value"]}  # not committed yet
+    writer.end(commit=True)
+
+    after = follow(api, during["@odata.deltaLink"]).json()
+    seen = {e["id"] for e in during["value"] + after["value"]}
+    assert str(slow.pk) in {e["id"] for e in after["value"]}  # before the fix: lost for good
+    assert str(fast.pk) in seen
+
+
+@POSTGRESQL_ONLY
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_id_holds_a_round_only_while_its_transaction_runs(api_as):
+    tenant = factories.TenantFactory()
+    admin = factories.UserFactory(tenant=tenant, role="globalAdministrator")
+    aborted, fast, later = (factories.UserFactory(tenant=tenant) for _ in range(3))
+    api = api_as(admin)
+    _, delta_link = full_round(api, f"{V}/users/delta")
+
+    first = Writer(admin, aborted, {"department": "Never"}).__enter__()
+    user_update(actor=admin, user=fast, changes={"department": "Fast"})
+    held = follow(api, delta_link).json()
+    assert held["value"] == []  # the round stops before the id the open transaction holds
+    first.end(commit=False)
+
+    # Another transaction is writing now, but it began after that round: the gap was a rollback.
+    second = Writer(admin, later, {"department": "Later"}).__enter__()
+    try:
+        body = follow(api, held["@odata.deltaLink"]).json()
+        by_id = {e["id"]: e for e in body["value"]}
+        assert str(fast.pk) in by_id and by_id[str(fast.pk)]["department"] == "Fast"
+        assert str(aborted.pk) not in by_id
+    finally:
+        second.end(commit=True)
