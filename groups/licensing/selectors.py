@@ -8,16 +8,16 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 
 from groups.licensing.models import (
     AssignmentState,
     GroupLicense,
     LicenseAssignment,
     LicenseSeat,
-    ServicePlan,
     SubscribedSku,
 )
+from groups.models import Group
 from portal.models import AssignedPlan, User
 
 
@@ -31,24 +31,47 @@ def user_licenses(user) -> dict[str, Any]:
     user object: the API asks once per property of the same user."""
     cached = getattr(user, "_graph_licenses", None)
     if cached is None:
-        cached = user._graph_licenses = _user_licenses(user)
+        users_licenses_prefetch([user])
+        cached = user._graph_licenses
     return cached
 
 
-def _user_licenses(user) -> dict[str, Any]:
-    seats = {s.sku_id: s for s in LicenseSeat.objects.filter(user=user).select_related("sku")}
-    sources = list(LicenseAssignment.objects.filter(user=user).order_by("created_date_time", "pk"))
-    plans: dict[Any, list[str]] = defaultdict(list)
-    for sku_id, plan_id in ServicePlan.objects.filter(sku_id__in=list(seats)).values_list(
-        "sku_id", "service_plan_id"
-    ):
-        plans[sku_id].append(str(plan_id))
+def users_licenses_prefetch(users: list) -> None:
+    """``user_licenses`` of every user of a list (a page of the API), kept on each: five queries
+    whatever the number of users, not five per user."""
+    users = [u for u in users if getattr(u, "_graph_licenses", None) is None]
+    if not users:
+        return
+    ids = [u.pk for u in users]
+    seats: dict[Any, dict[Any, LicenseSeat]] = defaultdict(dict)
+    for seat in LicenseSeat.objects.filter(user_id__in=ids).select_related("sku"):
+        seats[seat.user_id][seat.sku_id] = seat
+    sources: dict[Any, list[LicenseAssignment]] = defaultdict(list)
+    for a in LicenseAssignment.objects.filter(user_id__in=ids).order_by("created_date_time", "pk"):
+        sources[a.user_id].append(a)
+    skus = {sku_id for held in seats.values() for sku_id in held}
     group_disabled = {
         (g, s): d
         for g, s, d in GroupLicense.objects.filter(
-            group_id__in={a.group_id for a in sources if a.group_id}, sku_id__in=list(seats)
+            group_id__in={a.group_id for each in sources.values() for a in each if a.group_id},
+            sku_id__in=list(skus),
         ).values_list("group_id", "sku_id", "disabled_plans")
     }
+    plans: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    for p in AssignedPlan.objects.filter(user_id__in=ids).order_by("assigned_date_time", "pk"):
+        plans[p.user_id].append(
+            {
+                "assignedDateTime": _iso(p.assigned_date_time),
+                "capabilityStatus": p.capability_status,
+                "service": p.service,
+                "servicePlanId": str(p.service_plan_id),
+            }
+        )
+    for user in users:
+        user._graph_licenses = _licenses_of(seats[user.pk], sources[user.pk], group_disabled, plans[user.pk])
+
+
+def _licenses_of(seats: dict, sources: list, group_disabled: dict, plans: list) -> dict[str, Any]:
     states, disabled_by_sku = [], defaultdict(list)
     for a in sources:
         seat = seats.get(a.sku_id)
@@ -76,19 +99,7 @@ def _user_licenses(user) -> dict[str, Any]:
         for sku_id, seat in seats.items()
         if seat.state == AssignmentState.ACTIVE
     ]
-    return {
-        "assignedLicenses": assigned,
-        "assignedPlans": [
-            {
-                "assignedDateTime": _iso(p.assigned_date_time),
-                "capabilityStatus": p.capability_status,
-                "service": p.service,
-                "servicePlanId": str(p.service_plan_id),
-            }
-            for p in AssignedPlan.objects.filter(user=user).order_by("assigned_date_time", "pk")
-        ],
-        "licenseAssignmentStates": states,
-    }
+    return {"assignedLicenses": assigned, "assignedPlans": plans, "licenseAssignmentStates": states}
 
 
 def license_details(user) -> list[dict[str, Any]]:
@@ -118,20 +129,42 @@ def license_details(user) -> list[dict[str, Any]]:
 
 
 def group_assigned_licenses(group) -> list[dict[str, Any]]:
-    return [
-        {"skuId": str(gl.sku.sku_id), "disabledPlans": list(gl.disabled_plans)}
-        for gl in GroupLicense.objects.filter(group=group)
-        .select_related("sku")
-        .order_by("created_date_time", "pk")
-    ]
+    if getattr(group, "_graph_licenses", None) is None:
+        groups_licenses_prefetch([group])
+    return group._graph_licenses
 
 
 def group_has_license_errors(group) -> bool:
-    return LicenseSeat.objects.filter(
+    if getattr(group, "_graph_license_errors", None) is None:
+        groups_licenses_prefetch([group])
+    return group._graph_license_errors
+
+
+def groups_licenses_prefetch(groups: list) -> None:
+    """``group_assigned_licenses`` and ``group_has_license_errors`` of every group of a list, kept on
+    each: two queries whatever the number of groups."""
+    groups = [g for g in groups if getattr(g, "_graph_licenses", None) is None]
+    if not groups:
+        return
+    ids = [g.pk for g in groups]
+    licenses: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    for gl in (
+        GroupLicense.objects.filter(group_id__in=ids)
+        .select_related("sku")
+        .order_by("created_date_time", "pk")
+    ):
+        licenses[gl.group_id].append({"skuId": str(gl.sku.sku_id), "disabledPlans": list(gl.disabled_plans)})
+    in_error = LicenseSeat.objects.filter(
         state=AssignmentState.ERROR,
-        user__license_assignments__group=group,
-        sku__group_licenses__group=group,
-    ).exists()
+        user__license_assignments__group=OuterRef("pk"),
+        sku__group_licenses__group=OuterRef("pk"),
+    )
+    errors = dict(
+        Group.objects.filter(pk__in=ids).annotate(error=Exists(in_error)).values_list("pk", "error")
+    )
+    for group in groups:
+        group._graph_licenses = licenses[group.pk]
+        group._graph_license_errors = errors.get(group.pk, False)
 
 
 def members_with_license_errors(group):

@@ -17,7 +17,7 @@ from portal.models import Device, ServicePrincipal, User
 from portal.site.api import errors
 from portal.site.api.options import count_segment_check
 from portal.site.api.paging import Page, QueryOptions, Source, narrowed
-from portal.site.api.serializers import restrict_user, select, to_json
+from portal.site.api.serializers import prefetch_selected, restrict_user, select, to_json
 from portal.site.api.views.expand import expanded
 
 
@@ -167,6 +167,7 @@ def collection_response(
     if any(e.name == "manager" for e in options.expand):
         # Every manager of the page in one query, not one per user.
         prefetch_related_objects([o for o in page.items if isinstance(o, User)], "manager__multi_values")
+    prefetch_selected(page.items, options.select)
     body["value"] = [
         select(readable_json(request, obj, typed=typed, selected=options.select), options.select)
         | (expanded(request, obj, options.expand) if options.expand else {})
