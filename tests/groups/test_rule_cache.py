@@ -171,7 +171,9 @@ def test_the_rule_version_triggers_survive_every_migration():
     vendor = connection.vendor
     with connection.cursor() as cursor:
         if vendor == "sqlite":
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'groups_group'")
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'groups_group'"
+            )
         else:
             cursor.execute(
                 "SELECT tgname FROM pg_trigger WHERE tgrelid = 'groups_group'::regclass AND NOT tgisinternal"
