@@ -103,7 +103,9 @@ def paginate(
             items.extend(rows[:room])
             if room:
                 last = items[-1]
-                next_state = {"r": index, "k": [str(getattr(last, k)) for k in keys]}
+                # A model instance, or a row of a ``.values()`` queryset (a list read without instances).
+                key_of = last.__getitem__ if isinstance(last, dict) else last.__getattribute__
+                next_state = {"r": index, "k": [str(key_of(k)) for k in keys]}
             else:
                 next_state = {"r": index, "k": None}
             break

@@ -155,8 +155,16 @@ def entity_response(
 
 
 def collection_response(
-    request: HttpRequest, options: QueryOptions, page: Page, fragment: str, *, typed: bool = False
+    request: HttpRequest,
+    options: QueryOptions,
+    page: Page,
+    fragment: str,
+    *,
+    typed: bool = False,
+    serialized: bool = False,
 ) -> JsonResponse:
+    """A page as Graph's collection; ``serialized``: its items are Graph's JSON already (a list written
+    from rows, which expands nothing and holds no user properties to restrict)."""
     if options.select:
         fragment = f"{fragment}({','.join(options.select)})"
     body: dict[str, Any] = {"@odata.context": context_url(request, fragment)}
@@ -167,6 +175,9 @@ def collection_response(
     if any(e.name == "manager" for e in options.expand):
         # Every manager of the page in one query, not one per user.
         prefetch_related_objects([o for o in page.items if isinstance(o, User)], "manager__multi_values")
+    if serialized:
+        body["value"] = [select(data, options.select) for data in page.items]
+        return JsonResponse(body)
     prefetch_selected(page.items, options.select)
     body["value"] = [
         select(readable_json(request, obj, typed=typed, selected=options.select), options.select)
