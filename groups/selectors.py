@@ -424,11 +424,15 @@ def _read_scope(actor: Any, action: str) -> tuple[Q, Q]:
     the rule every user has (groups.authz ``_may_browse`` / ``_may_see_members``); the others matching
     ``maybe`` (owned, role-scoped, or all when a tenant-wide role might apply) are decided one by one;
     the rest are refused. The matrix test holds this to ``can`` for every kind of actor and group."""
+    nothing = Q(pk__in=[])
+    if action == "standard/read" and not isinstance(actor, AppActor) and not actor.is_guest:
+        # Every member user browses every group (groups.authz ``_may_browse``): nothing to load (the
+        # grants, ownerships and memberships of the actor are three queries a list would pay for nothing).
+        return Q(), Q()
     ctx = actor_context(actor)
     # The actor's groups as one array parameter (hundreds of ids for some people).
     settings, member_of = ctx.settings, Q(pk__any_of=ctx.member_group_ids)
     guest = actor.is_guest
-    nothing = Q(pk__in=[])
     if isinstance(actor, AppActor):  # an app reads by its role's grants only
         return nothing, Q() if any(g.scope_group_id is None for g in ctx.grants) else nothing
     restricted = guest and directory_policy.is_restricted_guest(actor, settings)
