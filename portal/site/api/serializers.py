@@ -25,7 +25,7 @@ from portal.directory import (
     USER_LIST_VALUED_PROPERTIES,
     USER_STRING_PROPERTIES,
 )
-from portal.models import Device, ServicePrincipal, Source, User
+from portal.models import Device, MultiValueAttribute, ServicePrincipal, Source, User
 from portal.site.api.graph_shapes import (
     COLLECTIONS,
     DEVICE_V1,
@@ -67,13 +67,36 @@ def security_identifier(object_id: uuid.UUID) -> str:
     return f"S-1-12-1-{a}-{b}-{c}-{d}"
 
 
+# USER_STRING_PROPERTIES in order, sorted once (not per user of a page): the flat ones with whether Graph
+# makes a collection of them, and the extension attributes (inside onPremisesExtensionAttributes).
+_USER_FLAT: tuple[tuple[str, str, bool], ...] = tuple(
+    (prop, attr, prop in USER_LIST_VALUED_PROPERTIES)
+    for prop, attr in USER_STRING_PROPERTIES.items()
+    if prop not in USER_EXTENSION_ATTRIBUTES
+)
+_USER_EXTENSIONS: tuple[tuple[str, str], ...] = tuple(
+    (prop, USER_STRING_PROPERTIES[prop]) for prop in USER_EXTENSION_ATTRIBUTES
+)
+
+
+def _user_collections(user: User) -> tuple[list[str], list[str]]:
+    """(otherMails, proxyAddresses) in their stored order, from one pass over the (prefetched) values."""
+    other_mails: list[str] = []
+    proxy_addresses: list[str] = []
+    for item in user.multi_values.all():
+        if item.attribute == MultiValueAttribute.OTHER_MAILS:
+            other_mails.append(item.value)
+        elif item.attribute == MultiValueAttribute.PROXY_ADDRESSES:
+            proxy_addresses.append(item.value)
+    return other_mails, proxy_addresses
+
+
 def user_json(user: User) -> dict[str, Any]:
     data: dict[str, Any] = {"id": str(user.id), "userPrincipalName": user.user_principal_name}
-    for prop, attr in USER_STRING_PROPERTIES.items():
-        if prop in USER_EXTENSION_ATTRIBUTES:
-            continue
+    for prop, attr, listed in _USER_FLAT:
         value = getattr(user, attr)
-        data[prop] = ([value] if value else []) if prop in USER_LIST_VALUED_PROPERTIES else value
+        data[prop] = ([value] if value else []) if listed else value
+    other_mails, proxy_addresses = _user_collections(user)
     data.update(
         {
             "accountEnabled": user.account_enabled,
@@ -81,8 +104,8 @@ def user_json(user: User) -> dict[str, Any]:
             "employeeHireDate": iso(user.employee_hire_date),
             "createdDateTime": iso(user.created_date_time),
             "externalUserStateChangeDateTime": iso(user.external_user_state_change_date_time),
-            "otherMails": user.other_mails,
-            "proxyAddresses": user.proxy_addresses,
+            "otherMails": other_mails,
+            "proxyAddresses": proxy_addresses,
             "onPremisesSyncEnabled": True if user.source == Source.SYNCED else None,
             "onPremisesUserPrincipalName": user.user_principal_name if user.source == Source.SYNCED else None,
             "deletedDateTime": iso(user.deleted_date_time),
@@ -93,9 +116,7 @@ def user_json(user: User) -> dict[str, Any]:
             "creationType": user.creation_type or ("Invitation" if user.is_guest else None),
             "externalUserState": user.external_user_state
             or (("Accepted" if user.last_login else "PendingAcceptance") if user.is_guest else None),
-            "onPremisesExtensionAttributes": {
-                prop: getattr(user, USER_STRING_PROPERTIES[prop]) for prop in USER_EXTENSION_ATTRIBUTES
-            },
+            "onPremisesExtensionAttributes": {prop: getattr(user, attr) for prop, attr in _USER_EXTENSIONS},
         }
     )
     return data
@@ -284,6 +305,8 @@ CANONICAL: dict[str, dict[str, str]] = {
 
 def restrict_user(data: dict[str, Any], readable: Container[str]) -> dict[str, Any]:
     """A user's JSON with the properties ``readable`` doesn't let through set to null."""
+    if getattr(readable, "everything", False):  # an administrator's page: nothing to null
+        return data
     return {k: v if k == "@odata.type" or k in readable else None for k, v in data.items()}
 
 
