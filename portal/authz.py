@@ -372,6 +372,21 @@ def user_read_access(actor: User | AppActor | None, subject: User | None = None)
     return directory_policy.other_users_access(actor, ctx.settings)
 
 
+def user_read_access_for_each(actor: User | AppActor | None) -> Callable[[User], UserReadAccess]:
+    """``user_read_access(actor, subject)`` for the many subjects of a list: what doesn't depend on the
+    subject (the actor's grants and the tenant's policy) is decided once, not once per row."""
+    if _read_refusal(actor) is not None:
+        return lambda subject: user_read_access(actor, subject)
+    others = user_read_access(actor)
+
+    def access(subject: User) -> UserReadAccess:
+        if subject.pk == actor.pk or subject.tenant_id != actor.tenant_id:
+            return user_read_access(actor, subject)  # oneself, or another tenant's: the full answer
+        return others
+
+    return access
+
+
 def _read_refusal(actor: User | AppActor | None) -> UserReadAccess | None:
     """No access at all for a signed-out, disabled or tenant-less actor."""
     if actor is None or not actor.is_authenticated or not actor.is_active or actor.tenant_id is None:

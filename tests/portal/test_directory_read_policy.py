@@ -9,8 +9,9 @@ import pytest
 from django.urls import reverse
 
 from groups.models import JoinPolicy
-from portal.models import AuditEvent, GuestUserRole, TenantGroupSettings
-from tests.factories import GroupFactory, UserFactory
+from portal.authz import AppActor, user_read_access, user_read_access_for_each
+from portal.models import AuditEvent, GuestUserRole, TenantGroupSettings, User, UserType
+from tests.factories import GroupFactory, ServicePrincipalFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -138,3 +139,35 @@ def test_the_settings_page_shows_and_saves_the_two_switches_audited(client, tena
     data["guest_user_role_id"] = GuestUserRole.SAME_AS_MEMBERS
     assert client.post(reverse("group_settings"), data).status_code == 403
     assert TenantGroupSettings.objects.get(tenant=tenant).guest_user_role_id == GuestUserRole.RESTRICTED
+
+
+@pytest.mark.parametrize("others_readable", [True, False])
+@pytest.mark.parametrize(
+    "guest_role", [GuestUserRole.SAME_AS_MEMBERS, GuestUserRole.LIMITED, GuestUserRole.RESTRICTED]
+)
+def test_a_lists_access_per_row_is_the_one_functions_answer_for_each_row(
+    tenant, other_tenant, member, colleague, others_readable, guest_role
+):
+    """user_read_access_for_each decides once what a list's rows share; each row's answer stays exactly
+    user_read_access(actor, row): oneself, a colleague, a guest, another tenant's user, for every kind
+    of actor and policy."""
+    _policy(tenant, allowed_to_read_other_users=others_readable, guest_user_role_id=guest_role)
+    guest = UserFactory(tenant=tenant, user_type=UserType.GUEST)
+    stranger = UserFactory(tenant=other_tenant)
+    actors = [
+        User.objects.get(pk=person.pk)
+        for person in (
+            member,
+            guest,
+            UserFactory(tenant=tenant, role="directoryReaders"),
+            UserFactory(tenant=tenant, account_enabled=False),
+        )
+    ]
+    actors += [
+        AppActor(service_principal=ServicePrincipalFactory(tenant=tenant), role=role)
+        for role in ("directoryReaders", "groupsAdministrator")
+    ]
+    for actor in actors:
+        each = user_read_access_for_each(actor)
+        for subject in (member, guest, colleague, stranger, *[a for a in actors if isinstance(a, User)]):
+            assert each(subject) == user_read_access(actor, subject), (actor, subject)

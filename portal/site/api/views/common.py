@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from groups.models import Group
 from groups.selectors import get_group_for
 from portal import roles
-from portal.authz import AppActor, authorize, user_read_access
+from portal.authz import AppActor, authorize, user_read_access, user_read_access_for_each
 from portal.models import Device, ServicePrincipal, User
 from portal.site.api import errors
 from portal.site.api.options import count_segment_check
@@ -126,13 +126,19 @@ def object_from_reference(request: HttpRequest, body: dict[str, Any]) -> Any:
 
 
 def readable_json(
-    request: HttpRequest, obj: Any, *, typed: bool = False, selected: list[str] | None = None
+    request: HttpRequest,
+    obj: Any,
+    *,
+    typed: bool = False,
+    selected: list[str] | None = None,
+    access: Callable[[User], Any] | None = None,
 ) -> dict[str, Any]:
     """``obj`` as Graph's JSON, a user's properties the caller may not read as null (as Graph answers
-    a caller that reads only the basic profile)."""
+    a caller that reads only the basic profile); ``access``: ``user_read_access_for_each`` of a list."""
     data = to_json(obj, typed=typed, selected=selected)
     if isinstance(obj, User):
-        data = restrict_user(data, user_read_access(request.actor, obj))
+        readable = access(obj) if access is not None else user_read_access(request.actor, obj)
+        data = restrict_user(data, readable)
     return data
 
 
@@ -179,8 +185,11 @@ def collection_response(
         body["value"] = [select(data, options.select) for data in page.items]
         return JsonResponse(body)
     prefetch_selected(page.items, options.select)
+    access = user_read_access_for_each(request.actor)
     body["value"] = [
-        select(readable_json(request, obj, typed=typed, selected=options.select), options.select)
+        select(
+            readable_json(request, obj, typed=typed, selected=options.select, access=access), options.select
+        )
         | (expanded(request, obj, options.expand) if options.expand else {})
         for obj in page.items
     ]
