@@ -24,3 +24,14 @@ def test_it_counts_the_guests_among_the_direct_members(tenant, monkeypatch, prob
     assert group.member_count == 4
     assert selectors.guest_member_count(group) == 2
     assert selectors.guest_member_count(nested) == 1
+
+
+@pytest.mark.parametrize("probe_above", [1_000, 0])
+def test_it_stops_counting_past_the_cap(tenant, monkeypatch, probe_above):
+    monkeypatch.setattr(selectors, "GUEST_PROBE_ABOVE", probe_above)
+    guests = UserFactory.create_batch(4, tenant=tenant, user_type=UserType.GUEST)
+    group = GroupFactory(tenant=tenant, members=[*guests, UserFactory(tenant=tenant)])
+    group.refresh_from_db()
+    assert selectors.guest_member_count(group, cap=2) == 3  # cap + 1: "more than 2"
+    assert selectors.guest_member_count(group, cap=4) == 4
+    assert selectors.guest_member_count(group) == 4
