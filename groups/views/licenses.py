@@ -106,8 +106,9 @@ def _context(request: HttpRequest) -> dict:
             consumed=_seat_count(AssignmentState.ACTIVE),
             waiting=_seat_count(AssignmentState.ERROR),
         )
-        .annotate(available=F("prepaid_units") - F("consumed"))
     )
+    for sku in skus:  # in SQL, "prepaid_units - consumed" counted the seats a second time
+        sku.available = sku.prepaid_units - sku.consumed
     group_licenses = (
         GroupLicense.objects.filter(group__tenant=tenant, group__deleted_date_time__isnull=True)
         .select_related("group", "sku")

@@ -35,3 +35,14 @@ def test_it_stops_counting_past_the_cap(tenant, monkeypatch, probe_above):
     assert selectors.guest_member_count(group, cap=2) == 3  # cap + 1: "more than 2"
     assert selectors.guest_member_count(group, cap=4) == 4
     assert selectors.guest_member_count(group) == 4
+
+
+@pytest.mark.parametrize("probe_above", [1_000, 0])
+def test_it_counts_in_one_query(tenant, monkeypatch, probe_above, django_assert_num_queries):
+    monkeypatch.setattr(selectors, "GUEST_PROBE_ABOVE", probe_above)
+    group = GroupFactory(
+        tenant=tenant, members=UserFactory.create_batch(3, tenant=tenant, user_type=UserType.GUEST)
+    )
+    group.refresh_from_db()
+    with django_assert_num_queries(1):
+        assert selectors.guest_member_count(group, cap=1) == 2
