@@ -7,6 +7,8 @@ a list of every group."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
@@ -83,17 +85,22 @@ def _error_count() -> Subquery:
     return Coalesce(Subquery(waiting), 0)
 
 
-def _with_plan_boxes(page: Page) -> Page:
-    """Each licence row's service-plan checkboxes, rendered once per product and set of plans turned off
-    (most rows of a product share them: a product of 50 plans on 50 rows was 2,500 checkboxes to render)."""
+def _with_plans(page: Page) -> Page:
+    """Each licence row's service plans (one list per product) and its plans form's checkboxes, rendered
+    once per product and set of plans turned off: most rows of a product share them (a product of 50 plans
+    on 50 rows was 2,500 checkboxes to render)."""
     page.object_list = list(page.object_list)
-    shapes: dict[tuple, str] = {}
+    plans: dict[Any, list] = {}
+    boxes: dict[tuple, str] = {}
     for license_ in page.object_list:
+        if license_.sku_id not in plans:
+            plans[license_.sku_id] = list(license_.sku.service_plans.all())
+        license_.plans = plans[license_.sku_id]
         shape = (license_.sku_id, frozenset(license_.disabled_plans))
-        if shape not in shapes:
-            context = {"plans": license_.sku.service_plans.all(), "disabled": license_.disabled_plans}
-            shapes[shape] = render_to_string("groups/_service_plan_boxes.html", context)
-        license_.plan_boxes = shapes[shape]
+        if shape not in boxes:
+            context = {"plans": license_.plans, "disabled": license_.disabled_plans}
+            boxes[shape] = render_to_string("groups/_service_plan_boxes.html", context)
+        license_.plan_boxes = boxes[shape]
     return page
 
 
@@ -141,9 +148,7 @@ def _context(request: HttpRequest) -> dict:
     )
     return {
         "skus": skus,
-        "group_licenses": _with_plan_boxes(
-            Paginator(group_licenses, PAGE).get_page(request.GET.get("groups"))
-        ),
+        "group_licenses": _with_plans(Paginator(group_licenses, PAGE).get_page(request.GET.get("groups"))),
         "licensed_guests": list(guests[: GUESTS_SHOWN + 1]),
         "guests_shown": GUESTS_SHOWN,
         "waiting": Paginator(waiting, PAGE).get_page(request.GET.get("page")),
