@@ -294,7 +294,8 @@ def guest_member_count(group: Group, *, cap: int | None = None) -> int:
         guest_members = members.filter(member_user__user_type=UserType.GUEST)
     else:
         # The guest ids first, then one scan of the index with all of them (= ANY(ARRAY(...))): 2,001
-        # guests of a 98,000-member group in 3 ms, where an EXISTS probe per guest row took 5-10 ms.
+        # guests of a 98,000-member group in 2.7 / 3.6 ms (min / median), an EXISTS per guest row 3.1 / 4.3;
+        # unlike that aggregate, it can stop at the cap.
         guests = User.objects.filter(tenant_id=group.tenant_id, user_type=UserType.GUEST).values("pk")
         guest_members = members.filter(member_user__any_of=guests)
     if cap is None:
