@@ -39,3 +39,24 @@ def test_the_template_tag():
         Context({"id": group_id})
     )
     assert rendered == f'<a href="/groups/{group_id}/">'
+
+
+def test_the_tag_stores_the_path_with_as():
+    group_id = uuid.uuid4()
+    template = Template(
+        "{% load paths %}{% path 'group_detail' id as link %}<a href=\"{{ link }}\">{{ link }}</a>"
+    )
+    assert (
+        template.render(Context({"id": group_id})) == f'<a href="/groups/{group_id}/">/groups/{group_id}/</a>'
+    )
+
+
+def test_the_tag_follows_the_script_prefix_of_each_render():
+    group_id = uuid.uuid4()
+    template = Template("{% load paths %}{% path 'group_detail' id %}")
+    set_script_prefix("/groupdesk/")
+    try:
+        assert template.render(Context({"id": group_id})) == f"/groupdesk/groups/{group_id}/"
+    finally:
+        clear_script_prefix()
+    assert template.render(Context({"id": group_id})) == f"/groups/{group_id}/"
