@@ -136,7 +136,29 @@ def decidable_requests(user, *, to_count: bool = False) -> QuerySet[JoinRequest]
             owned = Ownership.objects.filter(user=user).values("group_id")
             condition |= Q(group_id__any_of=owned) if to_count else Q(group__in=owned)
         pending = pending.filter(condition)
-    return pending.select_related("group", "group__tenant", "requester").order_by("-created_date_time", "id")
+    return (
+        pending.select_related("group", "requester")
+        .only(*_REQUEST_ROW_FIELDS)
+        .order_by("-created_date_time", "id")
+    )
+
+
+# What a row of the inbox shows (access_requests/_request_row.html): the requester's and the group's
+# columns, not their whole rows (a user row is ~90 columns).
+_REQUEST_ROW_FIELDS = (
+    "group_id",
+    "justification",
+    "status",
+    "created_date_time",
+    "decided_by_id",
+    "reason",
+    "group__display_name",
+    "requester__display_name",
+    "requester__user_principal_name",
+    "requester__user_type",
+    "requester__job_title",
+    "requester__department",
+)
 
 
 BADGE_CAP = 99  # the navigation badge says "99+" past this
@@ -208,10 +230,12 @@ class Overview:
     status: str  # "member", "nested", "pending" or ""
     self_service: SelfService
     guest_count: int = 0  # counted with the members: only for those who may read them
+    guest_count_capped: bool = False  # more guests than GUEST_COUNT_CAP: guest_count is the cap ("99+")
     may_invite_guests: bool = False  # the group page offers "Invite a guest" into this group
 
 
 OVERVIEW_MEMBERS = 20
+GUEST_COUNT_CAP = 99  # the overview says "99+ guests" past this
 
 
 def group_overview(user, group: Group) -> Overview:
@@ -223,7 +247,7 @@ def group_overview(user, group: Group) -> Overview:
     members, member_count, guest_count = [], 0, 0
     if members_visible:
         member_count = group.member_count  # stored by the membership writer
-        guest_count = guest_member_count(group)
+        guest_count = guest_member_count(group, cap=GUEST_COUNT_CAP)
         # The first members by name, users first, read along the user name index (as the members tab):
         # never a sort of every membership of a 100,000-member group to show 20.
         members = DirectMemberPages(group)[0:OVERVIEW_MEMBERS]
@@ -250,7 +274,8 @@ def group_overview(user, group: Group) -> Overview:
         members=members,
         member_count=member_count,
         members_visible=members_visible,
-        guest_count=guest_count,
+        guest_count=min(guest_count, GUEST_COUNT_CAP),
+        guest_count_capped=guest_count > GUEST_COUNT_CAP,
         may_invite_guests=can(user, roles.USERS_INVITE_GUEST) and can(user, "guests/invite", group),
         is_owner=group.id in ctx.owned_group_ids,
         status=status,

@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db import connection
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Lower
 from django.shortcuts import get_object_or_404
@@ -282,18 +282,25 @@ class DirectMemberPages:
 GUEST_PROBE_ABOVE = 1_000  # members: past this, a group's guests are counted one tenant guest at a time
 
 
-def guest_member_count(group: Group) -> int:
+def guest_member_count(group: Group, *, cap: int | None = None) -> int:
     """How many of the group's direct members are guests. A small group is counted along its members; a
-    large one (100,000 members) one probe per guest of the tenant, in the (group, user) index: the cost
-    is the smaller of the two, never a pass over every membership of the group."""
+    large one (100,000 members) by probing the (group, user) index for each guest of the tenant: the
+    cost is the smaller of the two, never a pass over every membership of the group.
+
+    With ``cap``, at most ``cap + 1`` guests are counted (the overview says "99+ guests"): the probes stop
+    there."""
     members = Membership.objects.filter(group=group)
     if group.member_count <= GUEST_PROBE_ABOVE:
-        return members.filter(member_user__user_type=UserType.GUEST).count()
-    # An EXISTS inside the aggregate's filter stays a per-row probe (a plain semi-join would be planned
-    # as a walk of all the group's memberships).
-    in_group = Exists(members.filter(member_user=OuterRef("pk")))
-    guests = User.objects.filter(tenant_id=group.tenant_id, user_type=UserType.GUEST)
-    return guests.aggregate(n=Count("pk", filter=in_group))["n"]
+        guest_members = members.filter(member_user__user_type=UserType.GUEST)
+    else:
+        # The guest ids first, then one scan of the index with all of them (= ANY(ARRAY(...))): 2,001
+        # guests of a 98,000-member group in 2.7 / 3.6 ms (min / median), an EXISTS per guest row 3.1 / 4.3;
+        # unlike that aggregate, it can stop at the cap.
+        guests = User.objects.filter(tenant_id=group.tenant_id, user_type=UserType.GUEST).values("pk")
+        guest_members = members.filter(member_user__any_of=guests)
+    if cap is None:
+        return guest_members.count()
+    return guest_members.order_by()[: cap + 1].count()
 
 
 def transitive_member_users(group: Group, actor: Any):

@@ -7,13 +7,16 @@ a list of every group."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
 from groups.licensing import services
@@ -41,15 +44,29 @@ def _guests_of(tenant) -> QuerySet:
 def _guest_count(tenant) -> Subquery:
     """Each listed group's guests. The guest test sits in the aggregate's filter, where PostgreSQL can't
     turn it into a join: it hashes the tenant's guest ids once for the whole page and looks each member
-    up in that (in the WHERE clause it became a user row probe per member: 3,199 for 50 groups, 34 ms)."""
+    up in that (in the WHERE clause it became a user row probe per member: 3,199 for 50 groups, 34 ms).
+    Only the (group, user) index is read: the count is of the member column, not of the row's id."""
     guests = (
         Membership.objects.filter(group=OuterRef("group"))
         .order_by()
         .values("group")
-        .annotate(n=Count("pk", filter=Q(member_user__in=_guests_of(tenant))))
+        .annotate(n=Count("member_user", filter=Q(member_user__in=_guests_of(tenant))))
         .values("n")
     )
     return Coalesce(Subquery(guests), 0)
+
+
+def _seat_count(state: str) -> Subquery:
+    """A product's seats in one state, counted in the (product, state) index alone: a join and GROUP BY
+    read every seat row of the tenant (7,366 at 100,000 users)."""
+    seats = (
+        LicenseSeat.objects.filter(sku=OuterRef("pk"), state=state)
+        .order_by()
+        .values("sku")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Coalesce(Subquery(seats), 0)
 
 
 def _error_count() -> Subquery:
@@ -68,26 +85,47 @@ def _error_count() -> Subquery:
     return Coalesce(Subquery(waiting), 0)
 
 
+def _with_plans(page: Page) -> Page:
+    """Each licence row's service plans (one list per product) and its plans form's checkboxes, rendered
+    once per product and set of plans turned off: most rows of a product share them (a product of 50 plans
+    on 50 rows was 2,500 checkboxes to render)."""
+    page.object_list = list(page.object_list)
+    plans: dict[Any, list] = {}
+    boxes: dict[tuple, str] = {}
+    for license_ in page.object_list:
+        if license_.sku_id not in plans:
+            plans[license_.sku_id] = list(license_.sku.service_plans.all())
+        license_.plans = plans[license_.sku_id]
+        shape = (license_.sku_id, frozenset(license_.disabled_plans))
+        if shape not in boxes:
+            context = {"plans": license_.plans, "disabled": license_.disabled_plans}
+            boxes[shape] = render_to_string("groups/_service_plan_boxes.html", context)
+        license_.plan_boxes = boxes[shape]
+    return page
+
+
 def _context(request: HttpRequest) -> dict:
     tenant = request.user.tenant
     skus = (
         SubscribedSku.objects.for_tenant(tenant)
         .prefetch_related("service_plans")
         .annotate(
-            consumed=Count("seats", filter=Q(seats__state=AssignmentState.ACTIVE)),
-            waiting=Count("seats", filter=Q(seats__state=AssignmentState.ERROR)),
+            consumed=_seat_count(AssignmentState.ACTIVE),
+            waiting=_seat_count(AssignmentState.ERROR),
         )
-        .annotate(available=F("prepaid_units") - F("consumed"))
     )
+    for sku in skus:  # in SQL, "prepaid_units - consumed" counted the seats a second time
+        sku.available = sku.prepaid_units - sku.consumed
     group_licenses = (
         GroupLicense.objects.filter(group__tenant=tenant, group__deleted_date_time__isnull=True)
         .select_related("group", "sku")
+        .only("disabled_plans", "exclude_guests", "group__display_name", "sku__display_name")
         .prefetch_related("sku__service_plans")
         .annotate(guests=_guest_count(tenant), errors=_error_count())
         .order_by("group__display_name", "sku__display_name", "pk")
     )
-    # A semi-join on the licences (a group may carry several: no duplicates, so no DISTINCT over the
-    # wide rows) and the guests as a hashed id list.
+    # A semi-join on the licences (a group may carry several: no duplicates, so no DISTINCT) and the
+    # guests as a hashed id list; the columns shown, so the memberships are read from their index.
     guests = (
         Membership.objects.filter(
             Exists(GroupLicense.objects.filter(group=OuterRef("group"))),
@@ -95,16 +133,22 @@ def _context(request: HttpRequest) -> dict:
             group__deleted_date_time__isnull=True,
             member_user__in=_guests_of(tenant),
         )
-        .select_related("group", "member_user")
         .annotate(excluded=Exists(GroupLicense.objects.filter(group=OuterRef("group"), exclude_guests=True)))
-        .order_by("group__display_name", "member_user__display_name", "pk")
+        .order_by("group__display_name", "group_id", "member_user__display_name", "member_user_id")
+        .values(
+            "group_id",
+            "excluded",
+            group_name=F("group__display_name"),
+            guest_name=F("member_user__display_name"),
+            guest_upn=F("member_user__user_principal_name"),
+        )
     )
     waiting = LicenseSeat.objects.filter(sku__tenant=tenant, state=AssignmentState.ERROR).select_related(
         "user", "sku"
     )
     return {
         "skus": skus,
-        "group_licenses": Paginator(group_licenses, PAGE).get_page(request.GET.get("groups")),
+        "group_licenses": _with_plans(Paginator(group_licenses, PAGE).get_page(request.GET.get("groups"))),
         "licensed_guests": list(guests[: GUESTS_SHOWN + 1]),
         "guests_shown": GUESTS_SHOWN,
         "waiting": Paginator(waiting, PAGE).get_page(request.GET.get("page")),

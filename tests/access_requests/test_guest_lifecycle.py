@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from access_requests import selectors as access_selectors
 from access_requests.invitations.selectors import inactive_guests
 from groups.models import GroupKind, Membership
 from groups.services.membership import member_remove
@@ -158,6 +159,18 @@ def test_the_group_page_counts_guests_only_for_those_who_read_members(client, te
     client.force_login(guest)
     page = client.get(reverse("group_detail", args=[group.pk])).content.decode()
     assert 'id="guest-count"' not in page
+
+
+def test_the_group_page_says_how_many_guests_up_to_a_cap(client, tenant, admin_user, monkeypatch):
+    group = GroupFactory(
+        tenant=tenant, members=[_guest(tenant, f"Guest {n}") for n in range(3)] + [UserFactory(tenant=tenant)]
+    )
+    client.force_login(admin_user)
+    page = client.get(reverse("group_detail", args=[group.pk])).content.decode()
+    assert '<p class="muted" id="guest-count">3 guests</p>' in page
+    monkeypatch.setattr(access_selectors, "GUEST_COUNT_CAP", 2)
+    page = client.get(reverse("group_detail", args=[group.pk])).content.decode()
+    assert '<p class="muted" id="guest-count">2+ guests</p>' in page
 
 
 def test_a_member_of_a_team_sees_the_invite_button(client, tenant, member):

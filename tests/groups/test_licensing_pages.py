@@ -111,6 +111,90 @@ def test_each_licensed_group_counts_its_guests_from_one_hashed_list(client, tena
         assert re.search(r'FILTER \(WHERE \(?\w+\."member_user_id" IN \(SELECT', listing), listing
 
 
+SHAREPOINT = uuid.UUID("5dbe027f-2339-4123-9542-606e4d348a72")
+
+
+def _plan_boxes(page: str, group_name: str) -> list[tuple[str, bool]]:
+    """(plan id, checked) of the plans form of one group's licence."""
+    fieldset = re.search(
+        rf"<legend>Service plans of [^<]* for {group_name}</legend>(.*?)</fieldset>", page, re.S
+    )
+    return [
+        (m[1], bool(m[2]))
+        for m in re.finditer(r'<input type="checkbox" name="enabled" value="([^"]+)"( checked)?', fieldset[1])
+    ]
+
+
+def test_each_licence_row_shows_its_own_plans_turned_off(client, tenant, admin_user):
+    """The checkboxes are rendered once per product and set of plans off, and each row gets its own."""
+    sku = subscribed_sku_add(
+        actor=admin_user,
+        sku_part_number="ENTERPRISEPACK",
+        display_name="Office 365 E3",
+        prepaid_units=10,
+        service_plans=[PlanSpec(TEAMS, "TEAMS1"), PlanSpec(SHAREPOINT, "SHAREPOINTENTERPRISE")],
+    )
+    for name, off in (("Alpha", []), ("Beta", [TEAMS]), ("Gamma", []), ("Delta", [TEAMS, SHAREPOINT])):
+        group_license_add(
+            actor=admin_user,
+            group=GroupFactory(tenant=tenant, display_name=name),
+            sku=sku,
+            disabled_plans=off,
+        )
+    client.force_login(admin_user)
+    page = client.get(reverse("license_list")).content.decode()
+    teams, sharepoint = str(TEAMS), str(SHAREPOINT)  # in the plans' name order: SHAREPOINT..., TEAMS1
+    assert _plan_boxes(page, "Alpha") == _plan_boxes(page, "Gamma") == [(sharepoint, True), (teams, True)]
+    assert _plan_boxes(page, "Beta") == [(sharepoint, True), (teams, False)]
+    assert _plan_boxes(page, "Delta") == [(sharepoint, False), (teams, False)]
+    assert "2 plans, 1 off" in page and "2 plans, 2 off" in page
+
+
+def test_the_products_are_listed_by_name_with_their_seats(client, tenant, admin_user, sku):
+    subscribed_sku_add(
+        actor=admin_user, sku_part_number="EMS", display_name="Enterprise Mobility", prepaid_units=5
+    )
+    group = GroupFactory(tenant=tenant)
+    group_license_add(actor=admin_user, group=group, sku=sku)  # one unit: the second member waits
+    for _ in range(2):
+        membership_add(actor=admin_user, group=group, member=UserFactory(tenant=tenant))
+    client.force_login(admin_user)
+    response = client.get(reverse("license_list"))
+    seats = [(s.display_name, s.consumed, s.available, s.waiting) for s in response.context["skus"]]
+    assert seats == [("Enterprise Mobility", 0, 5, 0), ("Office 365 E3", 1, 0, 1)]
+
+
+def test_the_licensed_guests_are_listed_by_group_then_name(client, tenant, admin_user, sku):
+    client.force_login(admin_user)
+    twins = [GroupFactory(tenant=tenant, display_name="Twins") for _ in range(2)]
+    for group in twins:
+        group_license_add(actor=admin_user, group=group, sku=sku)
+    ann = UserFactory(tenant=tenant, user_type="Guest", display_name="Ann Guest")
+    bob = UserFactory(tenant=tenant, user_type="Guest", display_name="Bob Guest")
+    for guest in (bob, ann):
+        for group in twins:
+            membership_add(actor=admin_user, group=group, member=guest)
+    membership_add(
+        actor=admin_user, group=twins[0], member=UserFactory(tenant=tenant, display_name="Cy Member")
+    )
+    page = client.get(reverse("license_list")).content.decode()
+    section = page[page.index("Licensed groups hold guests") : page.index('id="groups-heading"')]
+    rows = re.findall(
+        r'<tr><td><a href="/groups/([^/]+)/">Twins</a></td><td>(\w+) Guest <span class="muted">([^<]+)</span>',
+        section,
+    )
+    first, second = sorted(str(g.pk) for g in twins)
+    assert [(g, name) for g, name, _ in rows] == [
+        (first, "Ann"),
+        (first, "Bob"),
+        (second, "Ann"),
+        (second, "Bob"),
+    ]
+    assert {upn for _, _, upn in rows} == {ann.user_principal_name, bob.user_principal_name}
+    assert section.count("Exclude guests of Twins") == 2  # one form per group
+    assert "Cy Member" not in section
+
+
 def test_assigning_by_name_and_by_search_without_javascript(client, tenant, admin_user, sku):
     client.force_login(admin_user)
     GroupFactory(tenant=tenant, display_name="Sales East")
