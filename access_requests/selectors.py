@@ -1,9 +1,9 @@
 """Tenant-scoped reads for the My Groups pages.
 
 Every list is a queryset of a fixed number of queries whatever the data size: transitive membership is
-one recursive query (read once as ids to exclude on discover; a subquery of the list and its count on
-/my/groups/, where a member of a thousand groups made a thousand query parameters cost 15 ms of Python
-per page, more than both walks in the database), member counts are stored on the group
+one recursive query (read once as ids to exclude on discover; a subquery of the list on /my/groups/, whose
+page query also counts the rows, where a member of a thousand groups made a thousand query parameters
+cost 15 ms of Python per page), member counts are stored on the group
 (by the membership writer), "has a pending request" is a correlated subquery, and what each person may
 do with a group is answered in Python by portal.authz from grants loaded once per request.
 """
@@ -50,12 +50,16 @@ def groups_owned_by(user) -> QuerySet[Group]:
 
 
 def groups_member_of(user) -> QuerySet[Group]:
-    """Groups the user is in, directly or through nesting; each annotated ``direct`` (True/False)."""
+    """Groups the user is in, directly or through nesting; each annotated ``direct`` (True/False).
+
+    The groups reached are named as an array that the database builds first, then each is probed by its
+    key: as ``IN (walk)`` PostgreSQL hashed the walk and read every group of the tenant to join them (a
+    member of 1,022 groups of 10,015: 4.4 -> 2.6 ms at best, 8.8 -> 4.1 ms median on a loaded machine)."""
     direct = Membership.objects.filter(group=OuterRef("pk"), member_user=user)
     return (
         Group.objects.for_tenant(user.tenant)
         .alive()
-        .filter(id__in=transitive_group_ids_subquery(user))
+        .filter(id__any_of=transitive_group_ids_subquery(user))
         .only(*LIST_COLUMNS)
         .annotate(direct=Exists(direct))
         .order_by("display_name", "id")

@@ -22,8 +22,8 @@ def my_groups(request: HttpRequest) -> HttpResponse:
     member_of = found.filter_queryset(selectors.groups_member_of(request.user))
     context = {
         "filter": found,
-        "owned": paginate(request, owned, "owned_page"),
-        "member_of": paginate(request, member_of, "page"),
+        "owned": paginate(request, owned, "owned_page", count_with_page=True),
+        "member_of": paginate(request, member_of, "page", count_with_page=True),
         "owned_query": query_without(request, "owned_page"),
         "member_query": query_without(request, "page"),
     }

@@ -14,10 +14,10 @@ pytestmark = pytest.mark.django_db
 
 # session, user (+tenant, settings), grants (ownerships, memberships, role assignments),
 # then the page's own queries. The badge adds one COUNT for owners.
-# discover reads the transitive group ids once (one recursive query), then excludes them; my_groups walks
-# the nesting inside its list and count queries (no query of its own); approvals: +1, the seats left of
-# licensed groups.
-EXPECTED = {"my_groups": 10, "discover": 9, "approvals": 8}
+# discover reads the transitive group ids once (one recursive query), then excludes them; my_groups reads
+# each list and its count in one query (COUNT(*) OVER ()), walking the nesting inside the second;
+# approvals: +1, the seats left of licensed groups.
+EXPECTED = {"my_groups": 8, "discover": 9, "approvals": 8}
 
 
 def _populate(tenant, user, size: int) -> None:
@@ -83,3 +83,21 @@ def test_the_inbox_counts_along_the_owned_groups_and_pages_along_the_newest(clie
     count, page = [sql for sql in inbox if "COUNT(*)" in sql], [sql for sql in inbox if "LIMIT" in sql]
     assert len(count) == 1 and "= ANY(ARRAY(SELECT" in count[0], inbox
     assert len(page) == 1 and "= ANY(ARRAY(" not in page[0], inbox
+
+
+@pytest.mark.postgres
+def test_my_groups_walks_the_nesting_once_and_finds_the_groups_by_key(client, tenant, member):
+    """The list of groups the member is in carries its own count (no COUNT query walking the nesting a
+    second time) and names the groups reached as an array built first, each probed by its key: a join
+    with the walk hashed every group of the tenant."""
+    _populate(tenant, member, 3)
+    client.force_login(member)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("my_groups"))
+    assert (
+        response.context["member_of"].paginator.count == 6 and response.context["owned"].paginator.count == 3
+    )
+    groups = [q["sql"] for q in queries.captured_queries if 'FROM "groups_group"' in q["sql"]]
+    walks = [sql for sql in groups if "WITH RECURSIVE" in sql]
+    assert len(walks) == 1 and "= ANY(ARRAY(" in walks[0] and "OVER ()" in walks[0], groups
+    assert not any("COUNT(*) AS" in sql for sql in groups), groups

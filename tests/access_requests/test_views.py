@@ -93,6 +93,29 @@ def test_it_paginates_and_counts_my_groups(client, tenant, member):
     assert "G25" in second and "G24" not in second
 
 
+def test_it_counts_my_groups_on_any_page_it_is_asked_for(client, tenant, member):
+    """Each list reads its page and its count in one query: a page past the end, a page below one and a
+    page that isn't a number still show what Django's paginator shows (the last page, the last, the
+    first) with the right count, and so does a filtered list."""
+    for i in range(30):
+        GroupFactory(tenant=tenant, display_name=f"G{i:02d}", members=[member], owners=[member])
+    client = _as(client, member)
+    for asked, shown, hidden in [("9", "G29", "G24"), ("0", "G29", "G24"), ("x", "G00", "G25")]:
+        page = client.get(reverse("my_groups"), {"page": asked, "owned_page": asked})
+        owned, member_of = page.context["owned"], page.context["member_of"]
+        assert owned.number == member_of.number == (1 if asked == "x" else 2), asked
+        assert owned.paginator.count == member_of.paginator.count == 30
+        body = _text(page)
+        assert '<span class="count">30</span>' in body and shown in body and hidden not in body, asked
+    filtered = client.get(reverse("my_groups"), {"q": "G1", "page": 1}).context["member_of"]
+    assert filtered.paginator.count == 10 and not filtered.has_next()
+    GroupFactory(tenant=tenant, display_name="Someone else's")
+    client.force_login(UserFactory(tenant=tenant))
+    empty = client.get(reverse("my_groups"), {"page": 3})
+    assert empty.context["member_of"].paginator.count == empty.context["owned"].paginator.count == 0
+    assert "You aren't a member of any group yet" in _text(empty)
+
+
 def test_it_turns_my_groups_off_for_non_administrators_when_restricted(client, tenant, member, groups_admin):
     _settings(tenant, restrict_my_groups=True)
     for name in ("my_groups", "discover", "my_requests", "approvals"):
