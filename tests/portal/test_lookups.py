@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from access_requests.models import JoinRequest
 from groups.models import Group
+from portal import lookups
 from tests.factories import GroupFactory, JoinRequestFactory
 
 pytestmark = pytest.mark.django_db
@@ -64,3 +67,28 @@ def test_a_queryset_becomes_an_array_the_database_builds_first(tenant):
     assert found == [group]
     sql = queries.captured_queries[0]["sql"]
     assert "= ANY(ARRAY(SELECT" in sql and " IN (" not in sql
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the array parameter is PostgreSQL's")
+def test_it_writes_ids_as_the_array_text_and_leaves_other_values_to_the_driver(tenant):
+    groups = GroupFactory.create_batch(3, tenant=tenant)
+    ids = Group.objects.filter(id__any_of=[g.pk for g in groups[:2]])
+    sql, params = ids.query.get_compiler(connection=connection).as_sql()
+    assert params[-1] == "{" + ",".join(g.pk.hex for g in groups[:2]) + "}"
+    assert set(ids) == set(groups[:2])
+    names = ['a, "quoted" {name}', "back\\slash", groups[2].display_name]
+    groups[0].display_name, groups[1].display_name = names[:2]
+    Group.objects.bulk_update(groups[:2], ["display_name"])
+    by_name = Group.objects.filter(tenant=tenant, display_name__any_of=names)
+    assert names in by_name.query.get_compiler(connection=connection).as_sql()[1]
+    assert set(by_name) == set(groups)
+    assert list(JoinRequest.objects.filter(pk__any_of=[1, 2])) == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the array parameter is PostgreSQL's")
+def test_a_page_and_its_count_prepare_the_ids_once(tenant):
+    groups = GroupFactory.create_batch(3, tenant=tenant)
+    listed = Group.objects.filter(id__any_of=[g.pk for g in groups]).order_by("id")
+    with mock.patch("portal.lookups._array_text", wraps=lookups._array_text) as written:
+        assert listed.count() == 3 and list(listed[:2]) == sorted(groups, key=lambda g: g.pk)[:2]
+    assert written.call_count == 1
