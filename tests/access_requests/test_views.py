@@ -93,6 +93,19 @@ def test_it_paginates_and_counts_my_groups(client, tenant, member):
     assert "G25" in second and "G24" not in second
 
 
+def test_each_listed_group_links_to_its_page(client, tenant, member):
+    owned = GroupFactory(tenant=tenant, display_name="Owned One", owners=[member])
+    direct = GroupFactory(tenant=tenant, display_name="Direct One", members=[member])
+    nested = GroupFactory(tenant=tenant, display_name="Nested One", members=[direct])
+    other = GroupFactory(tenant=tenant, display_name="Other One")
+    client = _as(client, member)
+    mine = _text(client.get(reverse("my_groups")))
+    for group in (owned, direct, nested):
+        assert f'<a href="{reverse("group_detail", args=[group.id])}">{group.display_name}</a>' in mine
+    discover = _text(client.get(reverse("discover")))
+    assert f'<a href="{reverse("group_detail", args=[other.id])}">{other.display_name}</a>' in discover
+
+
 def test_it_counts_my_groups_on_any_page_it_is_asked_for(client, tenant, member):
     """Each list reads its page and its count in one query: a page past the end, a page below one and a
     page that isn't a number still show what Django's paginator shows (the last page, the last, the
