@@ -147,13 +147,17 @@ def _groups_list(request: HttpRequest, groups, cast: str | None, count: bool = F
     """Groups something belongs to. Belonging to a group is a fact about its members: show only the
     groups whose members the caller may read (hidden-membership groups stay hidden), trimmed before
     paging so that pages and ``@odata.count`` tell nothing about the others."""
-    visible = readable_groups(request.actor, groups.alive().select_related("tenant"), "members/read")
+    visible = readable_groups(request.actor, groups.alive(), "members/read")
     source = Source(visible, "group")
     sources, fragment, resource = _cast([source], cast)
     options = parse_options(request, resource)
     if count:
         return count_response(request, counted(options), sources)
     page = paginate(request, options, sources, tenant=request.api_tenant)
+    for group in page.items:
+        # Each is of the caller's tenant (every group's mail takes its domain): the tenant already loaded,
+        # not a join and a tenant object per row (a third of reading a page of 100 groups).
+        group.tenant = request.api_tenant
     return collection_response(request, options, page, fragment, typed=cast is None)
 
 

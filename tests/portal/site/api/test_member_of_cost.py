@@ -1,0 +1,39 @@
+"""What a page of /me/memberOf and /me/transitiveMemberOf costs: a fixed number of queries however many
+groups the caller is in, and the tenant (whose domain every group's mail takes) read once with the
+token, not joined and built again for each group."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from groups.models import GroupKind, Visibility
+from tests.factories import GroupFactory
+
+pytestmark = pytest.mark.django_db
+
+# the token (with its tenant, settings and user), the caller's grants (ownerships, memberships, role
+# assignments), the groups the readability filter can't settle, the page; transitiveMemberOf walks the
+# nesting first and trims the path through groups the caller can't read (three more)
+QUERIES = {"memberOf": 6, "transitiveMemberOf": 9}
+
+
+@pytest.mark.parametrize("size", [1, 30])
+@pytest.mark.parametrize("path", sorted(QUERIES))
+def test_a_page_of_the_callers_groups_costs_the_same_whatever_its_size(
+    tenant, member, api_as, django_assert_num_queries, size, path
+):
+    for i in range(size):
+        direct = GroupFactory(tenant=tenant, kind=GroupKind.MICROSOFT_365, members=[member])
+        if i % 3 == 0:
+            GroupFactory(tenant=tenant, visibility=Visibility.HIDDEN_MEMBERSHIP, members=[direct])
+    api = api_as(member)
+    api.get("/v1.0/me/memberOf")  # a token's first call notes when it was used (one write)
+    with django_assert_num_queries(QUERIES[path]), CaptureQueriesContext(connection) as queries:
+        groups = api.get(f"/v1.0/me/{path}").json()["value"]
+    assert len(groups) == size if path == "memberOf" else len(groups) >= size
+    domain = tenant.default_domain
+    assert {g["mail"] for g in groups} == {f"{g['mailNickname']}@{domain}" for g in groups}
+    page = queries.captured_queries[-1]["sql"]
+    assert "LIMIT" in page and '"portal_tenant"' not in page
