@@ -21,7 +21,7 @@ from groups.selectors import (
     DirectMemberPages,
     guest_member_count,
     is_transitive_member,
-    transitive_group_ids,
+    transitive_group_ids_for_any_of,
     transitive_group_ids_subquery,
 )
 from portal import directory_policy, roles
@@ -76,7 +76,7 @@ def discoverable_groups(user) -> QuerySet[Group]:
     groups = (
         Group.objects.for_tenant(user.tenant)
         .alive()
-        .exclude(id__any_of=transitive_group_ids(user))  # one array parameter: ~1,000 ids for some
+        .exclude(id__any_of=transitive_group_ids_for_any_of(user))  # one array parameter: ~1,000 ids for some
         .exclude(id__in=Ownership.objects.filter(user=user).values("group_id"))
         .order_by("display_name", "id")
     )

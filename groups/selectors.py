@@ -21,6 +21,7 @@ from groups.models import Group, GroupKind, Membership, MembershipType, Ownershi
 from portal import directory_policy
 from portal import selectors as portal_selectors
 from portal.authz import AppActor, actor_context, authorize, can
+from portal.lookups import ArrayText
 from portal.models import Tenant, User, UserType
 from portal.selectors import DirectoryHit
 
@@ -69,6 +70,18 @@ def transitive_group_ids(member: Any) -> set:
     with connection.cursor() as cursor:
         cursor.execute(_UP_SQL.format(column=_member_column(member)), [_db_id(member.pk)])
         return {_uuid(row[0]) for row in cursor.fetchall()}
+
+
+def transitive_group_ids_for_any_of(member: Any) -> set | ArrayText:
+    """The ids of ``transitive_group_ids``, for ``id__any_of`` only: on PostgreSQL the array as the
+    database writes it, handed back untouched (a member of a thousand groups: no UUID object, set entry
+    and conversions per id, 2-3 ms of discover's page); elsewhere the set."""
+    if connection.vendor != "postgresql":
+        return transitive_group_ids(member)
+    walk = _UP_SQL.format(column=_member_column(member))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT array_agg(group_id)::text FROM ({walk}) AS reached", [_db_id(member.pk)])
+        return ArrayText(cursor.fetchone()[0] or "{}")
 
 
 def transitive_group_ids_subquery(member: Any) -> RawSQL:

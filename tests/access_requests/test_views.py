@@ -173,6 +173,19 @@ def test_it_discovers_groups_with_the_action_each_allows(client, tenant, member)
     assert "set by a rule" in row("Rule Club")
 
 
+def test_it_leaves_out_the_groups_the_member_is_in_at_any_depth(client, tenant, member):
+    inner = GroupFactory(tenant=tenant, display_name="Inner Circle", members=[member])
+    middle = GroupFactory(tenant=tenant, display_name="Middle Ring", members=[inner])
+    GroupFactory(tenant=tenant, display_name="Outer Ring", members=[middle])
+    GroupFactory(tenant=tenant, display_name="Elsewhere Club", join_policy=JoinPolicy.OPEN)
+    page = _as(client, member).get(reverse("discover"))
+    body = _text(page)
+    assert "Elsewhere Club" in body and page.context["page"].paginator.count == 1
+    assert not any(name in body for name in ("Inner Circle", "Middle Ring", "Outer Ring"))
+    client.force_login(UserFactory(tenant=tenant))  # in no group at all: every group to discover
+    assert client.get(reverse("discover")).context["page"].paginator.count == 4
+
+
 def test_it_names_the_plan_on_a_free_tenant(client, tenant, member, approval_group):
     tenant.plan = Plan.FREE
     tenant.save()

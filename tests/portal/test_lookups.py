@@ -5,7 +5,7 @@ from __future__ import annotations
 from unittest import mock
 
 import pytest
-from django.db import connection
+from django.db import NotSupportedError, connection
 from django.test.utils import CaptureQueriesContext
 
 from access_requests.models import JoinRequest
@@ -92,3 +92,21 @@ def test_a_page_and_its_count_prepare_the_ids_once(tenant):
     with mock.patch("portal.lookups._array_text", wraps=lookups._array_text) as written:
         assert listed.count() == 3 and list(listed[:2]) == sorted(groups, key=lambda g: g.pk)[:2]
     assert written.call_count == 1
+
+
+def test_an_array_as_the_database_wrote_it_selects_what_the_ids_do(tenant):
+    groups = GroupFactory.create_batch(3, tenant=tenant)
+    ours = Group.objects.filter(tenant=tenant)
+    if connection.vendor != "postgresql":
+        with pytest.raises(NotSupportedError):
+            list(ours.filter(id__any_of=lookups.ArrayText("{}")))
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT array_agg(id)::text FROM groups_group WHERE id = ANY(%s)", [[g.pk for g in groups[:2]]]
+        )
+        written = lookups.ArrayText(cursor.fetchone()[0])
+    assert set(ours.filter(id__any_of=written)) == set(groups[:2])
+    assert set(ours.exclude(id__any_of=written)) == {groups[2]}
+    assert set(ours.exclude(id__any_of=lookups.ArrayText("{}"))) == set(groups)
+    assert list(ours.filter(id__any_of=lookups.ArrayText("{}"))) == []
