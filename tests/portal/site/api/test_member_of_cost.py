@@ -37,3 +37,19 @@ def test_a_page_of_the_callers_groups_costs_the_same_whatever_its_size(
     assert {g["mail"] for g in groups} == {f"{g['mailNickname']}@{domain}" for g in groups}
     page = queries.captured_queries[-1]["sql"]
     assert "LIMIT" in page and '"portal_tenant"' not in page
+
+
+@pytest.mark.postgres
+def test_the_callers_groups_are_named_by_a_subquery_not_a_parameter_per_id(tenant, member, api_as):
+    """The readability filter names the caller's groups as an array the database builds (hundreds of ids
+    for some people, once per query that names them), not as ids the page converts and sends."""
+    hidden = GroupFactory(tenant=tenant, visibility=Visibility.HIDDEN_MEMBERSHIP, members=[member])
+    shown = GroupFactory(tenant=tenant, members=[member])
+    GroupFactory(tenant=tenant, visibility=Visibility.HIDDEN_MEMBERSHIP)
+    api = api_as(member)
+    api.get("/v1.0/me/memberOf")
+    with CaptureQueriesContext(connection) as queries:
+        groups = api.get("/v1.0/me/memberOf").json()["value"]
+    assert {g["id"] for g in groups} == {str(hidden.pk), str(shown.pk)}
+    page = queries.captured_queries[-1]["sql"]
+    assert page.count("= ANY(ARRAY(SELECT") >= 2 and "::uuid[]" not in page, page
