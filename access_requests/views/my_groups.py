@@ -8,7 +8,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from access_requests import selectors
 from access_requests.filters import MyGroupsFilter
-from access_requests.views.common import my_groups_closed, paginate, query_without, with_detail_urls
+from access_requests.views.common import my_groups_closed, paginate, query_without
 
 
 @require_GET
@@ -22,8 +22,8 @@ def my_groups(request: HttpRequest) -> HttpResponse:
     member_of = found.filter_queryset(selectors.groups_member_of(request.user))
     context = {
         "filter": found,
-        "owned": with_detail_urls(paginate(request, owned, "owned_page", count_with_page=True)),
-        "member_of": with_detail_urls(paginate(request, member_of, "page", count_with_page=True)),
+        "owned": paginate(request, owned, "owned_page", count_with_page=True),
+        "member_of": paginate(request, member_of, "page", count_with_page=True),
         "owned_query": query_without(request, "owned_page"),
         "member_query": query_without(request, "page"),
     }
@@ -44,7 +44,7 @@ def discover(request: HttpRequest) -> HttpResponse:
     if closed := my_groups_closed(request):
         return closed
     found = MyGroupsFilter(request.GET, queryset=selectors.discoverable_groups(request.user))
-    page = with_detail_urls(paginate(request, found.qs))
+    page = paginate(request, found.qs)
     for group in page:
         group.self_service = selectors.self_service(
             request.user, group, pending_request_id=group.pending_request_id
