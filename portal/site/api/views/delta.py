@@ -121,7 +121,9 @@ def _load(token: str, tenant_id: Any, resource: str) -> State:
 
 
 # The highest audit id, the database's time, and when the oldest transaction that has written anything
-# (and so may hold an audit id not yet visible) began: one statement, one snapshot.
+# (and so may hold an audit id not yet visible) began: one statement, one snapshot. pg_stat_activity
+# shows a session's transaction to its own role (or to pg_read_all_stats): every process that writes
+# audit events (web, workers, commands) connects as the application's role, so none is hidden.
 _WRITERS_SQL = """
 SELECT (SELECT max(id) FROM portal_auditevent), statement_timestamp(),
        (SELECT min(xact_start) FROM pg_stat_activity
