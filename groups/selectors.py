@@ -469,6 +469,8 @@ def _read_scope(actor: Any, action: str) -> tuple[Q, Q]:
     if any(g.scope_group_id is None for g in ctx.grants):
         return sure, Q()
     scoped = {g.scope_group_id for g in ctx.grants}
+    if not ctx.owned_group_ids and not scoped:
+        return sure, sure  # nothing to decide one by one (most people): no query for it
     return sure, sure | Q(pk__any_of=ctx.owned_group_ids) | Q(pk__in=scoped)
 
 
@@ -511,6 +513,8 @@ def readable_groups(actor: Any, groups: QuerySet, action: str) -> QuerySet:
         return groups
     if isinstance(actor, AppActor) and all(g.scope_group_id is None for g in actor_context(actor).grants):
         return groups.filter(_app_read_scope(actor, action))
+    if maybe is sure:
+        return groups.filter(sure)
     undecided = groups.filter(maybe).exclude(sure).select_related("tenant")
     checked = [g.pk for g in undecided if can(actor, action, g)]
     return groups.filter(sure | Q(pk__in=checked))
