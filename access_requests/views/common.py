@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Window
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from portal.authz import MY_GROUPS_ACCESS, decide
+from portal.pagination import CountingPaginator
 
 PAGE_SIZE = 25
 
@@ -17,27 +17,6 @@ def my_groups_closed(request: HttpRequest) -> HttpResponse | None:
     if decision.allowed:
         return None
     return render(request, "access_requests/my_groups_off.html", {"reason": decision.reason}, status=403)
-
-
-class CountingPaginator(Paginator):
-    """Reads a page and the number of rows in one query (``COUNT(*) OVER ()``), for a list whose rows are
-    costly to find: a member of a thousand groups through nesting had the nesting walked, and the groups
-    found, once for the count and again for the page. Only a page past the end (none of its rows to carry
-    the total) falls back to counting first."""
-
-    def get_page(self, number) -> Page:
-        try:
-            wanted = int(number)
-        except (TypeError, ValueError):
-            wanted = 1
-        if wanted >= 1 and "count" not in self.__dict__:
-            bottom = (wanted - 1) * self.per_page
-            counted = self.object_list.annotate(rows_in_list=Window(Count("*")))
-            rows = list(counted[bottom : bottom + self.per_page])
-            if rows or wanted == 1:
-                self.count = rows[0].rows_in_list if rows else 0  # a cached property, set here
-                return self._get_page(rows, wanted, self)
-        return super().get_page(number)
 
 
 def paginate(
