@@ -18,9 +18,16 @@ COUNT_CAP = 10_000
 class CappedPaginator(Paginator):
     cap = COUNT_CAP
 
+    def __init__(self, object_list, per_page, *args, cap: int | None = None, **kwargs) -> None:
+        super().__init__(object_list, per_page, *args, **kwargs)
+        if cap is not None:
+            self.cap = cap
+
     @cached_property
     def count(self) -> int:
-        rows = self.object_list.order_by() if hasattr(self.object_list, "order_by") else self.object_list
+        rows = self.object_list
+        if hasattr(rows, "order_by"):  # a queryset: neither its order nor what it shows counts
+            rows = rows.order_by().values("pk")
         return min(rows[: self.cap + 1].count(), self.cap + 1)
 
     @property

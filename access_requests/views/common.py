@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from portal.authz import MY_GROUPS_ACCESS, decide
-from portal.pagination import CountingPaginator
+from portal.pagination import CappedPaginator, CountingPaginator
 
 PAGE_SIZE = 25
 
@@ -26,12 +26,18 @@ def paginate(
     *,
     count: int | None = None,
     count_with_page: bool = False,
+    cap: int | None = None,
 ) -> Page:
     """``count``: how many ``items`` there are, when a cheaper query than ``items.count()`` knows.
     ``count_with_page``: count them in the page's own query (``items`` a queryset; see CountingPaginator),
     where the count would repeat the page's costly part; not where the page stops early along an index
-    and the count reads everything anyway."""
-    paginator = CountingPaginator(items, PAGE_SIZE) if count_with_page else Paginator(items, PAGE_SIZE)
+    and the count reads everything anyway. ``cap``: count at most that many (see CappedPaginator)."""
+    if cap is not None:
+        paginator = CappedPaginator(items, PAGE_SIZE, cap=cap)
+    elif count_with_page:
+        paginator = CountingPaginator(items, PAGE_SIZE)
+    else:
+        paginator = Paginator(items, PAGE_SIZE)
     if count is not None:
         paginator.count = count  # a cached property: set before any page is asked for
     return paginator.get_page(request.GET.get(param))

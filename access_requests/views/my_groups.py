@@ -31,6 +31,11 @@ def my_groups(request: HttpRequest) -> HttpResponse:
     return render(request, f"{template}#results" if request.htmx else template, context)
 
 
+# Discover counts at most this many groups and then says "more than 1,000": in a large tenant a member
+# may discover ~9,000 groups, and counting them all cost more than the page (the rest is found by search,
+# as on /users/ and /audit/, which stop at 10,000).
+DISCOVER_COUNT_CAP = 1_000
+
 # What the action box of each row (_group_action.html) shows after an action, which a list has none of:
 # named once for the page, as a name the template can't find costs each row more than the rest of the box
 # (Django's templates raise and catch three exceptions per missing name).
@@ -44,7 +49,7 @@ def discover(request: HttpRequest) -> HttpResponse:
     if closed := my_groups_closed(request):
         return closed
     found = MyGroupsFilter(request.GET, queryset=selectors.discoverable_groups(request.user))
-    page = paginate(request, found.qs)
+    page = paginate(request, found.qs, cap=DISCOVER_COUNT_CAP)
     for group in page:
         group.self_service = selectors.self_service(
             request.user, group, pending_request_id=group.pending_request_id

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import html
+import importlib
 
 import pytest
 from django.urls import reverse
@@ -184,6 +185,19 @@ def test_it_leaves_out_the_groups_the_member_is_in_at_any_depth(client, tenant, 
     assert not any(name in body for name in ("Inner Circle", "Middle Ring", "Outer Ring"))
     client.force_login(UserFactory(tenant=tenant))  # in no group at all: every group to discover
     assert client.get(reverse("discover")).context["page"].paginator.count == 4
+
+
+def test_discover_counts_up_to_its_cap_and_then_says_more_than(client, tenant, member, monkeypatch):
+    my_groups = importlib.import_module("access_requests.views.my_groups")  # the module, not the view
+    for n in range(4):
+        GroupFactory(tenant=tenant, display_name=f"Club {n}")
+    body = _text(_as(client, member).get(reverse("discover")))
+    assert '<span class="count">4</span> groups' in body
+    monkeypatch.setattr(my_groups, "DISCOVER_COUNT_CAP", 3)
+    page = client.get(reverse("discover"))
+    assert '<span class="count">more than 3</span> groups' in _text(page)
+    assert page.context["page"].paginator.count == 4  # counted up to cap + 1, not further
+    assert [g.display_name for g in page.context["page"]] == [f"Club {n}" for n in range(4)]
 
 
 def test_it_names_the_plan_on_a_free_tenant(client, tenant, member, approval_group):
