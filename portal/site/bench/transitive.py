@@ -61,6 +61,15 @@ FLOOR_IDS = "SELECT id FROM portal_user LIMIT %s"
 def deepest_chain() -> tuple[Group, Group, int]:
     """(bottom, top, levels): a group with a user member and no nested groups of its own, as deep as
     any, and the group reached by walking up from it to the top."""
+    chain = deepest_chain_ids()
+    if len(chain) < 2:
+        any_group = Group.objects.filter(memberships__member_user__isnull=False).first()
+        return any_group, any_group, 1
+    return Group.objects.get(pk=chain[0]), Group.objects.get(pk=chain[-1]), len(chain)
+
+
+def deepest_chain_ids() -> list:
+    """The ids of the deepest nesting chain, bottom first (empty without nesting)."""
     nested = set(
         Membership.objects.filter(member_group__isnull=False).values_list("member_group_id", flat=True)
     )
@@ -69,17 +78,14 @@ def deepest_chain() -> tuple[Group, Group, int]:
         "group_id", "member_group_id"
     ):
         parents.setdefault(child, parent)
-    best, best_depth, best_top = None, 0, None
+    best: list = []
     for start in nested:
-        node, depth = start, 1
-        while node in parents and depth < 50:
-            node, depth = parents[node], depth + 1
-        if depth > best_depth:
-            best, best_depth, best_top = start, depth, node
-    if best is None:
-        any_group = Group.objects.filter(memberships__member_user__isnull=False).first()
-        return any_group, any_group, 1
-    return Group.objects.get(pk=best), Group.objects.get(pk=best_top), best_depth
+        chain = [start]
+        while chain[-1] in parents and len(chain) < 50:
+            chain.append(parents[chain[-1]])
+        if len(chain) > len(best):
+            best = chain
+    return best
 
 
 def _time(call: Callable[[], object], rounds: int) -> dict:
@@ -122,6 +128,7 @@ def measure_transitive(rounds: int = 50) -> dict:
         results.append({"case": name, "portal": mine, "hand": hand})
     members_of_g = len(transitive_member_user_ids(top))
     return {
+        "by_level": _members_by_level(members_sql, rounds),
         "floor": {"ids": members_of_g, **_time(_hand(FLOOR_IDS, [members_of_g]), rounds)},
         "depth": depth,
         "groups": Group.objects.count(),
@@ -131,3 +138,20 @@ def measure_transitive(rounds: int = 50) -> dict:
         "nested_in_g": len(nested_group_ids(top)),
         "cases": results,
     }
+
+
+def _members_by_level(members_sql: str, rounds: int) -> list[dict]:
+    """ "All members of G" for each group of the deepest chain, bottom to top: how the time grows with the
+    number of ids returned, and where it crosses 2 ms (the top is the case above)."""
+    levels = []
+    for level, group_id in enumerate(deepest_chain_ids(), start=1):
+        group = Group.objects.get(pk=group_id)
+        levels.append(
+            {
+                "level": level,
+                "ids": len(transitive_member_user_ids(group)),
+                "portal": _time(lambda group=group: transitive_member_user_ids(group), rounds),
+                "hand": _time(_hand(members_sql, [_db_id(group_id)]), rounds),
+            }
+        )
+    return levels

@@ -39,6 +39,10 @@ def test_bench_reports_every_page_and_the_transitive_cases(small_tenant):
     assert transitive["depth"] == 8
     assert [case["case"] for case in transitive["cases"]][0] == "is U in G"
     assert transitive["floor"]["ids"] == transitive["members_of_g"] > 0
+    levels = transitive["by_level"]  # the chain, bottom to top: members only grow going up
+    assert [row["level"] for row in levels] == list(range(1, 9))
+    assert levels[-1]["ids"] == transitive["members_of_g"]
+    assert [row["ids"] for row in levels] == sorted(row["ids"] for row in levels)
     assert transitive["floor"]["p95"] >= transitive["floor"]["p50"] > 0
     text = io.StringIO()
     call_command("bench", parts="pages", rounds=1, stdout=text)

@@ -192,6 +192,16 @@ def transitive_report(t: dict) -> list[str]:
         f"{'floor: ' + format(floor['ids'], ',') + ' user ids, one plain read':<46} {floor['p50']:>10.2f} "
         f"{floor['p95']:>7.2f}   (what receiving that many ids costs here: no query returning them is faster)"
     )
+    if t.get("by_level"):
+        lines.append("all members of G for each group of the deepest chain, bottom (1) to top:")
+        for row in t["by_level"]:
+            mine, hand = row["portal"], row["hand"]
+            ratio = mine["p95"] / hand["p95"] if hand["p95"] else 0
+            name = f"  level {row['level']}: {row['ids']:,} user ids"
+            lines.append(
+                f"{name:<46} {mine['p50']:>10.2f} {mine['p95']:>7.2f} {hand['p50']:>9.2f} {hand['p95']:>7.2f} "
+                f"{ratio:>6.2f}"
+            )
     return lines
 
 
