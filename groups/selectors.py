@@ -176,11 +176,16 @@ def _through_readable(actor: Any, start: Any, sql: str, params: list) -> set:
     # was most of a transitive member list's time (41 + 18 ms at 10,000 groups under load; 20 ms now).
     reached = Group.objects.filter(pk__any_of={b for _, b in edges})
     readable = set(readable_groups(actor, reached, "members/read").values_list("pk", flat=True))
+    steps: dict = {}
+    for a, b in edges:
+        if b in readable:
+            steps.setdefault(a, []).append(b)
     found: set = set()
-    frontier = {start}
-    while frontier:
-        frontier = {b for a, b in edges if a in frontier and b in readable and b not in found}
-        found |= frontier
+    frontier = [start]
+    while frontier:  # each edge looked at once, not once per level
+        reached = {b for a in frontier for b in steps.get(a, ())} - found
+        found |= reached
+        frontier = list(reached)
     return found
 
 

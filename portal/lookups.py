@@ -24,7 +24,7 @@ from uuid import UUID
 
 from django.core.exceptions import EmptyResultSet
 from django.db import NotSupportedError
-from django.db.models import Field, ForeignObject
+from django.db.models import Field, ForeignObject, IntegerField, UUIDField
 from django.db.models.fields.related_lookups import RelatedIn
 from django.db.models.lookups import In
 
@@ -41,7 +41,23 @@ class _AnyOfArray:
     def get_prep_lookup(self):
         if isinstance(self.rhs, ArrayText):
             return self.rhs  # one value, not a list of characters
+        if self._plain_keys():
+            return self.rhs  # each value is what its preparation would return: no call per id
         return super().get_prep_lookup()
+
+    def _plain_keys(self) -> bool:
+        """The values are already the key's own type: UUIDs for a UUID key (or a foreign key to one),
+        ints for an integer one. Preparing them one by one returns each unchanged, at a few calls per id:
+        a transitive member list of 373 nested groups prepared ~2,600 ids a page (3 ms)."""
+        if not isinstance(self.rhs, (list, set, frozenset, tuple)) or not self.rhs:
+            return False
+        field = self.lhs.output_field
+        target = getattr(field, "target_field", field)
+        if isinstance(target, UUIDField):
+            return all(type(v) is UUID for v in self.rhs)
+        if isinstance(target, IntegerField):
+            return all(type(v) is int for v in self.rhs)
+        return False
 
     def as_sql(self, compiler, connection):
         if isinstance(self.rhs, ArrayText):
@@ -64,10 +80,13 @@ class _AnyOfArray:
         if isinstance(self.rhs, ArrayText):
             return str(self.rhs)
         if not hasattr(self, "_array"):
-            field = self.lhs.output_field
-            values = [
-                field.get_db_prep_value(v, connection, prepared=True) for v in self.rhs if v is not None
-            ]
+            if self._plain_keys():
+                values = list(self.rhs)
+            else:
+                field = self.lhs.output_field
+                values = [
+                    field.get_db_prep_value(v, connection, prepared=True) for v in self.rhs if v is not None
+                ]
             self._array = _array_text(values) if values else None
         return self._array
 

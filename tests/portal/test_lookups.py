@@ -110,3 +110,18 @@ def test_an_array_as_the_database_wrote_it_selects_what_the_ids_do(tenant):
     assert set(ours.exclude(id__any_of=written)) == {groups[2]}
     assert set(ours.exclude(id__any_of=lookups.ArrayText("{}"))) == set(groups)
     assert list(ours.filter(id__any_of=lookups.ArrayText("{}"))) == []
+
+
+def test_keys_of_the_keys_own_type_are_not_prepared_one_by_one(tenant):
+    # UUIDs for a UUID key, ints for an integer one: each would come back from its preparation unchanged.
+    groups = GroupFactory.create_batch(2, tenant=tenant)
+    requests = [JoinRequestFactory(group=group) for group in groups]
+    uuid_field = Group._meta.get_field("id")
+    with mock.patch.object(type(uuid_field), "get_prep_value", side_effect=AssertionError("prepared")):
+        assert set(Group.objects.filter(id__any_of={g.pk for g in groups})) == set(groups)
+        assert set(JoinRequest.objects.filter(group_id__any_of=[groups[0].pk])) == {requests[0]}
+    # Anything else is prepared as __in prepares it: text ids, objects, a None among the ids.
+    assert set(Group.objects.filter(id__any_of=[str(groups[0].pk)])) == {groups[0]}
+    assert set(Group.objects.filter(id__any_of=[groups[1].pk, None])) == {groups[1]}
+    assert set(JoinRequest.objects.filter(group__any_of=[groups[1]])) == {requests[1]}
+    assert set(JoinRequest.objects.filter(pk__any_of=[requests[0].pk])) == {requests[0]}
