@@ -201,13 +201,7 @@ def readable_transitive_group_ids(actor: Any, member: Any) -> set:
     """Ids of the groups ``member`` (a user, group, device or service principal) belongs to, directly or
     through nesting, as far as ``actor`` may see: every group on the way up must be one whose members
     ``actor`` may read."""
-    column = {
-        "User": "member_user_id",
-        "Group": "member_group_id",
-        "Device": "member_device_id",
-        "ServicePrincipal": "member_service_principal_id",
-    }[member._meta.object_name]
-    sql = _UP_EDGES_SQL.format(column=column)
+    sql = _UP_EDGES_SQL.format(column=_member_column(member))
     return _through_readable(actor, _uuid(member.pk), sql, [_db_id(member.pk)])
 
 
