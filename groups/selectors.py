@@ -183,9 +183,9 @@ def _through_readable(actor: Any, start: Any, sql: str, params: list) -> set:
     found: set = set()
     frontier = [start]
     while frontier:  # each edge looked at once, not once per level
-        reached = {b for a in frontier for b in steps.get(a, ())} - found
-        found |= reached
-        frontier = list(reached)
+        newly = {b for a in frontier for b in steps.get(a, ())} - found
+        found |= newly
+        frontier = list(newly)
     return found
 
 

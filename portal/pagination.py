@@ -17,14 +17,15 @@ COUNT_CAP = 10_000
 
 
 class CappedPaginator(Paginator):
+    """``object_list``: a queryset."""
+
     cap = COUNT_CAP
+    exact = False  # counted to the end after all (a page asked for past the last row)
 
     def __init__(self, object_list, per_page, *args, cap: int | None = None, **kwargs) -> None:
         super().__init__(object_list, per_page, *args, **kwargs)
         if cap is not None:
             self.cap = cap
-
-    exact = False  # counted to the end after all (a page asked for past the last row)
 
     @cached_property
     def count(self) -> int:
@@ -83,7 +84,8 @@ class CappedPaginator(Paginator):
 
 
 class CappedPage(Page):
-    """A page past a capped count: whether another follows is known from the row read beyond it."""
+    """A page of a list whose count stopped at the cap: whether another page follows is known from the
+    row read beyond it, not from the count."""
 
     def __init__(self, object_list, number, paginator, *, more: bool) -> None:
         super().__init__(object_list, number, paginator)

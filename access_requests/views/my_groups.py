@@ -31,9 +31,9 @@ def my_groups(request: HttpRequest) -> HttpResponse:
     return render(request, f"{template}#results" if request.htmx else template, context)
 
 
-# Discover counts at most this many groups and then says "more than 1,000": in a large tenant a member
-# may discover ~9,000 groups, and counting them all cost more than the page (the rest is found by search,
-# as on /users/ and /audit/, which stop at 10,000).
+# Discover counts at most this many groups and then says "more than 1,000" (and pages on: see
+# CappedPaginator): in a large tenant a member may discover ~9,000 groups, and counting them all cost more
+# than the page. /users/ and /audit/ stop counting at 10,000.
 DISCOVER_COUNT_CAP = 1_000
 
 # What the action box of each row (_group_action.html) shows after an action, which a list has none of:
