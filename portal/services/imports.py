@@ -7,8 +7,7 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_date
 
 from portal.audit import audit_record
 from portal.csvfile import ImportError_, csv_records, csv_rows
@@ -19,6 +18,7 @@ from portal.directory import (
     USER_DATETIME_PROPERTIES,
     USER_PROPERTY_ALIASES,
     USER_STRING_PROPERTIES,
+    date_time_or_none,
 )
 from portal.models import (
     MultiValueAttribute,
@@ -53,13 +53,16 @@ def _parse_value(prop: str, raw: str) -> Any:
             return False
         raise ValueError(f"{prop} must be true or false, not “{raw}”")
     if prop in USER_DATETIME_PROPERTIES:
-        moment = parse_datetime(raw)
+        moment = date_time_or_none(raw)
         if moment is None:
-            day = parse_date(raw)
+            try:
+                day = parse_date(raw)
+            except ValueError:  # well formed, but no such day (30 February)
+                day = None
             if day is None:
                 raise ValueError(f"{prop} must be a date (YYYY-MM-DD) or date-time, not “{raw}”")
-            moment = datetime.combine(day, time.min)
-        return moment if timezone.is_aware(moment) else timezone.make_aware(moment, UTC)
+            moment = datetime.combine(day, time.min, tzinfo=UTC)
+        return moment
     if prop == "userType":
         for choice in UserType.values:
             if raw.lower() == choice.lower():

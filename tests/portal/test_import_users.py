@@ -59,6 +59,22 @@ def test_it_reports_bad_lines_and_imports_nothing(tenant, tmp_path, capsys):
     assert not User.objects.filter(tenant=tenant).exists()
 
 
+def test_it_reads_hire_dates_and_names_an_impossible_one(tenant, tmp_path, capsys):
+    good = "userPrincipalName,displayName,employeeHireDate\nann@contoso.test,Ann,2024-02-29\n"
+    call_command("import_users", "--tenant", tenant.slug, str(_write(tmp_path, good)))
+    assert User.objects.get(user_principal_name="ann@contoso.test").employee_hire_date.isoformat() == (
+        "2024-02-29T00:00:00+00:00"
+    )
+    capsys.readouterr()
+    for impossible in ("2024-02-30", "2024-13-01T00:00:00Z"):
+        text = f"userPrincipalName,displayName,employeeHireDate\nbob@contoso.test,Bob,{impossible}\n"
+        with pytest.raises(CommandError, match="Nothing imported"):
+            call_command("import_users", "--tenant", tenant.slug, str(_write(tmp_path, text)))
+        assert f":2: employeeHireDate must be a date (YYYY-MM-DD) or date-time, not “{impossible}”" in (
+            capsys.readouterr().err
+        )
+
+
 def test_it_refuses_unknown_columns_and_unknown_managers(tenant, tmp_path, capsys):
     with pytest.raises(CommandError):
         call_command(

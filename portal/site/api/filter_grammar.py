@@ -9,12 +9,12 @@ import re
 import uuid
 from collections.abc import Callable, Container
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Q
-from django.utils.dateparse import parse_datetime
 
+from portal.directory import date_time_or_none
 from portal.site.api.errors import ApiError, bad_request, denied, unsupported
 
 MAX_FILTER_LENGTH = 4096
@@ -90,10 +90,10 @@ def tokenize(text: str) -> list[Token]:
         elif kind == "guid":
             tokens.append(Token("literal", raw.lower(), start))
         elif kind == "dt":
-            moment = parse_datetime(raw)
+            moment = date_time_or_none(raw)
             if moment is None:
                 raise filter_error(f"{raw!r} at position {start} isn't a date-time.")
-            tokens.append(Token("literal", moment if moment.tzinfo else moment.replace(tzinfo=UTC), start))
+            tokens.append(Token("literal", moment, start))
         elif kind == "num":
             tokens.append(Token("literal", float(raw) if "." in raw else int(raw), start))
         elif kind == "name":

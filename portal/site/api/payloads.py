@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.utils.dateparse import parse_datetime
 
 from groups.models import GroupKind, MembershipType, ProcessingState, Visibility
 from groups.rules.ast import RuleSyntaxError
@@ -18,6 +16,7 @@ from portal.directory import (
     USER_DATETIME_PROPERTIES,
     USER_EXTENSION_ATTRIBUTES,
     USER_STRING_PROPERTIES,
+    date_time_or_none,
 )
 from portal.models import User, UserType
 from portal.site.api.errors import bad_request
@@ -314,13 +313,11 @@ def user_changes(body: dict[str, Any]) -> dict[str, Any]:
                 raise bad_request("userType must be Member or Guest.", code="Request_BadRequest")
             changes["user_type"] = choice
         elif prop in USER_DATETIME_PROPERTIES:
-            moment = parse_datetime(value) if isinstance(value, str) else None
+            moment = date_time_or_none(value) if isinstance(value, str) else None
             if value is not None and moment is None:
                 raise bad_request(
                     f"{prop} must be a date-time such as 2024-01-31T00:00:00Z.", "Request_BadRequest"
                 )
-            if moment is not None and moment.tzinfo is None:
-                moment = moment.replace(tzinfo=UTC)
             changes[USER_DATETIME_PROPERTIES[prop]] = moment
         else:
             raise bad_request(

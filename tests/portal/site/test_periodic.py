@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from groups.models import Group
 from portal.models import AuditEvent, TenantGroupSettings
@@ -49,3 +49,6 @@ def test_it_runs_every_job_from_the_command(capsys, db):
     call_command("run_periodic", "--now", "2026-06-01T12:00:00Z")
     out = capsys.readouterr().out
     assert "expire_requests: 0" in out and "purge_deleted_groups: 0" in out
+    for bad in ("yesterday", "2026-13-01T12:00:00Z"):  # not a date-time; no such month: both a clear error
+        with pytest.raises(CommandError, match="--now must be an ISO 8601 date-time"):
+            call_command("run_periodic", "--now", bad)

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-from datetime import UTC
-
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
+from portal.directory import date_time_or_none
 from portal.site.periodic import JOBS, run_all
 
 
@@ -21,10 +19,8 @@ class Command(BaseCommand):
     def handle(self, *args, only: list[str] | None, now: str | None, **options) -> None:
         moment = timezone.now()
         if now:
-            moment = parse_datetime(now)
+            moment = date_time_or_none(now)
             if moment is None:
                 raise CommandError(f"--now must be an ISO 8601 date-time, not {now!r}")
-            if timezone.is_naive(moment):
-                moment = timezone.make_aware(moment, UTC)
         for name, count in run_all(now=moment, only=only).items():
             self.stdout.write(f"{name}: {count}")

@@ -137,6 +137,7 @@ def test_it_filters_on_mail_in_the_tenants_domain(tenant, kinds):
         ("department has 'x'", "has"),
         ("shoeSize eq 42", "shoeSize"),
         ("department gt 'a'", "date-times"),
+        ("createdDateTime ge 2024-13-01T00:00:00Z", "isn't a date-time"),  # no month 13: not a 500
         ("startswith(accountEnabled,'t')", "string"),
         ("accountEnabled eq 'yes'", "true or false"),
         ("department eq 5", "string"),
@@ -185,6 +186,9 @@ def test_it_refuses_what_it_does_not_support_by_name(tenant, text, words):
                     ":",
                     "42",
                     "2024-01-01T00:00:00Z",
+                    "2024-02-30T00:00:00Z",
+                    "createdDateTime",
+                    "ge",
                     "department",
                 ]
             ),

@@ -108,6 +108,7 @@ def test_it_updates_a_user_through_the_user_service(tenant, api_as):
         ({"businessPhones": ["1", "2"]}, "at most one"),
         ({"userType": "Boss"}, "Member or Guest"),
         ({"employeeHireDate": "last tuesday"}, "employeeHireDate"),
+        ({"employeeHireDate": "2024-02-30T00:00:00Z"}, "employeeHireDate"),  # no such day: not a 500
         ({"mail": "not-an-address"}, "email"),
     ],
 )
