@@ -7,9 +7,6 @@ one name everywhere.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
-
-from django.utils.dateparse import parse_datetime
 
 # A userPrincipalName: alias@domain (Entra's character set; ``#`` and ``_`` for guests'
 # ``name_domain#EXT#`` names).
@@ -186,15 +183,3 @@ def changed_graph_names(fields, *, device: bool = False) -> set[str] | None:
             return None
         names.add(table[field])
     return names
-
-
-def date_time_or_none(raw: str) -> datetime | None:
-    """An ISO 8601 date-time (UTC when it names no zone), or None: for text that isn't one, and for one
-    that names no such moment (month 13, 30 February), where Django's parser raises instead."""
-    try:
-        moment = parse_datetime(raw)
-    except ValueError:
-        return None
-    if moment is not None and moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment

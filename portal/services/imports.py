@@ -18,7 +18,6 @@ from portal.directory import (
     USER_DATETIME_PROPERTIES,
     USER_PROPERTY_ALIASES,
     USER_STRING_PROPERTIES,
-    date_time_or_none,
 )
 from portal.models import (
     MultiValueAttribute,
@@ -27,6 +26,7 @@ from portal.models import (
     UserMultiValue,
     UserType,
 )
+from portal.moments import date_time_or_none
 from portal.services.tenants import SYSTEM
 from portal.services.users import on_user_attributes_changed, user_snapshot
 

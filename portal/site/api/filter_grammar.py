@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from portal.directory import date_time_or_none
+from portal.moments import date_time_or_none
 from portal.site.api.errors import ApiError, bad_request, denied, unsupported
 
 MAX_FILTER_LENGTH = 4096

@@ -16,9 +16,9 @@ from portal.directory import (
     USER_DATETIME_PROPERTIES,
     USER_EXTENSION_ATTRIBUTES,
     USER_STRING_PROPERTIES,
-    date_time_or_none,
 )
 from portal.models import User, UserType
+from portal.moments import date_time_or_none
 from portal.site.api.errors import bad_request
 
 # Graph: mailNickname is ASCII without spaces and @()\[]";:<>, — 64 characters at most.

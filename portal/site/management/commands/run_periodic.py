@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from portal.directory import date_time_or_none
+from portal.moments import date_time_or_none
 from portal.site.periodic import JOBS, run_all
 
 
