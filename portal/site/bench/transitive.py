@@ -58,10 +58,9 @@ WHERE group_id IN (SELECT group_id FROM down) AND member_user_id IS NOT NULL
 FLOOR_IDS = "SELECT id FROM portal_user LIMIT %s"
 
 
-def deepest_chain() -> tuple[Group, Group, int]:
-    """(bottom, top, levels): a group with a user member and no nested groups of its own, as deep as
-    any, and the group reached by walking up from it to the top."""
-    chain = deepest_chain_ids()
+def deepest_chain(chain: list) -> tuple[Group, Group, int]:
+    """(bottom, top, levels) of ``chain`` (``deepest_chain_ids``): a group with a user member and no
+    nested groups of its own, as deep as any, and the group reached by walking up from it to the top."""
     if len(chain) < 2:
         any_group = Group.objects.filter(memberships__member_user__isnull=False).first()
         return any_group, any_group, 1
@@ -108,7 +107,8 @@ def _hand(sql: str, params: list) -> Callable[[], list]:
 
 
 def measure_transitive(rounds: int = 50) -> dict:
-    bottom, top, depth = deepest_chain()
+    chain = deepest_chain_ids()
+    bottom, top, depth = deepest_chain(chain)
     user = Membership.objects.filter(group=bottom, member_user__isnull=False).select_related("member_user")
     user = user.first().member_user
     uid, gid = _db_id(user.pk), _db_id(top.pk)
@@ -128,7 +128,7 @@ def measure_transitive(rounds: int = 50) -> dict:
         results.append({"case": name, "portal": mine, "hand": hand})
     members_of_g = len(transitive_member_user_ids(top))
     return {
-        "by_level": _members_by_level(members_sql, rounds),
+        "by_level": _members_by_level(chain, members_sql, rounds),
         "floor": {"ids": members_of_g, **_time(_hand(FLOOR_IDS, [members_of_g]), rounds)},
         "depth": depth,
         "groups": Group.objects.count(),
@@ -140,11 +140,11 @@ def measure_transitive(rounds: int = 50) -> dict:
     }
 
 
-def _members_by_level(members_sql: str, rounds: int) -> list[dict]:
-    """ "All members of G" for each group of the deepest chain, bottom to top: how the time grows with the
+def _members_by_level(chain: list, members_sql: str, rounds: int) -> list[dict]:
+    """The case "all members of G" for each group of ``chain``, bottom to top: how the time grows with the
     number of ids returned, and where it crosses 2 ms (the top is the case above)."""
     levels = []
-    for level, group_id in enumerate(deepest_chain_ids(), start=1):
+    for level, group_id in enumerate(chain, start=1):
         group = Group.objects.get(pk=group_id)
         levels.append(
             {
